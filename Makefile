@@ -1,0 +1,25 @@
+# The two commands a newcomer needs: `make install`, then `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install test lint bench serve
+
+install:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+
+test:
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint:
+	$(BIN)/ruff check .
+
+bench:
+	$(BIN)/python bench/render.py
+	$(BIN)/python bench/sweep.py --small
+
+serve:
+	$(BIN)/postmortem-bot serve

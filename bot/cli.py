@@ -1,0 +1,147 @@
+"""`postmortem-bot`: serve, migrate, sweep, render, demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from bot.settings import ConfigError, Settings
+from flows.errors import PostmortemError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="postmortem-bot", description=__doc__)
+    parser.add_argument("--log-level", default="INFO")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP server (or Socket Mode) and the scheduler")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--no-scheduler", action="store_true",
+                       help="do not sweep reminders in this process (use cron + `sweep`)")
+
+    sub.add_parser("migrate", help="create or upgrade the database schema")
+
+    sweep = sub.add_parser("sweep", help="send what is due once, as of --at")
+    sweep.add_argument("--at", type=_iso_time, default=None,
+                       help="ISO-8601 time to sweep as of (default: now)")
+    sweep.add_argument("--dry-run", action="store_true", help="show what would be sent")
+
+    render = sub.add_parser("render", help="print a post-mortem's Markdown document")
+    render.add_argument("id", type=int)
+    render.add_argument("--template", default=None)
+    render.add_argument("--tz", default="UTC")
+
+    demo = sub.add_parser("demo", help="run one complete post-mortem offline")
+    demo.add_argument("--out", default="demo-postmortem.md")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = Settings.from_env()
+        return COMMANDS[args.command](settings, args)
+    except (ConfigError, PostmortemError) as err:
+        print(f"postmortem-bot: {err}", file=sys.stderr)
+        return 2
+
+
+def _iso_time(value: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO-8601 time") from err
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.db import make_engine, migrate
+
+    migrate(make_engine(settings.database_url))
+    print("database schema is up to date")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import create_app
+    from bot.deps import build_deps, make_client
+    from bot.scheduler import start_scheduler
+    from bot.server import HttpServer
+    from bot.web import create_wsgi_app
+    from bot.webhooks import build_webhooks
+    from storage.db import migrate
+
+    settings.require_slack()
+    deps = build_deps(settings)
+    migrate(deps.engine)
+    client = make_client(settings)
+    app = create_app(deps, client)
+    scheduler = None if args.no_scheduler else start_scheduler(deps, client)
+    try:
+        if settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            logging.getLogger(__name__).info("Socket Mode (SLACK_APP_TOKEN is set)")
+            SocketModeHandler(app, settings.slack_app_token).start()
+        else:
+            server = HttpServer(create_wsgi_app(deps, app, build_webhooks(deps, client)),
+                                host=args.host, port=args.port)
+            logging.getLogger(__name__).info("listening on %s:%s", args.host, server.port)
+            server.serve_forever()
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+    return 0
+
+
+def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.deps import build_deps, make_client
+    from bot.sweep import run_sweep
+
+    deps = build_deps(settings)
+    if not args.dry_run:
+        settings.require_slack()
+    report = run_sweep(deps, make_client(settings), now=args.at, dry_run=args.dry_run)
+    for line in report.lines():
+        print(line)
+    return 0
+
+
+def cmd_render(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.deps import build_deps
+    from flows.document import render_markdown
+    from storage import queries
+    from storage.db import session_scope
+
+    deps = build_deps(settings)
+    with session_scope(deps.sessions) as session:
+        record = queries.load_record(session, pm_id=args.id)
+    template = args.template or record.postmortem.template or deps.policy.default_template
+    sys.stdout.write(
+        render_markdown(record, template=template, templates_dir=settings.templates_dir,
+                        tz=args.tz, now=deps.now())
+    )
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(out=args.out)
+
+
+COMMANDS = {
+    "serve": cmd_serve,
+    "migrate": cmd_migrate,
+    "sweep": cmd_sweep,
+    "render": cmd_render,
+    "demo": cmd_demo,
+}
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

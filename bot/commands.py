@@ -1,0 +1,94 @@
+"""`/postmortem` and its sub-commands."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from sqlmodel import col, select
+
+from bot.deps import Deps
+from bot.ids import Command
+from bot.modals.start import build_start_modal
+from bot.workflow import SlackPostFailed, post_control_message
+from flows.errors import NotFound
+from flows.lifecycle import CLOSED, STATUS_LABELS
+from flows.severity import severity_name
+from storage import queries
+from storage.db import session_scope
+from storage.tables import Incident, Postmortem
+
+log = logging.getLogger(__name__)
+
+HELP = """*`/postmortem` — post-mortems without leaving Slack*
+• `/postmortem start [title]` — open a post-mortem for a resolved incident
+• `/postmortem list` — open post-mortems, most urgent first
+• `/postmortem post ID` — post post-mortem ID's control message again (e.g. after inviting me)
+• `/postmortem help` — this list
+Everything else happens from the post-mortem's control message in the incident channel."""
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.command(Command.POSTMORTEM)
+    def handle_postmortem_command(
+        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        words = (body.get("text") or "").strip()
+        verb, _, rest = words.partition(" ")
+        verb = verb.lower()
+        if verb in ("", "help"):
+            ack(response_type="ephemeral", text=HELP)
+        elif verb in ("start", "new"):
+            # trigger_id lives 3 seconds: ack, then open the modal straight away.
+            ack()
+            client.views_open(
+                trigger_id=body["trigger_id"],
+                view=build_start_modal(rest.strip(), body.get("channel_id"), deps.now()),
+            )
+        elif verb == "list":
+            ack(response_type="ephemeral", text=list_open(deps))
+        elif verb == "post":
+            ack()
+            respond(response_type="ephemeral", text=repost(deps, client, rest.strip()))
+        else:
+            ack(
+                response_type="ephemeral",
+                text=f"I don't know `/postmortem {verb}`.\n\n{HELP}",
+            )
+
+
+def list_open(deps: Deps) -> str:
+    with session_scope(deps.sessions) as session:
+        stmt = (
+            select(Postmortem, Incident)
+            .join(Incident, col(Incident.id) == Postmortem.incident_id)
+            .where(Postmortem.status != CLOSED)
+            .order_by(col(Postmortem.due_at).asc())
+            .limit(20)
+        )
+        rows = session.exec(stmt).all()
+    if not rows:
+        return "No open post-mortems. :tada:"
+    lines = [
+        f"• #{pm.id} {inc.reference} {severity_name(inc.severity)} “{inc.title}” — "
+        f"{STATUS_LABELS[pm.status]}, owner <@{pm.owner_id}>"
+        + (f", due {pm.due_at:%Y-%m-%d %H:%M} UTC" if pm.due_at else "")
+        for pm, inc in rows
+    ]
+    return "*Open post-mortems*\n" + "\n".join(lines)
+
+
+def repost(deps: Deps, client: WebClient, arg: str) -> str:
+    if not arg.isdigit():
+        return "Usage: `/postmortem post ID` (the number shown in `/postmortem list`)."
+    try:
+        with session_scope(deps.sessions) as session:
+            queries.get_postmortem(session, pm_id=int(arg))
+        post_control_message(deps, client, int(arg))
+    except NotFound as err:
+        return str(err)
+    except SlackPostFailed as err:
+        return f":warning: {err}"
+    return f"Posted post-mortem #{arg}'s control message."

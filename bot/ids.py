@@ -1,0 +1,55 @@
+"""Every action_id, callback_id and block_id the bot uses, spelled `area.surface.verb`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Command(StrEnum):
+    POSTMORTEM = "/postmortem"
+
+
+class Callback(StrEnum):
+    START = "pm.start.submit"
+    DETAILS = "pm.details.submit"
+    TIMELINE = "pm.timeline.submit"
+    TIMELINE_ENTRY = "pm.timeline_entry.submit"
+    WHYS = "pm.whys.submit"
+    FACTORS = "pm.factors.submit"
+    IMPACT = "pm.impact.submit"
+    LEARNINGS = "pm.learnings.submit"
+    ACTION_ITEM = "pm.action_item.submit"
+    SHORTCUT_TIMELINE = "pm.timeline.shortcut"
+    SHORTCUT_TIMELINE_SUBMIT = "pm.timeline_capture.submit"
+
+
+class Action(StrEnum):
+    OPEN_DETAILS = "pm.control.details"
+    OPEN_TIMELINE = "pm.control.timeline"
+    OPEN_WHYS = "pm.control.whys"
+    OPEN_IMPACT = "pm.control.impact"
+    OPEN_LEARNINGS = "pm.control.learnings"
+    OPEN_ACTION_ITEMS = "pm.control.action_items"
+    TIMELINE_ADD = "pm.timeline.add"
+    TIMELINE_EDIT = "pm.timeline.edit"
+    TIMELINE_DELETE = "pm.timeline.delete"
+    TIMELINE_PAGE = "pm.timeline.page"
+    WHYS_ADD_FACTOR = "pm.whys.add_factor"
+    WHYS_DELETE_FACTOR = "pm.whys.delete_factor"
+    LEARNING_DELETE = "pm.learnings.delete"
+    ACTION_ITEM_ADD = "pm.action_items.add"
+    ACTION_ITEM_EDIT = "pm.action_items.edit"
+    ACTION_ITEM_STATUS = "ai.dm.status"
+
+
+class Block(StrEnum):
+    TITLE = "pm.field.title"
+    SEVERITY = "pm.field.severity"
+    SERVICES = "pm.field.services"
+    CHANNEL = "pm.field.channel"
+    STARTED_AT = "pm.field.started_at"
+    DETECTED_AT = "pm.field.detected_at"
+    ACKNOWLEDGED_AT = "pm.field.acknowledged_at"
+    MITIGATED_AT = "pm.field.mitigated_at"
+    RESOLVED_AT = "pm.field.resolved_at"
+    CONTROL_ACTIONS = "pm.control.actions"

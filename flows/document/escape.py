@@ -1,0 +1,140 @@
+"""Turning user text into Markdown that reads as the same text and can never add structure.
+
+Every user value reaches the document through one of these filters; `finalize` applies
+`md_inline` to anything that did not, so a template that forgets a filter stays safe.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+
+class Md(str):
+    """Markdown we produced ourselves and that may be emitted as it is."""
+
+    __slots__ = ()
+
+
+# Backslash escapes work for ASCII punctuation everywhere in CommonMark, table cells included;
+# `<`, `>` and `&` become entities instead, so no HTML or entity reference can survive.
+_INLINE = str.maketrans(
+    {
+        "\\": "\\\\",
+        "`": "\\`",
+        "*": "\\*",
+        "_": "\\_",
+        "[": "\\[",
+        "]": "\\]",
+        "|": "\\|",
+        "~": "\\~",
+        "<": "&lt;",
+        ">": "&gt;",
+        "&": "&amp;",
+    }
+)
+# Only at the start of a line do these open a block: an ATX heading, a bullet or ordered list
+# item, a setext underline or thematic break. Lookaheads keep "#5", "-5" and "1.0" readable.
+_LEADING = re.compile(
+    r"^(#{1,6}(?=\s|$)|[-+](?=\s|$)|[-=](?=[-=\s]*$))|^(\d{1,9})([.)])(?=\s|$)"
+)
+_NEWLINES = re.compile(r"\s*[\r\n]+\s*")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _leading(match: re.Match[str]) -> str:
+    if match.group(1):
+        return "\\" + match.group(1)
+    return match.group(2) + "\\" + match.group(3)
+
+
+def _escape_line(line: str) -> str:
+    """One line, already stripped, with no newline in it."""
+    line = line.translate(_INLINE)
+    if line and (line[0] in "#=+-" or line[0].isdigit()):
+        line = _LEADING.sub(_leading, line, count=1)
+    return line
+
+
+def _text(value: Any) -> str:
+    text = "" if value is None else str(value)
+    # isprintable() is a fast C scan; most values are clean and skip the regex.
+    return text if text.isprintable() else _CONTROL.sub("", text)
+
+
+def md_inline(value: Any) -> Md:
+    """Text for a running line: specials escaped, line breaks folded into spaces."""
+    if isinstance(value, Md):
+        return value
+    text = _text(value).strip()
+    if "\n" in text or "\r" in text:
+        text = _NEWLINES.sub(" ", text)
+    return Md(_escape_line(text))
+
+
+def md_cell(value: Any) -> Md:
+    """Text for a GFM table cell: as `md_inline`, with line breaks kept as ` / `."""
+    if isinstance(value, Md):
+        return value
+    text = _text(value).strip()
+    if "\n" in text or "\r" in text:
+        text = _NEWLINES.sub(" / ", text)
+    return Md(_escape_line(text))
+
+
+def md_block(value: Any, indent: int = 0) -> Md:
+    """Paragraphs: every line escaped, single line breaks kept, blank lines kept as breaks.
+
+    `indent` spaces go before every line but the first, so a block can sit in a list item.
+    """
+    if isinstance(value, Md):
+        return value
+    pad = " " * indent
+    out: list[str] = []
+    blank = False
+    for raw in _text(value).splitlines():
+        line = raw.strip()
+        if not line:
+            blank = bool(out)
+            continue
+        if out:
+            # A trailing backslash is CommonMark's hard line break; whitespace would not survive.
+            out.append("\n\n" + pad if blank else "\\\n" + pad)
+        out.append(_escape_line(line))
+        blank = False
+    return Md("".join(out))
+
+
+_URL_SAFE = ":/?#@!$&'*+,;=%-._~"
+
+
+def md_link(text: Any, url: str | None) -> Md:
+    """A link when `url` is plain http(s), otherwise just the escaped text."""
+    label = md_inline(text)
+    if not url:
+        return label
+    url = url.strip()
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return label
+    if scheme not in ("http", "https") or any(c.isspace() for c in url):
+        return label
+    # Parentheses, brackets and angle brackets are percent-encoded so the destination
+    # cannot end early; `&` stays a query separator but cannot start an entity.
+    dest = quote(url, safe=_URL_SAFE).replace("&", "&amp;")
+    return Md(f"[{label or md_inline(url)}]({dest})")
+
+
+def finalize(value: Any) -> Any:
+    """Jinja's last step for every `{{ }}`: our Markdown passes, everything else is escaped."""
+    if isinstance(value, Md):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, int | float):
+        return str(value)
+    return md_inline(value)

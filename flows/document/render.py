@@ -1,0 +1,121 @@
+"""Rendering a post-mortem to Markdown with a built-in or a team's Jinja2 template."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from flows.document.context import build_context
+from flows.document.escape import Md, finalize, md_block, md_cell, md_inline, md_link
+from flows.errors import PostmortemError
+from flows.metrics import format_duration
+from flows.record import PostmortemRecord
+
+BUILTIN_DIR = Path(__file__).parent / "templates"
+SUFFIX = ".md.j2"
+DEFAULT_TEMPLATE = "comprehensive"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+class TemplateNotFound(PostmortemError):
+    def __init__(self, name: str, available: list[str]) -> None:
+        super().__init__(
+            f"There is no post-mortem template called “{name}”. "
+            f"Available templates: {', '.join(available) or 'none'}."
+        )
+        self.name = name
+        self.available = available
+
+
+class TemplateFailed(PostmortemError):
+    """A template (usually a team's own) has a syntax error or failed while rendering."""
+
+
+def _duration(value: timedelta | None) -> Md:
+    return Md(format_duration(value))
+
+
+def _join(values: Any, sep: str = ", ") -> Md:
+    """Like Jinja's `join`, but each item escaped (unless already ours) and the result safe."""
+    core = sep.strip()
+    glue = sep.replace(core, md_inline(core), 1) if core else sep
+    return Md(glue.join(md_inline(v) for v in values if v))
+
+
+@lru_cache(maxsize=32)
+def _environment(templates_dir: Path | None) -> ImmutableSandboxedEnvironment:
+    """One environment per directory, so its compiled-template cache survives across renders."""
+    search = [str(templates_dir)] if templates_dir else []
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.FileSystemLoader([*search, str(BUILTIN_DIR)]),
+        autoescape=False,  # Markdown, not HTML: escaping is the filters' job (and finalize's)
+        finalize=finalize,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=templates_dir is not None,
+    )
+    env.filters.update(
+        md_inline=md_inline,
+        md_cell=md_cell,
+        md_block=md_block,
+        md_link=md_link,
+        duration=_duration,
+        mdjoin=_join,
+    )
+    # Jinja's own `join` and `indent` return plain strings, which finalize would escape a
+    # second time; point template authors at the Markdown-aware versions instead.
+    env.filters["join"] = _join
+    return env
+
+
+def list_templates(templates_dir: Path | None = None) -> list[str]:
+    """Names usable as `template=`: the built-ins plus a team's own `<name>.md.j2` files."""
+    names: set[str] = set()
+    for folder in (BUILTIN_DIR, templates_dir):
+        if folder is None or not folder.is_dir():
+            continue
+        for path in folder.glob("*" + SUFFIX):
+            name = path.name[: -len(SUFFIX)]
+            if _NAME.match(name):  # `_macros` and friends are building blocks, not templates
+                names.add(name)
+    return sorted(names)
+
+
+def render_markdown(
+    record: PostmortemRecord,
+    *,
+    template: str | None = None,
+    templates_dir: Path | None = None,
+    tz: str = "UTC",
+    now: datetime,
+    people: Mapping[str, str] | None = None,
+) -> str:
+    """The post-mortem as CommonMark (GFM tables); `people` maps Slack user ids to names."""
+    name = template or record.postmortem.template or DEFAULT_TEMPLATE
+    folder = templates_dir.resolve() if templates_dir else None
+    available = list_templates(folder)
+    if name not in available:
+        raise TemplateNotFound(name, available)
+    env = _environment(folder)
+    try:
+        compiled = env.get_template(name + SUFFIX)
+        context = build_context(record, tz=tz, now=now, people=people or {})
+        text = compiled.render(context)
+    except jinja2.TemplateSyntaxError as err:
+        raise TemplateFailed(
+            f"The template “{name}” has an error on line {err.lineno}: {err.message}"
+        ) from err
+    except jinja2.TemplateError as err:
+        raise TemplateFailed(f"The template “{name}” could not be rendered: {err}") from err
+    # Template authors should not have to count blank lines around optional sections.
+    return _BLANK_RUNS.sub("\n\n", text).strip() + "\n"

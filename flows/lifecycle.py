@@ -1,0 +1,129 @@
+"""Opening a post-mortem and moving it through Draft → In review → Published → Closed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flows.errors import FieldErrors, InvalidState
+from flows.policy import Policy
+from storage.tables import Incident, Postmortem
+
+DRAFT, IN_REVIEW, PUBLISHED, CLOSED = "draft", "in_review", "published", "closed"
+STATUS_LABELS = {
+    DRAFT: "Draft",
+    IN_REVIEW: "In review",
+    PUBLISHED: "Published",
+    CLOSED: "Closed",
+}
+TITLE_MAX = 255
+
+
+@dataclass(frozen=True)
+class IncidentFacts:
+    """What is known about an incident when its post-mortem opens."""
+
+    title: str
+    severity: int
+    services: list[str] = field(default_factory=list)
+    channel_id: str | None = None
+    started_at: datetime | None = None
+    detected_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    source: str = "slack"
+    external_id: str | None = None
+    external_url: str | None = None
+    reference: str | None = None
+
+    def validate(self) -> IncidentFacts:
+        errors: dict[str, str] = {}
+        if not self.title.strip():
+            errors["title"] = "Give the incident a title."
+        elif len(self.title) > TITLE_MAX:
+            errors["title"] = f"Keep the title under {TITLE_MAX} characters."
+        if self.started_at and self.resolved_at and self.resolved_at < self.started_at:
+            errors["resolved_at"] = "Resolved must be after the incident started."
+        order = [
+            ("started_at", self.started_at),
+            ("detected_at", self.detected_at),
+            ("acknowledged_at", self.acknowledged_at),
+        ]
+        for (_, earlier), (name, later) in zip(order, order[1:], strict=False):
+            if earlier and later and later < earlier:
+                errors.setdefault(name, "This must not be before the previous milestone.")
+        if errors:
+            raise FieldErrors(errors)
+        return self
+
+
+def incident_reference(day: datetime, sequence: int) -> str:
+    """INC-YYYY-MM-DD-NNN, as in the templates; `sequence` counts that day's incidents."""
+    return f"INC-{day:%Y-%m-%d}-{sequence:03d}"
+
+
+@dataclass(frozen=True)
+class Opened:
+    incident: Incident
+    postmortem: Postmortem
+    required: bool
+    reason: str
+
+
+def open_postmortem(
+    facts: IncidentFacts,
+    *,
+    owner_id: str,
+    policy: Policy,
+    now: datetime,
+    sequence: int,
+    repeated: bool = False,
+    team_id: str | None = None,
+) -> Opened:
+    """New incident and post-mortem rows, with the deadline the policy sets."""
+    facts.validate()
+    resolved = facts.resolved_at or now
+    impact = resolved - facts.started_at if facts.started_at else None
+    required, reason = policy.requirement(facts.severity, impact, repeated)
+    day = facts.started_at or resolved
+    incident = Incident(
+        reference=facts.reference or incident_reference(day, sequence),
+        title=facts.title.strip(),
+        severity=facts.severity,
+        services=[s.strip() for s in facts.services if s.strip()],
+        source=facts.source,
+        external_id=facts.external_id,
+        external_url=facts.external_url,
+        channel_id=facts.channel_id,
+        started_at=facts.started_at,
+        detected_at=facts.detected_at,
+        acknowledged_at=facts.acknowledged_at,
+        resolved_at=facts.resolved_at,
+        created_at=now,
+    )
+    postmortem = Postmortem(
+        incident_id=0,
+        team_id=team_id,
+        owner_id=owner_id,
+        facilitator_id=owner_id,
+        required=required,
+        template=None,
+        channel_id=facts.channel_id,
+        due_at=policy.deadline.due_at(resolved),
+        created_at=now,
+        updated_at=now,
+    )
+    return Opened(incident, postmortem, required, reason)
+
+
+def ensure_status(pm: Postmortem, *allowed: str) -> None:
+    if pm.status not in allowed:
+        wanted = " or ".join(STATUS_LABELS[s] for s in allowed)
+        raise InvalidState(
+            f"This post-mortem is {STATUS_LABELS.get(pm.status, pm.status)}; "
+            f"that needs it to be {wanted}."
+        )
+
+
+def time_left(pm: Postmortem, now: datetime) -> timedelta | None:
+    return pm.due_at - now if pm.due_at else None

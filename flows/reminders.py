@@ -1,0 +1,258 @@
+"""Which reminders a post-mortem owes, and when: deadline, escalation, follow-up, nudge, digest.
+
+Pure: takes rows read as data, the policy and `now` (aware UTC) and returns `Reminder` rows for
+storage to insert in the same transaction as the change that caused them. Every row carries a
+dedupe key, so planning twice (a retried request, two replicas) inserts it once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flows.policy import FollowUp, Policy, next_weekly
+from storage.tables import ActionItem, Incident, Postmortem, Reminder
+
+DEADLINE, ESCALATION, FOLLOW_UP, NUDGE, DIGEST, SNOOZE = (
+    "deadline", "escalation", "follow_up", "nudge", "digest", "snooze",
+)
+OPEN_ITEM_STATUSES = ("open", "in_progress")
+# Escalation stage 1 goes to people; later stages go to the announce channel.
+ANNOUNCE = "announce"
+RECURRENCE = "recurrence"
+SNOOZE_FOR = timedelta(days=7)
+
+
+class Change(StrEnum):
+    """Changes that can make reminders moot."""
+
+    PUBLISHED = "published"
+    CLOSED = "closed"
+    MADE_OPTIONAL = "made_optional"
+    DUE_MOVED = "due_moved"
+    OWNER_CHANGED = "owner_changed"
+    ITEM_DONE = "item_done"
+    ITEM_WONT_DO = "item_wont_do"
+
+
+_MOOT: dict[Change, frozenset[str]] = {
+    Change.PUBLISHED: frozenset({DEADLINE, ESCALATION}),
+    Change.MADE_OPTIONAL: frozenset({DEADLINE, ESCALATION}),
+    Change.CLOSED: frozenset({DEADLINE, ESCALATION, FOLLOW_UP}),
+    # Replanned rather than cancelled: see `replan_deadline`.
+    Change.DUE_MOVED: frozenset(),
+    Change.OWNER_CHANGED: frozenset(),
+    # Nudges are per owner and list whatever is open when they go out, so a finished item only
+    # loses its snooze; the owner's nudge stops by itself when nothing is left open.
+    Change.ITEM_DONE: frozenset({SNOOZE}),
+    Change.ITEM_WONT_DO: frozenset({SNOOZE}),
+}
+
+
+def moot_kinds_on(change: Change | str) -> frozenset[str]:
+    """Reminder kinds a change makes pointless: cancel them in the same transaction."""
+    return _MOOT[Change(change)]
+
+
+def _offset_label(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    return f"{seconds // 3600}h" if seconds % 3600 == 0 else f"{seconds // 60}m"
+
+
+def _pm_id(pm: Postmortem) -> int:
+    if pm.id is None:
+        raise ValueError("flush the post-mortem before planning its reminders (no id yet)")
+    return pm.id
+
+
+def plan_deadline(
+    pm: Postmortem, incident: Incident, policy: Policy, now: datetime
+) -> list[Reminder]:
+    """Reminders before the deadline (to the owner) and escalations after it.
+
+    Those already past at planning time are dropped, except the latest of them: a post-mortem
+    opened late (or whose deadline moved closer) still tells its owner once, right away.
+    """
+    if not pm.required or pm.due_at is None or pm.status in ("published", "closed"):
+        return []
+    pm_id = _pm_id(pm)
+    base = {"incident": incident.reference, "deadline_at": pm.due_at.isoformat()}
+    rows: list[Reminder] = []
+    for offset in sorted(policy.reminder_offsets, reverse=True):
+        label = _offset_label(offset)
+        rows.append(Reminder(
+            dedupe_key=f"pm:{pm_id}:deadline:{label}", kind=DEADLINE, postmortem_id=pm_id,
+            target=pm.owner_id, due_at=pm.due_at - offset,
+            payload={**base, "before": label},
+        ))
+    for stage, after in enumerate(sorted(policy.escalation_after), start=1):
+        if stage == 1:
+            recipients = _unique([pm.facilitator_id, *pm.reviewers]) or [pm.owner_id]
+            target: str | None = recipients[0]
+            audience: dict[str, Any] = {"recipients": recipients}
+        else:
+            target, audience = None, {"audience": ANNOUNCE}
+        rows.append(Reminder(
+            dedupe_key=f"pm:{pm_id}:escalation:{stage}", kind=ESCALATION, postmortem_id=pm_id,
+            target=target, due_at=pm.due_at + after,
+            payload={**base, "stage": stage, **audience},
+        ))
+    return _drop_past(rows, now)
+
+
+def replan_deadline(
+    pm: Postmortem, incident: Incident, policy: Policy, now: datetime
+) -> list[Reminder]:
+    """The deadline rows after the due date, owner or reviewers changed.
+
+    Same rows as `plan_deadline`; hand them to `storage.reminders.move_reminders`, which moves
+    pending rows, re-arms sent ones whose time moved into the future and cancels the rest.
+    """
+    return plan_deadline(pm, incident, policy, now)
+
+
+def _drop_past(rows: list[Reminder], now: datetime) -> list[Reminder]:
+    past = [r for r in rows if r.due_at <= now]
+    if not past:
+        return rows
+    latest = max(past, key=lambda r: r.due_at)
+    return [r for r in rows if r.due_at > now or r is latest]
+
+
+def _unique(ids: list[str | None]) -> list[str]:
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def follow_up_applies(follow_up_scope: str, severity: int | None) -> bool:
+    """2-week check-ins are for SEV0/SEV1, the 1-month one for SEV2; the rest for everyone."""
+    if severity is None:
+        return True
+    if follow_up_scope == "p0p1":
+        return severity in (0, 1)
+    if follow_up_scope == "p2":
+        return severity == 2
+    return True
+
+
+def plan_follow_ups(
+    pm: Postmortem, policy: Policy, published_at: datetime, *, severity: int | None = None
+) -> list[Reminder]:
+    """Check-ins after publishing (day 10, 2 weeks, 1 month, day-30 recurrence question).
+
+    Give `severity` to drop the check-ins that do not apply; the sweep checks again anyway.
+    """
+    pm_id = _pm_id(pm)
+    return [
+        Reminder(
+            dedupe_key=f"pm:{pm_id}:follow_up:{f.key}", kind=FOLLOW_UP, postmortem_id=pm_id,
+            target=pm.owner_id, due_at=published_at + timedelta(days=f.days),
+            payload=_follow_up_payload(f),
+        )
+        for f in policy.follow_ups
+        if follow_up_applies(f.scope, severity)
+    ]
+
+
+def _follow_up_payload(f: FollowUp) -> dict[str, Any]:
+    payload: dict[str, Any] = {"key": f.key, "scope": f.scope, "days": f.days}
+    if f.scope == RECURRENCE:
+        payload["question"] = "Did this incident, or one with the same root cause, happen again?"
+    return payload
+
+
+@dataclass(frozen=True)
+class RecurrenceAnswer:
+    """The answer to the day-30 question, for the audit trail and the tracker."""
+
+    recurred: bool
+    answered_by: str
+    answered_at: datetime
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "recurred": self.recurred,
+            "answered_by": self.answered_by,
+            "answered_at": self.answered_at.isoformat(),
+        }
+
+
+def iso_week(at: datetime, tz_name: str) -> str:
+    """`2025-W43`: the ISO week of `at` as seen in `tz_name`."""
+    year, week, _ = at.astimezone(ZoneInfo(tz_name)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def plan_nudge(owner_id: str, owner_tz: str | None, policy: Policy, now: datetime) -> Reminder:
+    """The owner's next weekly nudge, at the policy's weekday and hour on their own clock."""
+    tz = owner_tz or "UTC"
+    due_at = next_weekly(now, policy.nudge_weekday, policy.nudge_hour, tz)
+    return Reminder(
+        dedupe_key=f"nudge:{owner_id}:{iso_week(due_at, tz)}", kind=NUDGE, target=owner_id,
+        due_at=due_at, payload={"tz": tz},
+    )
+
+
+def plan_digest(channel: str, policy: Policy, now: datetime) -> Reminder:
+    """The next channel digest ("N action items due this week"), on the team's clock."""
+    tz = policy.deadline.timezone
+    due_at = next_weekly(now, policy.nudge_weekday, policy.nudge_hour, tz)
+    return Reminder(
+        dedupe_key=f"digest:{channel}:{iso_week(due_at, tz)}", kind=DIGEST, target=channel,
+        due_at=due_at, payload={"tz": tz},
+    )
+
+
+def plan_snooze(item: ActionItem, now: datetime, length: timedelta = SNOOZE_FOR) -> Reminder:
+    """An item left out of its owner's nudges until `now + length` (the "snooze" button)."""
+    if item.id is None:
+        raise ValueError("flush the action item before snoozing it")
+    return Reminder(
+        dedupe_key=f"snooze:ai:{item.id}", kind=SNOOZE, postmortem_id=item.postmortem_id,
+        action_item_id=item.id, target=item.owner_id, due_at=now + length,
+    )
+
+
+def week_window(now: datetime, tz_name: str) -> tuple[date, date]:
+    """Today and the 6 days after it, as local dates: what "due this week" means in a digest."""
+    today = now.astimezone(ZoneInfo(tz_name)).date()
+    return today, today + timedelta(days=6)
+
+
+def is_overdue(item: ActionItem, today: date) -> bool:
+    return item.due_on is not None and item.due_on < today
+
+
+def nudge_order(item: ActionItem, today: date) -> tuple[int, date, int, int]:
+    """Overdue first (oldest first), then by due date; undated items last."""
+    due = item.due_on or date.max
+    return (0 if is_overdue(item, today) else 1, due, item.postmortem_id, item.number)
+
+
+def catch_up_group(row: Reminder) -> tuple[Any, ...]:
+    """Rows due together in one group collapse to the latest after downtime.
+
+    One deadline reminder and one escalation per post-mortem, one nudge per owner, one digest
+    per channel; the recurrence question is not a progress check-in, so it keeps its own group.
+    """
+    if row.kind in (NUDGE, DIGEST):
+        return (row.kind, row.target)
+    if row.kind == SNOOZE:
+        return (row.kind, row.action_item_id)
+    if row.kind == FOLLOW_UP:
+        question = (row.payload or {}).get("scope") == RECURRENCE
+        return (row.kind, row.postmortem_id, RECURRENCE if question else "progress")
+    return (row.kind, row.postmortem_id)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes after each failed attempt, capped at an hour: never given up."""
+    return timedelta(minutes=min(2 ** min(max(attempts - 1, 0), 6), 60))
+
+
+def utc(at: datetime) -> datetime:
+    if at.tzinfo is None:
+        raise ValueError(f"naive datetime {at!r}: pass aware UTC")
+    return at.astimezone(UTC)

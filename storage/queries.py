@@ -1,0 +1,162 @@
+"""The queries the process needs. Keyword-only; they raise, never log-and-return-None."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from flows.errors import NotFound
+from flows.record import PostmortemRecord
+from storage.tables import (
+    ActionItem,
+    AuditEvent,
+    ContributingFactor,
+    Document,
+    Incident,
+    Learning,
+    Postmortem,
+    ProcessedKey,
+    ReviewDecision,
+    TimelineEntry,
+    Why,
+)
+
+
+def get_postmortem(session: Session, *, pm_id: int) -> Postmortem:
+    pm = session.get(Postmortem, pm_id)
+    if pm is None:
+        raise NotFound(f"There is no post-mortem #{pm_id}.")
+    return pm
+
+
+def get_incident(session: Session, *, incident_id: int) -> Incident:
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"There is no incident #{incident_id}.")
+    return incident
+
+
+def find_postmortem_by_message(session: Session, *, channel_id: str, ts: str) -> Postmortem | None:
+    stmt = select(Postmortem).where(Postmortem.channel_id == channel_id, Postmortem.message_ts == ts)
+    return session.exec(stmt).first()
+
+
+def find_postmortems_in_channel(session: Session, *, channel_id: str) -> Sequence[Postmortem]:
+    """The channel's post-mortems, newest first (a channel may host several)."""
+    stmt = (
+        select(Postmortem)
+        .where(Postmortem.channel_id == channel_id)
+        .order_by(col(Postmortem.id).desc())
+    )
+    return session.exec(stmt).all()
+
+
+def find_incident_by_external(session: Session, *, source: str, external_id: str) -> Incident | None:
+    stmt = select(Incident).where(Incident.source == source, Incident.external_id == external_id)
+    return session.exec(stmt).first()
+
+
+def get_postmortem_for_incident(session: Session, *, incident_id: int) -> Postmortem | None:
+    return session.exec(select(Postmortem).where(Postmortem.incident_id == incident_id)).first()
+
+
+def load_record(session: Session, *, pm_id: int) -> PostmortemRecord:
+    """The post-mortem with every part, each list in the order the document shows it."""
+    pm = get_postmortem(session, pm_id=pm_id)
+    incident = get_incident(session, incident_id=pm.incident_id)
+
+    def rows(model: Any, *order: Any) -> list[Any]:
+        stmt = select(model).where(model.postmortem_id == pm_id).order_by(*order)
+        return list(session.exec(stmt).all())
+
+    return PostmortemRecord(
+        incident=incident,
+        postmortem=pm,
+        timeline=rows(TimelineEntry, TimelineEntry.occurred_at, TimelineEntry.id),
+        whys=rows(Why, Why.position),
+        factors=rows(ContributingFactor, ContributingFactor.id),
+        learnings=rows(Learning, Learning.id),
+        action_items=rows(ActionItem, ActionItem.number),
+        decisions=rows(ReviewDecision, ReviewDecision.id),
+        documents=rows(Document, Document.id),
+        events=rows(AuditEvent, AuditEvent.id),
+    )
+
+
+def count_incidents_since(session: Session, *, since: datetime, until: datetime) -> int:
+    stmt = select(func.count()).select_from(Incident).where(
+        Incident.created_at >= since, Incident.created_at < until
+    )
+    return int(session.exec(stmt).one())
+
+
+def next_incident_sequence(session: Session, *, day_start: datetime) -> int:
+    """The next NNN of INC-YYYY-MM-DD-NNN for the day starting at `day_start` (UTC)."""
+    prefix = f"INC-{day_start:%Y-%m-%d}-"
+    stmt = select(Incident.reference).where(col(Incident.reference).startswith(prefix))
+    numbers = [int(ref.rsplit("-", 1)[1]) for ref in session.exec(stmt).all() if ref[-3:].isdigit()]
+    return max(numbers, default=0) + 1
+
+
+def service_had_incident(
+    session: Session, *, services: Sequence[str], since: datetime, exclude_id: int | None = None
+) -> bool:
+    """Did any of `services` have another incident since `since`? (SEV2 repeat rule)."""
+    if not services:
+        return False
+    wanted = {s.lower() for s in services}
+    stmt = select(Incident).where(Incident.created_at >= since)
+    for incident in session.exec(stmt).all():
+        if incident.id != exclude_id and wanted & {s.lower() for s in incident.services}:
+            return True
+    return False
+
+
+def add_event(
+    session: Session,
+    *,
+    pm_id: int,
+    actor_id: str | None,
+    at: datetime,
+    kind: str,
+    summary: str,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        postmortem_id=pm_id, actor_id=actor_id, at=at, kind=kind, summary=summary,
+        detail=detail or {},
+    )
+    session.add(event)
+    return event
+
+
+def claim_key(session: Session, *, key: str, now: datetime) -> bool:
+    """Record a delivery key; False when it was already recorded (a retry or a double click).
+
+    Runs in a savepoint so a duplicate does not spoil the caller's transaction.
+    """
+    try:
+        with session.begin_nested():
+            session.add(ProcessedKey(key=key, at=now))
+            session.flush()
+        return True
+    except IntegrityError:
+        return False
+
+
+def forget_keys_before(session: Session, *, before: datetime) -> int:
+    stmt = select(ProcessedKey).where(ProcessedKey.at < before)
+    old = session.exec(stmt).all()
+    for row in old:
+        session.delete(row)
+    return len(old)
+
+
+def day_bounds(at: datetime) -> tuple[datetime, datetime]:
+    start = at.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)

@@ -1,0 +1,373 @@
+"""Reminder rows: insert once, cancel or move with the change that causes it, claim, settle.
+
+Every function runs inside the caller's transaction (`session_scope`). Claiming relies on the
+transaction's locks: PostgreSQL rows are taken `FOR UPDATE SKIP LOCKED`; SQLite transactions
+start with BEGIN IMMEDIATE (storage/db.py), so one writer at a time and select-then-update is
+atomic. The claim and settle queries filter on (status, due_at) or a key, all indexed, so a
+sweep's cost follows what is due, not the size of the table.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col, select
+
+from flows.reminders import (
+    DEADLINE,
+    DIGEST,
+    ESCALATION,
+    NUDGE,
+    OPEN_ITEM_STATUSES,
+    SNOOZE,
+    RecurrenceAnswer,
+    catch_up_group,
+    plan_nudge,
+    retry_delay,
+)
+from storage import queries
+from storage.tables import ActionItem, Incident, Postmortem, Reminder
+
+PENDING, CLAIMED, SENT, CANCELLED, FAILED = "pending", "claimed", "sent", "cancelled", "failed"
+LIVE = (PENDING, CLAIMED)
+REMINDER = Reminder.__table__  # type: ignore[attr-defined]
+_COLUMNS = (
+    "dedupe_key", "kind", "postmortem_id", "action_item_id", "target", "due_at", "status",
+    "lease_until", "claimed_by", "attempts", "last_error", "sent_at", "payload",
+)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _values(row: Reminder) -> dict[str, Any]:
+    values = {name: getattr(row, name) for name in _COLUMNS}
+    values["status"] = values["status"] or PENDING
+    values["attempts"] = values["attempts"] or 0
+    values["payload"] = values["payload"] or {}
+    return values
+
+
+def add_reminders(session: Session, rows: Iterable[Reminder]) -> int:
+    """Insert rows whose dedupe key is new; the rest are left as they are. Returns inserted."""
+    params = [_values(r) for r in rows]
+    if not params:
+        return 0
+    dialect = _dialect(session)
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(REMINDER)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(REMINDER)
+    else:
+        raise NotImplementedError(f"add_reminders: no ON CONFLICT for {dialect}")
+    stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(REMINDER.c.id)
+    return len(session.execute(stmt, params).all())
+
+
+def cancel_reminders(
+    session: Session,
+    *,
+    kinds: Iterable[str],
+    now: datetime,
+    pm_id: int | None = None,
+    item_id: int | None = None,
+    reason: str = "moot",
+) -> int:
+    """Cancel the post-mortem's (or action item's) live reminders of `kinds`. Returns how many.
+
+    Claimed rows are cancelled too: a sweep that is sending one right now loses its mark_sent,
+    and a crashed sweep's row is not picked up again when its lease runs out.
+    """
+    kinds = tuple(kinds)
+    if not kinds or (pm_id is None and item_id is None):
+        return 0
+    stmt = update(REMINDER).where(
+        REMINDER.c.kind.in_(kinds), REMINDER.c.status.in_(LIVE)
+    ).values(
+        status=CANCELLED, lease_until=None, last_error=f"{reason} ({now:%Y-%m-%d %H:%M} UTC)"
+    )
+    if pm_id is not None:
+        stmt = stmt.where(REMINDER.c.postmortem_id == pm_id)
+    if item_id is not None:
+        stmt = stmt.where(REMINDER.c.action_item_id == item_id)
+    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def move_reminders(
+    session: Session,
+    *,
+    pm_id: int,
+    rows: Sequence[Reminder],
+    now: datetime,
+    kinds: Iterable[str] = (DEADLINE, ESCALATION),
+) -> int:
+    """Make the post-mortem's reminders of `kinds` match a fresh plan (`replan_deadline`).
+
+    Rows in the plan move to their new time and target; one already sent is sent again only
+    when its new time is still ahead (the deadline moved out, so the "24 h left" is news
+    again). Live rows the plan no longer has are cancelled. Returns rows changed.
+    """
+    kinds = tuple(kinds)
+    stmt = select(Reminder).where(
+        Reminder.postmortem_id == pm_id, col(Reminder.kind).in_(kinds)
+    )
+    existing = {r.dedupe_key: r for r in session.exec(stmt).all()}
+    changed, new = 0, []
+    for planned in rows:
+        old = existing.pop(planned.dedupe_key, None)
+        if old is None:
+            new.append(planned)
+            continue
+        moved = old.due_at != planned.due_at or old.target != planned.target
+        if old.status == SENT and not (moved and planned.due_at > now):
+            continue
+        if old.status in LIVE and not moved and old.payload == planned.payload:
+            continue
+        old.due_at, old.target, old.payload = planned.due_at, planned.target, planned.payload
+        old.status, old.attempts, old.last_error = PENDING, 0, None
+        old.lease_until = old.claimed_by = old.sent_at = None
+        changed += 1
+    for stale in existing.values():
+        if stale.status in LIVE:
+            stale.status, stale.lease_until, stale.last_error = CANCELLED, None, "replanned"
+            changed += 1
+    session.flush()
+    return changed + add_reminders(session, new)
+
+
+def _due(now: datetime) -> Any:
+    # Both branches start with status and due_at, so both are ranges on ix_reminder_due.
+    return or_(
+        and_(REMINDER.c.status == PENDING, REMINDER.c.due_at <= now),
+        and_(
+            REMINDER.c.status == CLAIMED, REMINDER.c.due_at <= now, REMINDER.c.lease_until < now
+        ),
+    )
+
+
+def list_due_reminders(session: Session, *, now: datetime, limit: int) -> list[Reminder]:
+    """What a sweep would claim now (for a dry run): reads only, locks nothing."""
+    stmt = select(Reminder).where(_due(now)).order_by(
+        col(Reminder.due_at), col(Reminder.id)
+    ).limit(limit)
+    return list(session.exec(stmt).all())
+
+
+def claim_due_reminders(
+    session: Session, *, now: datetime, worker_id: str, lease: timedelta, limit: int
+) -> list[Reminder]:
+    """Claim up to `limit` due rows (pending, or claimed by a sweep whose lease ran out).
+
+    After downtime several rows of one group (`catch_up_group`) can be due at once: only the
+    latest is claimed; the older ones are cancelled as "superseded" instead of flooding Slack.
+    """
+    locking = _dialect(session) == "postgresql"
+    stmt = select(Reminder).where(_due(now)).order_by(
+        col(Reminder.due_at), col(Reminder.id)
+    ).limit(limit)
+    if locking:
+        stmt = stmt.with_for_update(skip_locked=True)
+    batch = list(session.exec(stmt).all())
+    if not batch:
+        return []
+    rows = batch + _same_group_due(session, batch, now, locking)
+    groups: dict[tuple[Any, ...], list[Reminder]] = defaultdict(list)
+    for row in rows:
+        groups[catch_up_group(row)].append(row)
+    winners, losers = [], []
+    for members in groups.values():
+        members.sort(key=lambda r: (r.due_at, r.id or 0))
+        winners.append(members[-1])
+        losers.extend((m, members[-1]) for m in members[:-1])
+    for loser, winner in losers:
+        session.execute(
+            update(REMINDER).where(REMINDER.c.id == loser.id).values(
+                status=CANCELLED, lease_until=None, last_error=f"superseded by #{winner.id}"
+            )
+        )
+    lease_until = now + lease
+    claimed = {"status": CLAIMED, "claimed_by": worker_id, "lease_until": lease_until}
+    session.execute(
+        update(REMINDER).where(REMINDER.c.id.in_([w.id for w in winners])).values(**claimed)
+    )
+    for row in winners:
+        # The UPDATE above already wrote these; keep the objects in step without re-flushing.
+        for name, value in claimed.items():
+            set_committed_value(row, name, value)
+    winners.sort(key=lambda r: (r.due_at, r.id or 0))
+    return winners
+
+
+def _same_group_due(
+    session: Session, batch: list[Reminder], now: datetime, locking: bool
+) -> list[Reminder]:
+    """Due rows outside the batch that share a group with a batch row (a limit can split one)."""
+    pm_ids = {r.postmortem_id for r in batch if r.kind not in (NUDGE, DIGEST) and r.postmortem_id}
+    targets = {r.target for r in batch if r.kind in (NUDGE, DIGEST) and r.target}
+    if not pm_ids and not targets:
+        return []
+    match = []
+    if pm_ids:
+        match.append(REMINDER.c.postmortem_id.in_(pm_ids))
+    if targets:
+        match.append(and_(REMINDER.c.kind.in_((NUDGE, DIGEST)), REMINDER.c.target.in_(targets)))
+    stmt = select(Reminder).where(
+        _due(now), col(Reminder.id).not_in([r.id for r in batch]), or_(*match)
+    )
+    if locking:
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list(session.exec(stmt).all())
+
+
+def _settle(session: Session, reminder_id: int, worker_id: str, **values: Any) -> bool:
+    """Update a row we still hold; False if the lease was lost or the row was cancelled."""
+    stmt = update(REMINDER).where(
+        REMINDER.c.id == reminder_id,
+        REMINDER.c.status == CLAIMED,
+        REMINDER.c.claimed_by == worker_id,
+    ).values(**values)
+    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def mark_sent(session: Session, *, reminder_id: int, worker_id: str, now: datetime) -> bool:
+    return _settle(
+        session, reminder_id, worker_id, status=SENT, sent_at=now, lease_until=None,
+        last_error=None,
+    )
+
+
+def mark_cancelled(session: Session, *, reminder_id: int, worker_id: str, reason: str) -> bool:
+    """A claimed row that turned out moot at send time (published, item done, nobody to tell)."""
+    return _settle(
+        session, reminder_id, worker_id, status=CANCELLED, lease_until=None, last_error=reason
+    )
+
+
+def mark_failed(
+    session: Session,
+    *,
+    reminder_id: int,
+    worker_id: str,
+    now: datetime,
+    error: str,
+    retry_at: datetime | None = None,
+    permanent: bool = False,
+) -> bool:
+    """Back to pending for another try (exponential backoff, capped), the error kept visible.
+
+    `permanent` is for errors no retry can fix (the user left the workspace): status failed.
+    """
+    row = session.get(Reminder, reminder_id)
+    if row is None:
+        return False
+    attempts = row.attempts + 1
+    if permanent:
+        return _settle(
+            session, reminder_id, worker_id, status=FAILED, attempts=attempts,
+            last_error=error, lease_until=None,
+        )
+    retry_at = max(retry_at or now, now + retry_delay(attempts))
+    return _settle(
+        session, reminder_id, worker_id, status=PENDING, attempts=attempts, last_error=error,
+        due_at=retry_at, lease_until=None, claimed_by=None,
+    )
+
+
+def snooze_action_item(
+    session: Session, *, row: Reminder
+) -> None:
+    """Keep an item out of its owner's nudges until `row.due_at` (from `plan_snooze`)."""
+    if add_reminders(session, [row]):
+        return
+    existing = session.exec(select(Reminder).where(Reminder.dedupe_key == row.dedupe_key)).one()
+    existing.due_at, existing.status, existing.last_error = row.due_at, PENDING, None
+    session.flush()
+
+
+def snoozed_items(session: Session, *, item_ids: Iterable[int], now: datetime) -> set[int]:
+    ids = list(item_ids)
+    if not ids:
+        return set()
+    stmt = select(Reminder.action_item_id).where(
+        col(Reminder.action_item_id).in_(ids),
+        Reminder.kind == SNOOZE,
+        Reminder.status == PENDING,
+        Reminder.due_at > now,
+    )
+    return {i for i in session.exec(stmt).all() if i is not None}
+
+
+OpenItem = tuple[ActionItem, Postmortem, Incident]
+
+
+def open_items_of(session: Session, *, owner_id: str) -> list[OpenItem]:
+    """The owner's open action items across post-mortems (ix_action_item_owner_status)."""
+    stmt = (
+        select(ActionItem, Postmortem, Incident)
+        .join(Postmortem, col(Postmortem.id) == ActionItem.postmortem_id)
+        .join(Incident, col(Incident.id) == Postmortem.incident_id)
+        .where(ActionItem.owner_id == owner_id, col(ActionItem.status).in_(OPEN_ITEM_STATUSES))
+    )
+    return [(a, p, i) for a, p, i in session.exec(stmt).all()]
+
+
+def has_open_items(session: Session, *, owner_id: str) -> bool:
+    stmt = select(ActionItem.id).where(
+        ActionItem.owner_id == owner_id, col(ActionItem.status).in_(OPEN_ITEM_STATUSES)
+    ).limit(1)
+    return session.exec(stmt).first() is not None
+
+
+def items_due_between(session: Session, *, first: date, last: date) -> list[OpenItem]:
+    """Open items due in [first, last]. Weekly only; action_item has no due_on index yet."""
+    stmt = (
+        select(ActionItem, Postmortem, Incident)
+        .join(Postmortem, col(Postmortem.id) == ActionItem.postmortem_id)
+        .join(Incident, col(Incident.id) == Postmortem.incident_id)
+        .where(
+            col(ActionItem.status).in_(OPEN_ITEM_STATUSES),
+            col(ActionItem.due_on) >= first,
+            col(ActionItem.due_on) <= last,
+        )
+        .order_by(col(ActionItem.due_on), col(ActionItem.id))
+    )
+    return [(a, p, i) for a, p, i in session.exec(stmt).all()]
+
+
+def ensure_nudges(
+    session: Session, *, owner_id: str, owner_tz: str | None, policy: Any, now: datetime
+) -> bool:
+    """Plan the owner's next weekly nudge if they have open items. Call when one is assigned.
+
+    Idempotent: the week's dedupe key makes a second call a no-op. Returns whether one is set.
+    """
+    if not has_open_items(session, owner_id=owner_id):
+        return False
+    add_reminders(session, [plan_nudge(owner_id, owner_tz, policy, now)])
+    return True
+
+
+def record_follow_up_answer(
+    session: Session, *, reminder_id: int, answer: RecurrenceAnswer
+) -> Reminder:
+    """Store the day-30 answer on the follow-up row and in the post-mortem's audit trail."""
+    row = session.get(Reminder, reminder_id)
+    if row is None or row.postmortem_id is None:
+        raise queries.NotFound(f"There is no follow-up #{reminder_id}.")
+    # A new dict, so the JSON column sees the change.
+    row.payload = {**(row.payload or {}), "answer": answer.as_payload()}
+    said = "recurred" if answer.recurred else "did not recur"
+    queries.add_event(
+        session, pm_id=row.postmortem_id, actor_id=answer.answered_by, at=answer.answered_at,
+        kind="follow_up.recurrence", summary=f"Day-30 check-in: the incident {said}",
+        detail={"reminder_id": reminder_id, **answer.as_payload()},
+    )
+    session.flush()
+    return row

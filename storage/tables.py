@@ -1,0 +1,258 @@
+"""The database schema: one SQLModel table per thing the process keeps.
+
+Every datetime is aware UTC (`UTCDateTime`); dates without a time (action-item due dates)
+are plain `date`. Lists of Slack ids are JSON arrays.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _utc(**kw: Any) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, **kw)
+
+
+def _text(**kw: Any) -> Any:
+    return Field(default=None, sa_type=Text, **kw)
+
+
+def _json_list() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Incident(SQLModel, table=True):
+    __tablename__ = "incident"
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_incident_source_ext"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(index=True, unique=True, max_length=64)
+    title: str = Field(max_length=255)
+    severity: int = Field(ge=0, le=4)
+    services: list[str] = _json_list()
+    source: str = Field(default="slack", max_length=32)
+    external_id: str | None = Field(default=None, max_length=255)
+    external_url: str | None = Field(default=None, max_length=1000)
+    channel_id: str | None = Field(default=None, max_length=32)
+    detection_method: str | None = Field(default=None, max_length=255)
+    started_at: datetime | None = _utc()
+    detected_at: datetime | None = _utc()
+    acknowledged_at: datetime | None = _utc()
+    mitigated_at: datetime | None = _utc()
+    resolved_at: datetime | None = _utc()
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Postmortem(SQLModel, table=True):
+    __tablename__ = "postmortem"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", unique=True)
+    team_id: str | None = Field(default=None, max_length=32)
+    status: str = Field(default="draft", max_length=16, index=True)
+    required: bool = True
+    template: str | None = Field(default=None, max_length=64)
+    # Roles are Slack user ids.
+    owner_id: str = Field(max_length=32)
+    facilitator_id: str | None = Field(default=None, max_length=32)
+    commander_id: str | None = Field(default=None, max_length=32)
+    reviewers: list[str] = _json_list()
+    attendees: list[str] = _json_list()
+    # Where the post-mortem lives in Slack: the control message starts its thread.
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    due_at: datetime | None = _utc()
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    review_requested_at: datetime | None = _utc()
+    published_at: datetime | None = _utc()
+    closed_at: datetime | None = _utc()
+    # Narrative parts.
+    summary: str | None = _text()
+    root_cause: str | None = _text()
+    cause_what: str | None = _text()
+    cause_why: str | None = _text()
+    cause_how: str | None = _text()
+    mitigation: str | None = _text()
+    permanent_fix: str | None = _text()
+    # Impact: every field optional, shown when given.
+    impact_minutes: int | None = None
+    users_affected: str | None = _text()
+    requests_failed: str | None = _text()
+    data_impact: str | None = _text()
+    revenue_impact: str | None = _text()
+    sla_breach: str | None = _text()
+    slo_target: float | None = None
+    error_budget_used: str | None = _text()
+    support_tickets: str | None = _text()
+    regulatory_notification: str | None = _text()
+    customer_impact: str | None = _text()
+    quality_override: str | None = _text()
+    version: int = 0
+
+
+class TimelineEntry(SQLModel, table=True):
+    __tablename__ = "timeline_entry"
+    __table_args__ = (
+        UniqueConstraint("postmortem_id", "message_key", name="uq_timeline_message"),
+        Index("ix_timeline_pm_time", "postmortem_id", "occurred_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    postmortem_id: int = Field(foreign_key="postmortem.id")
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    text: str = Field(sa_type=Text)
+    actor: str | None = Field(default=None, max_length=255)
+    source: str = Field(default="manual", max_length=16)
+    # "channel:ts" of a captured Slack message: the same message never lands twice.
+    message_key: str | None = Field(default=None, max_length=64)
+    link: str | None = Field(default=None, max_length=1000)
+    created_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Why(SQLModel, table=True):
+    __tablename__ = "why"
+    __table_args__ = (UniqueConstraint("postmortem_id", "position", name="uq_why_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    postmortem_id: int = Field(foreign_key="postmortem.id", index=True)
+    position: int
+    question: str = Field(sa_type=Text)
+    answer: str = Field(sa_type=Text)
+
+
+class ContributingFactor(SQLModel, table=True):
+    __tablename__ = "contributing_factor"
+
+    id: int | None = Field(default=None, primary_key=True)
+    postmortem_id: int = Field(foreign_key="postmortem.id", index=True)
+    text: str = Field(sa_type=Text)
+    category: str = Field(max_length=32)
+    severity: str = Field(max_length=8)
+
+
+class Learning(SQLModel, table=True):
+    """One list item of the reflections: went well / poorly / lucky / surprise / lessons."""
+
+    __tablename__ = "learning"
+
+    id: int | None = Field(default=None, primary_key=True)
+    postmortem_id: int = Field(foreign_key="postmortem.id", index=True)
+    kind: str = Field(max_length=32)
+    text: str = Field(sa_type=Text)
+    created_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ActionItem(SQLModel, table=True):
+    __tablename__ = "action_item"
+    __table_args__ = (
+        UniqueConstraint("postmortem_id", "number", name="uq_action_item_number"),
+        Index("ix_action_item_owner_status", "owner_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    postmortem_id: int = Field(foreign_key="postmortem.id", index=True)
+    number: int
+    title: str = Field(sa_type=Text)
+    owner_id: str | None = Field(default=None, max_length=32)
+    due_on: date | None = None
+    priority: str = Field(default="P2", max_length=4)
+    category: str = Field(default="Prevention", max_length=32)
+    success_criteria: str | None = _text()
+    status: str = Field(default="open", max_length=16)
+    tracker_url: str | None = Field(default=None, max_length=1000)
+    tracker_ref: str | None = Field(default=None, max_length=255, index=True)
+    tracker_error: str | None = _text()
+    created_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    done_at: datetime | None = _utc()
+
+
+class ReviewDecision(SQLModel, table=True):
+    __tablename__ = "review_decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    postmortem_id: int = Field(foreign_key="postmortem.id", index=True)
+    reviewer_id: str = Field(max_length=32)
+    decision: str = Field(max_length=32)
+    comment: str | None = _text()
+    round: int = 1
+    decided_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Document(SQLModel, table=True):
+    """A rendered version of the post-mortem (on review and on publish)."""
+
+    __tablename__ = "document"
+    __table_args__ = (UniqueConstraint("postmortem_id", "version", name="uq_document_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    postmortem_id: int = Field(foreign_key="postmortem.id", index=True)
+    version: str = Field(max_length=16)
+    template: str = Field(max_length=64)
+    markdown: str = Field(sa_type=Text)
+    change: str = Field(max_length=255)
+    author_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what, when: every change to a post-mortem leaves one."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    postmortem_id: int = Field(foreign_key="postmortem.id", index=True)
+    actor_id: str | None = Field(default=None, max_length=32)
+    at: datetime = Field(sa_type=UTCDateTime)
+    kind: str = Field(max_length=64)
+    summary: str = Field(sa_type=Text)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Reminder(SQLModel, table=True):
+    """A message the bot owes someone at a time: sent exactly once by whichever sweep claims it."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (Index("ix_reminder_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=255, unique=True)
+    kind: str = Field(max_length=32)
+    postmortem_id: int | None = Field(default=None, foreign_key="postmortem.id", index=True)
+    action_item_id: int | None = Field(default=None, foreign_key="action_item.id", index=True)
+    target: str | None = Field(default=None, max_length=64)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default="pending", max_length=16)
+    lease_until: datetime | None = _utc()
+    claimed_by: str | None = Field(default=None, max_length=64)
+    attempts: int = 0
+    last_error: str | None = _text()
+    sent_at: datetime | None = _utc()
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ProcessedKey(SQLModel, table=True):
+    """Deliveries already handled: Slack event ids, view submissions, webhook deliveries."""
+
+    __tablename__ = "processed_key"
+
+    key: str = Field(primary_key=True, max_length=255)
+    at: datetime = Field(sa_type=UTCDateTime)
+
+
+class WorkspaceSetting(SQLModel, table=True):
+    __tablename__ = "workspace_setting"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_type=Text)

@@ -1,0 +1,152 @@
+"""The bot as Slack sees it: a real HTTP server, the local Slack emulator, signed requests."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from sqlmodel import Session
+
+from bot.app import create_app
+from bot.deps import Deps, build_deps
+from bot.emulator.server import SlackEmulator
+from bot.emulator.signing import SignedSlackClient
+from bot.server import HttpServer
+from bot.settings import Settings
+from bot.web import create_wsgi_app
+from storage.db import make_engine, migrate
+
+SIGNING_SECRET = "test-signing-secret"
+
+
+class TrackingExecutor(ThreadPoolExecutor):
+    """Bolt's listener pool, countable: tests wait for the work after an ack to finish."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=8, thread_name_prefix="listener")
+        self._pending = 0
+        self._idle = threading.Condition()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._idle:
+            self._pending += 1
+
+        def run() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
+
+        return super().submit(run)
+
+    def settle(self, timeout: float = 10.0) -> None:
+        with self._idle:
+            if not self._idle.wait_for(lambda: self._pending == 0, timeout=timeout):
+                raise AssertionError(f"{self._pending} listener(s) still running")
+
+
+class FakeClock:
+    """Time that moves only when a test says so."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> datetime:
+        self.now += timedelta(**kwargs)
+        return self.now
+
+
+@dataclass
+class Harness:
+    emu: SlackEmulator
+    slack: SignedSlackClient
+    deps: Deps
+    clock: FakeClock
+    client: WebClient
+    url: str
+    executor: TrackingExecutor
+
+    def settle(self) -> None:
+        """Wait until every listener has finished what it does after its ack."""
+        self.executor.settle()
+
+    def session(self) -> Session:
+        return self.deps.sessions()
+
+    def open_modal(self, user_id: str, command_text: str, channel_id: str = "C0INCIDENT") -> dict[str, Any]:
+        """Type a `/postmortem …` that opens a modal; the opened view as Slack stores it."""
+        before = len(self.emu.calls_to("views.open"))
+        response = self.slack.command("/postmortem", text=command_text, user_id=user_id,
+                                      channel_id=channel_id)
+        assert response.status == 200, response.body
+        call = self.emu.wait_for("views.open", count=before + 1)[-1]
+        return self.emu.views[call.response["view"]["id"]]
+
+
+def make_settings(emu: SlackEmulator, database_url: str, **extra: Any) -> Settings:
+    return Settings(
+        slack_bot_token=emu.bot_token,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=emu.api_url,
+        database_url=database_url,
+        **extra,
+    )
+
+
+@contextmanager
+def running_bot(
+    database_url: str, clock: FakeClock, tmp_path: Path, **settings: Any
+) -> Iterator[Harness]:
+    with SlackEmulator(post_burst=5) as emu:
+        for user_id, name, tz in USERS:
+            emu.add_user(user_id, name, tz=tz)
+        emu.add_channel("C0INCIDENT", "inc-checkout", members=[u for u, _, _ in USERS])
+        emu.add_channel("C0ENG", "engineering", members=[u for u, _, _ in USERS])
+        engine = make_engine(database_url)
+        migrate(engine)
+        config = make_settings(emu, database_url, archive_dir=tmp_path / "archive", **settings)
+        deps = build_deps(config, clock=clock, engine=engine)
+        client = WebClient(
+            token=emu.bot_token, base_url=emu.api_url,
+            retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)],
+        )
+        executor = TrackingExecutor()
+        app = create_app(deps, client, executor)
+        from bot.webhooks import build_webhooks
+
+        server = HttpServer(
+            create_wsgi_app(deps, app, build_webhooks(deps, client)), host="127.0.0.1", port=0,
+            threads=4,
+        ).start()
+        try:
+            slack = SignedSlackClient(
+                base_url=server.url, signing_secret=SIGNING_SECRET, emulator=emu, team_id="T0001"
+            )
+            yield Harness(emu=emu, slack=slack, deps=deps, clock=clock, client=client,
+                          url=server.url, executor=executor)
+        finally:
+            server.stop()
+            executor.shutdown(wait=True)
+            engine.dispose()
+
+
+USERS = [
+    ("U0ALICE", "alice", "Europe/Berlin"),
+    ("U0BOB", "bob", "America/New_York"),
+    ("U0CAROL", "carol", "UTC"),
+    ("U0DAN", "dan", "Asia/Tokyo"),
+]
+START = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
