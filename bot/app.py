@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
-from bot import commands, errors
+from bot import commands, errors, review
 from bot.deps import Deps, make_client
 from bot.modals import details, impact, learnings, start, whys
 from storage import queries
@@ -34,14 +34,14 @@ def create_app(
         listener_executor=executor,
     )
     app.middleware(_dedupe_events(deps))
-    for surface in (commands, start, details, whys, impact, learnings):
+    for surface in (commands, start, details, whys, impact, learnings, review):
         surface.register(app, deps)
     errors.register(app)
     return app
 
 
 def _dedupe_events(deps: Deps) -> Any:
-    def dedupe(body: dict[str, Any], next: Any) -> BoltResponse | None:  # noqa: A002
+    def dedupe(body: dict[str, Any], next: Any) -> BoltResponse | None:
         """Slack redelivers events it thinks we missed; handle each event_id once."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:

@@ -31,7 +31,9 @@ def header(text: str) -> Block:
     return {"type": "header", "text": plain(clip(text, 150))}
 
 
-def section(text: str, block_id: str | None = None, accessory: dict[str, Any] | None = None) -> Block:
+def section(
+    text: str, block_id: str | None = None, accessory: dict[str, Any] | None = None
+) -> Block:
     block: Block = {"type": "section", "text": mrkdwn(text)}
     if block_id:
         block["block_id"] = block_id
@@ -58,7 +60,11 @@ def divider() -> Block:
 def button(
     text: str, action_id: str, value: str | None = None, style: str | None = None
 ) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "button", "text": plain(clip(text, 75)), "action_id": action_id}
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": plain(clip(text, 75)),
+        "action_id": action_id,
+    }
     if value is not None:
         element["value"] = value
     if style:
@@ -121,7 +127,11 @@ def select(
 
 
 def input_block(
-    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False,
+    block_id: str,
+    label: str,
+    element: dict[str, Any],
+    *,
+    optional: bool = False,
     hint: str | None = None,
 ) -> Block:
     block: Block = {
@@ -137,7 +147,11 @@ def input_block(
 
 
 def datetime_picker(
-    block_id: str, label: str, *, initial: datetime | None = None, optional: bool = False,
+    block_id: str,
+    label: str,
+    *,
+    initial: datetime | None = None,
+    optional: bool = False,
     hint: str | None = None,
 ) -> Block:
     element: dict[str, Any] = {"type": "datetimepicker", "action_id": "value"}

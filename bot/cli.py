@@ -20,14 +20,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the HTTP server (or Socket Mode) and the scheduler")
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=3000)
-    serve.add_argument("--no-scheduler", action="store_true",
-                       help="do not sweep reminders in this process (use cron + `sweep`)")
+    serve.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="do not sweep reminders in this process (use cron + `sweep`)",
+    )
 
     sub.add_parser("migrate", help="create or upgrade the database schema")
 
     sweep = sub.add_parser("sweep", help="send what is due once, as of --at")
-    sweep.add_argument("--at", type=_iso_time, default=None,
-                       help="ISO-8601 time to sweep as of (default: now)")
+    sweep.add_argument(
+        "--at", type=_iso_time, default=None, help="ISO-8601 time to sweep as of (default: now)"
+    )
     sweep.add_argument("--dry-run", action="store_true", help="show what would be sent")
 
     render = sub.add_parser("render", help="print a post-mortem's Markdown document")
@@ -88,8 +92,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             logging.getLogger(__name__).info("Socket Mode (SLACK_APP_TOKEN is set)")
             SocketModeHandler(app, settings.slack_app_token).start()
         else:
-            server = HttpServer(create_wsgi_app(deps, app, build_webhooks(deps, client)),
-                                host=args.host, port=args.port)
+            server = HttpServer(
+                create_wsgi_app(deps, app, build_webhooks(deps, client)),
+                host=args.host,
+                port=args.port,
+            )
             logging.getLogger(__name__).info("listening on %s:%s", args.host, server.port)
             server.serve_forever()
     finally:
@@ -122,8 +129,13 @@ def cmd_render(settings: Settings, args: argparse.Namespace) -> int:
         record = queries.load_record(session, pm_id=args.id)
     template = args.template or record.postmortem.template or deps.policy.default_template
     sys.stdout.write(
-        render_markdown(record, template=template, templates_dir=settings.templates_dir,
-                        tz=args.tz, now=deps.now())
+        render_markdown(
+            record,
+            template=template,
+            templates_dir=settings.templates_dir,
+            tz=args.tz,
+            now=deps.now(),
+        )
     )
     return 0
 

@@ -36,7 +36,9 @@ class Deps:
         return self.clock()
 
 
-def build_deps(settings: Settings, clock: Clock = system_clock, engine: Engine | None = None) -> Deps:
+def build_deps(
+    settings: Settings, clock: Clock = system_clock, engine: Engine | None = None
+) -> Deps:
     engine = engine or make_engine(settings.database_url)
     return Deps(
         settings=settings,

@@ -29,17 +29,22 @@ def register(app: App) -> None:
             message = str(error)
         else:
             ref = uuid.uuid4().hex[:8]
-            log.exception("unexpected failure [%s] in %s", ref, body.get("type") or "command",
-                          exc_info=error)
+            log.exception(
+                "unexpected failure [%s] in %s", ref, body.get("type") or "command", exc_info=error
+            )
             message = (
                 f":warning: Something went wrong on my side (reference `{ref}`). "
                 "Nothing you saved before was lost; please try again."
             )
         if not_acked and body.get("type") == "view_submission":
             # Keep the modal open with what the user typed, and say what went wrong in it.
-            errors = error.errors if isinstance(error, FieldErrors) else _at_first_input(body, message)
+            errors = (
+                error.errors if isinstance(error, FieldErrors) else _at_first_input(body, message)
+            )
             if errors:
-                return BoltResponse(status=200, body={"response_action": "errors", "errors": errors})
+                return BoltResponse(
+                    status=200, body={"response_action": "errors", "errors": errors}
+                )
         user_id = (body.get("user") or {}).get("id") or body.get("user_id")
         channel_id = (body.get("channel") or {}).get("id") or body.get("channel_id")
         if user_id:

@@ -21,6 +21,8 @@ class Callback(StrEnum):
     ACTION_ITEM = "pm.action_item.submit"
     SHORTCUT_TIMELINE = "pm.timeline.shortcut"
     SHORTCUT_TIMELINE_SUBMIT = "pm.timeline_capture.submit"
+    REVIEW_SUBMIT = "pm.review.submit"
+    REVIEW_CHANGES = "pm.review.changes"
 
 
 class Action(StrEnum):
@@ -40,6 +42,10 @@ class Action(StrEnum):
     ACTION_ITEM_ADD = "pm.action_items.add"
     ACTION_ITEM_EDIT = "pm.action_items.edit"
     ACTION_ITEM_STATUS = "ai.dm.status"
+    REVIEW_OPEN = "pm.control.review"
+    PREVIEW = "pm.control.preview"
+    REVIEW_APPROVE = "pm.review.approve"
+    REVIEW_REQUEST_CHANGES = "pm.review.request_changes"
 
 
 class Block(StrEnum):

@@ -15,7 +15,11 @@ class HttpServer:
 
     def __init__(self, wsgi: WsgiApp, host: str = "0.0.0.0", port: int = 3000, threads: int = 8):
         self._server: Any = create_server(
-            wsgi, host=host, port=port, threads=threads, ident="postmortem-bot",
+            wsgi,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="postmortem-bot",
             # Slack retries after 3 s; anything slower than that is already lost.
             channel_timeout=30,
         )

@@ -56,11 +56,18 @@ class Settings:
             database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             config_path=_path(get("POSTMORTEM_CONFIG")),
             templates_dir=_path(get("POSTMORTEM_TEMPLATES_DIR")),
-            archive_dir=_path(get("POSTMORTEM_ARCHIVE_DIR")) or Path("docs/operations/post-mortems"),
+            archive_dir=_path(get("POSTMORTEM_ARCHIVE_DIR"))
+            or Path("docs/operations/post-mortems"),
             announce_channel=get("POSTMORTEM_ANNOUNCE_CHANNEL") or "#engineering",
             incidents_channel=get("POSTMORTEM_INCIDENTS_CHANNEL"),
             timeline_reaction=(get("POSTMORTEM_TIMELINE_REACTION") or "pushpin").strip(":"),
-            extra={k: v for k, v in values.items() if k.startswith(("GITHUB_", "JIRA_", "PAGERDUTY_", "OPSGENIE_", "INCIDENT_WEBHOOK_"))},
+            extra={
+                k: v
+                for k, v in values.items()
+                if k.startswith(
+                    ("GITHUB_", "JIRA_", "PAGERDUTY_", "OPSGENIE_", "INCIDENT_WEBHOOK_")
+                )
+            },
         )
 
     def require_slack(self) -> None:

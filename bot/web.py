@@ -20,9 +20,7 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 MAX_BODY = 1024 * 1024
 
 
-def create_wsgi_app(
-    deps: Deps, app: App, webhooks: dict[str, WsgiApp] | None = None
-) -> WsgiApp:
+def create_wsgi_app(deps: Deps, app: App, webhooks: dict[str, WsgiApp] | None = None) -> WsgiApp:
     slack = SlackRequestHandler(app, path="/slack/events")
     routes = dict(webhooks or {})
 
@@ -50,10 +48,19 @@ def create_wsgi_app(
 
 def json_response(start_response: StartResponse, status: int, body: dict[str, Any]) -> list[bytes]:
     payload = json.dumps(body).encode()
-    reasons = {200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized",
-               404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
-               413: "Payload Too Large", 415: "Unsupported Media Type",
-               422: "Unprocessable Entity", 503: "Service Unavailable"}
+    reasons = {
+        200: "OK",
+        202: "Accepted",
+        400: "Bad Request",
+        401: "Unauthorized",
+        404: "Not Found",
+        405: "Method Not Allowed",
+        409: "Conflict",
+        413: "Payload Too Large",
+        415: "Unsupported Media Type",
+        422: "Unprocessable Entity",
+        503: "Service Unavailable",
+    }
     start_response(
         f"{status} {reasons.get(status, 'Error')}",
         [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))],

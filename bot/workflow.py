@@ -28,7 +28,11 @@ class SlackPostFailed(Exception):
 
 
 def create_postmortem(
-    deps: Deps, facts: IncidentFacts, *, owner_id: str, team_id: str | None = None,
+    deps: Deps,
+    facts: IncidentFacts,
+    *,
+    owner_id: str,
+    team_id: str | None = None,
     actor_id: str | None = None,
 ) -> Opened:
     """Incident, post-mortem, audit event and reminders, in one transaction."""
@@ -61,12 +65,14 @@ def create_postmortem(
         session.flush()
         assert opened.postmortem.id is not None
         queries.add_event(
-            session, pm_id=opened.postmortem.id, actor_id=actor_id or owner_id, at=now,
-            kind="created", summary=f"opened the post-mortem ({opened.reason})",
+            session,
+            pm_id=opened.postmortem.id,
+            actor_id=actor_id or owner_id,
+            at=now,
+            kind="created",
+            summary=f"opened the post-mortem ({opened.reason})",
         )
-        add_reminders(
-            session, plan_deadline(opened.postmortem, opened.incident, deps.policy, now)
-        )
+        add_reminders(session, plan_deadline(opened.postmortem, opened.incident, deps.policy, now))
     return opened
 
 
@@ -127,8 +133,9 @@ def tell_user(client: WebClient, *, user_id: str, channel_id: str | None, text: 
             client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
             return
         except SlackApiError as err:
-            log.warning("ephemeral to %s in %s failed: %s", user_id, channel_id,
-                        err.response.get("error"))
+            log.warning(
+                "ephemeral to %s in %s failed: %s", user_id, channel_id, err.response.get("error")
+            )
     try:
         client.chat_postMessage(channel=user_id, text=text)
     except SlackApiError as err:

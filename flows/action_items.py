@@ -114,7 +114,8 @@ def check_owner(raw: str | None) -> str:
         return mention.group(1)
     if _USER_ID.match(value):
         return value
-    if "," in value or " " in value.strip("@ "):
+    tokens = [t for t in re.split(r"[,;\s]+", value) if t]
+    if len(tokens) > 1 and any(_USER_ID.match(t) or _MENTION.match(t) for t in tokens):
         raise FieldErrors({"owner": "An action item has a single owner: pick one person."})
     if _GROUP.match(value) or _SPECIAL.match(value):
         raise FieldErrors({"owner": (
@@ -179,9 +180,10 @@ def validate_item(
     if criteria:
         _check_text(errors, "success_criteria", criteria, "success criteria")
     due_on = draft.due_on
-    moved = current is None or due_on != current.due_on
-    if due_on is not None and moved and due_on < local_date(now, tz):
-        errors["due_on"] = "Pick today or a later date: a due date in the past is overdue already."
+    try:
+        check_due_on(due_on, now=now, tz=tz, current=current)
+    except FieldErrors as err:
+        errors.update(err.errors)
     status = current.status if current else OPEN
     if draft.status and draft.status != status:
         try:
@@ -196,6 +198,17 @@ def validate_item(
         title=title, owner_id=owner_id, priority=priority, category=str(category),
         due_on=due_on, success_criteria=criteria, status=status,
     )
+
+
+def check_due_on(
+    due_on: date | None, *, now: datetime, tz: str = "UTC", current: ActionItem | None = None
+) -> None:
+    """A new due date must not be in the past (in the user's own time zone); keeping an
+    overdue item's existing date is fine, or the item could not be edited at all."""
+    if due_on is None or (current is not None and due_on == current.due_on):
+        return
+    if due_on < local_date(now, tz):
+        raise FieldErrors({"due_on": "Pick today or a later date: that day is already over."})
 
 
 def next_status(current: str, wanted: str) -> str:
@@ -260,10 +273,12 @@ def may_change_status(pm: Postmortem, item: ActionItem, user_id: str) -> bool:
     return item.owner_id == user_id or can_edit(pm, user_id)
 
 
-def require_status_change(pm: Postmortem, item: ActionItem, user_id: str) -> None:
+def require_status_change(
+    pm: Postmortem, item: ActionItem, user_id: str, what: str = "change its status"
+) -> None:
     if not may_change_status(pm, item, user_id):
         raise NotAllowed(
             f"Only {label(item)}'s owner (<@{item.owner_id}>) or the post-mortem's author, "
-            "facilitator, incident commander or reviewers can change its status. "
+            f"facilitator, incident commander or reviewers can {what}. "
             "Ask one of them to update it."
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from datetime import datetime, timedelta
 
 from flows.errors import FieldErrors, InvalidState
@@ -49,7 +50,7 @@ class IncidentFacts:
             ("detected_at", self.detected_at),
             ("acknowledged_at", self.acknowledged_at),
         ]
-        for (_, earlier), (name, later) in zip(order, order[1:], strict=False):
+        for (_, earlier), (name, later) in pairwise(order):
             if earlier and later and later < earlier:
                 errors.setdefault(name, "This must not be before the previous milestone.")
         if errors:

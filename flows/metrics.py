@@ -162,10 +162,16 @@ def format_duration(td: timedelta | None) -> str:
     return sign + " ".join(parts)
 
 
-def _clause(text: str | None) -> str | None:
+def _clause(text: str | None, lower: bool = False) -> str | None:
+    """Text to splice into a sentence: one line, no final full stop."""
     if not text:
         return None
     text = " ".join(text.split()).rstrip(".")
+    first = text.split(" ", 1)[0]
+    # "Release process lacks…" reads better mid-sentence as "release process lacks…";
+    # "PgBouncer" or "API" keep their capitals.
+    if lower and first[:1].isupper() and first[1:].islower():
+        text = text[0].lower() + text[1:]
     return text or None
 
 
@@ -177,8 +183,12 @@ def one_sentence_summary(record: PostmortemRecord, tz: str = "UTC") -> str:
     if start is not None:
         local = start.astimezone(ZoneInfo(tz))
         lead = f"On {local:%Y-%m-%d} at {local:%H:%M} {local.tzname()}, "
-    subject = _join_words(inc.services) if inc.services else "we"
-    first = f"{lead}{subject} experienced {_clause(inc.title) or 'an incident'}"
+    title = _clause(inc.title)
+    if inc.services:
+        first = f"{lead}{_join_words(inc.services)} experienced {title or 'an incident'}"
+    else:
+        # Without a service the title no longer reads as a symptom, so quote it.
+        first = f"{lead}we experienced " + (f"the incident “{title}”" if title else "an incident")
     impact = impact_duration(record)
     if impact is not None:
         first += f" for approximately {format_duration(impact)}"
@@ -186,9 +196,10 @@ def one_sentence_summary(record: PostmortemRecord, tz: str = "UTC") -> str:
     if scope:
         first += f", affecting {scope}"
     sentences = [first[0].upper() + first[1:] + "."]
-    if root := _clause(pm.root_cause):
+    if root := _clause(pm.root_cause, lower=True):
         sentences.append(f"The root cause was {root}.")
-    mitigation, fix = _clause(pm.mitigation), _clause(pm.permanent_fix)
+    mitigation = _clause(pm.mitigation, lower=True)
+    fix = _clause(pm.permanent_fix, lower=True)
     if mitigation and fix:
         sentences.append(
             f"The incident was mitigated by {mitigation} and permanently fixed by {fix}."

@@ -18,17 +18,26 @@ from flows.errors import FieldErrors
 # Abbreviations people type in incident channels. Ambiguous ones (IST, CST, BST…) are mapped
 # to what most teams mean only when unambiguous enough; the rest must be typed as IANA names.
 ZONE_ABBREVIATIONS: dict[str, tzinfo] = {
-    "UTC": UTC, "GMT": UTC, "Z": UTC,
-    "CET": du_tz.tzoffset("CET", 3600), "CEST": du_tz.tzoffset("CEST", 7200),
-    "EET": du_tz.tzoffset("EET", 7200), "EEST": du_tz.tzoffset("EEST", 10800),
-    "WET": du_tz.tzoffset("WET", 0), "WEST": du_tz.tzoffset("WEST", 3600),
+    "UTC": UTC,
+    "GMT": UTC,
+    "Z": UTC,
+    "CET": du_tz.tzoffset("CET", 3600),
+    "CEST": du_tz.tzoffset("CEST", 7200),
+    "EET": du_tz.tzoffset("EET", 7200),
+    "EEST": du_tz.tzoffset("EEST", 10800),
+    "WET": du_tz.tzoffset("WET", 0),
+    "WEST": du_tz.tzoffset("WEST", 3600),
     "BST": du_tz.tzoffset("BST", 3600),
     "MSK": du_tz.tzoffset("MSK", 10800),
-    "EST": du_tz.tzoffset("EST", -5 * 3600), "EDT": du_tz.tzoffset("EDT", -4 * 3600),
+    "EST": du_tz.tzoffset("EST", -5 * 3600),
+    "EDT": du_tz.tzoffset("EDT", -4 * 3600),
     "CDT": du_tz.tzoffset("CDT", -5 * 3600),
-    "MST": du_tz.tzoffset("MST", -7 * 3600), "MDT": du_tz.tzoffset("MDT", -6 * 3600),
-    "PST": du_tz.tzoffset("PST", -8 * 3600), "PDT": du_tz.tzoffset("PDT", -7 * 3600),
-    "JST": du_tz.tzoffset("JST", 9 * 3600), "AEST": du_tz.tzoffset("AEST", 10 * 3600),
+    "MST": du_tz.tzoffset("MST", -7 * 3600),
+    "MDT": du_tz.tzoffset("MDT", -6 * 3600),
+    "PST": du_tz.tzoffset("PST", -8 * 3600),
+    "PDT": du_tz.tzoffset("PDT", -7 * 3600),
+    "JST": du_tz.tzoffset("JST", 9 * 3600),
+    "AEST": du_tz.tzoffset("AEST", 10 * 3600),
     "AEDT": du_tz.tzoffset("AEDT", 11 * 3600),
 }
 AMBIGUOUS = {"IST", "CST", "AST", "SST"}
@@ -71,7 +80,7 @@ def parse_typed_time(
         today = now.astimezone(local_zone).date()
         shift = {"today": 0, "yesterday": -1, "tomorrow": 1}[match.group(1).lower()]
         day = today + timedelta(days=shift)
-        body = body[match.end():]
+        body = body[match.end() :]
         if re.search(r"\d{4}-\d{2}-\d{2}|/", body):
             raise FieldErrors({field: "Give either a relative day or a date, not both."})
     if not re.search(r"\d", body):

@@ -42,7 +42,9 @@ def get_incident(session: Session, *, incident_id: int) -> Incident:
 
 
 def find_postmortem_by_message(session: Session, *, channel_id: str, ts: str) -> Postmortem | None:
-    stmt = select(Postmortem).where(Postmortem.channel_id == channel_id, Postmortem.message_ts == ts)
+    stmt = select(Postmortem).where(
+        Postmortem.channel_id == channel_id, Postmortem.message_ts == ts
+    )
     return session.exec(stmt).first()
 
 
@@ -56,7 +58,9 @@ def find_postmortems_in_channel(session: Session, *, channel_id: str) -> Sequenc
     return session.exec(stmt).all()
 
 
-def find_incident_by_external(session: Session, *, source: str, external_id: str) -> Incident | None:
+def find_incident_by_external(
+    session: Session, *, source: str, external_id: str
+) -> Incident | None:
     stmt = select(Incident).where(Incident.source == source, Incident.external_id == external_id)
     return session.exec(stmt).first()
 
@@ -89,8 +93,10 @@ def load_record(session: Session, *, pm_id: int) -> PostmortemRecord:
 
 
 def count_incidents_since(session: Session, *, since: datetime, until: datetime) -> int:
-    stmt = select(func.count()).select_from(Incident).where(
-        Incident.created_at >= since, Incident.created_at < until
+    stmt = (
+        select(func.count())
+        .select_from(Incident)
+        .where(Incident.created_at >= since, Incident.created_at < until)
     )
     return int(session.exec(stmt).one())
 
@@ -128,7 +134,11 @@ def add_event(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
-        postmortem_id=pm_id, actor_id=actor_id, at=at, kind=kind, summary=summary,
+        postmortem_id=pm_id,
+        actor_id=actor_id,
+        at=at,
+        kind=kind,
+        summary=summary,
         detail=detail or {},
     )
     session.add(event)

@@ -243,6 +243,18 @@ def mark_sent(session: Session, *, reminder_id: int, worker_id: str, now: dateti
     )
 
 
+def release_reminders(session: Session, *, reminder_ids: Sequence[int], worker_id: str) -> int:
+    """Hand claimed rows back unsent (a sweep running out of lease time)."""
+    if not reminder_ids:
+        return 0
+    stmt = update(REMINDER).where(
+        REMINDER.c.id.in_(list(reminder_ids)),
+        REMINDER.c.status == CLAIMED,
+        REMINDER.c.claimed_by == worker_id,
+    ).values(status=PENDING, claimed_by=None, lease_until=None)
+    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+
 def mark_cancelled(session: Session, *, reminder_id: int, worker_id: str, reason: str) -> bool:
     """A claimed row that turned out moot at send time (published, item done, nobody to tell)."""
     return _settle(

@@ -86,11 +86,14 @@ class Harness:
     def session(self) -> Session:
         return self.deps.sessions()
 
-    def open_modal(self, user_id: str, command_text: str, channel_id: str = "C0INCIDENT") -> dict[str, Any]:
+    def open_modal(
+        self, user_id: str, command_text: str, channel_id: str = "C0INCIDENT"
+    ) -> dict[str, Any]:
         """Type a `/postmortem …` that opens a modal; the opened view as Slack stores it."""
         before = len(self.emu.calls_to("views.open"))
-        response = self.slack.command("/postmortem", text=command_text, user_id=user_id,
-                                      channel_id=channel_id)
+        response = self.slack.command(
+            "/postmortem", text=command_text, user_id=user_id, channel_id=channel_id
+        )
         assert response.status == 200, response.body
         call = self.emu.wait_for("views.open", count=before + 1)[-1]
         return self.emu.views[call.response["view"]["id"]]
@@ -120,7 +123,8 @@ def running_bot(
         config = make_settings(emu, database_url, archive_dir=tmp_path / "archive", **settings)
         deps = build_deps(config, clock=clock, engine=engine)
         client = WebClient(
-            token=emu.bot_token, base_url=emu.api_url,
+            token=emu.bot_token,
+            base_url=emu.api_url,
             retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)],
         )
         executor = TrackingExecutor()
@@ -128,15 +132,24 @@ def running_bot(
         from bot.webhooks import build_webhooks
 
         server = HttpServer(
-            create_wsgi_app(deps, app, build_webhooks(deps, client)), host="127.0.0.1", port=0,
+            create_wsgi_app(deps, app, build_webhooks(deps, client)),
+            host="127.0.0.1",
+            port=0,
             threads=4,
         ).start()
         try:
             slack = SignedSlackClient(
                 base_url=server.url, signing_secret=SIGNING_SECRET, emulator=emu, team_id="T0001"
             )
-            yield Harness(emu=emu, slack=slack, deps=deps, clock=clock, client=client,
-                          url=server.url, executor=executor)
+            yield Harness(
+                emu=emu,
+                slack=slack,
+                deps=deps,
+                clock=clock,
+                client=client,
+                url=server.url,
+                executor=executor,
+            )
         finally:
             server.stop()
             executor.shutdown(wait=True)

@@ -53,7 +53,11 @@ def require_participant(client: WebClient, pm: Postmortem, user_id: str) -> None
 
 @contextmanager
 def change(
-    deps: Deps, pm_id: int, actor_id: str, kind: str, summary: str,
+    deps: Deps,
+    pm_id: int,
+    actor_id: str,
+    kind: str,
+    summary: str,
     detail: dict[str, Any] | None = None,
 ) -> Iterator[Session]:
     """A unit of work on one post-mortem that leaves an audit event and bumps `updated_at`."""
@@ -63,8 +67,13 @@ def change(
         pm.updated_at = deps.now()
         session.add(pm)
         queries.add_event(
-            session, pm_id=pm_id, actor_id=actor_id, at=deps.now(), kind=kind,
-            summary=summary, detail=detail,
+            session,
+            pm_id=pm_id,
+            actor_id=actor_id,
+            at=deps.now(),
+            kind=kind,
+            summary=summary,
+            detail=detail,
         )
 
 

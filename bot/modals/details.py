@@ -68,30 +68,59 @@ def build_details_modal(record: PostmortemRecord) -> dict[str, Any]:
     pm, inc = record.postmortem, record.incident
     form: list[bk.Block] = [
         bk.text_input(Block.TITLE, "Incident title", initial=inc.title, max_length=255),
-        bk.select(Block.SEVERITY, "Severity", SEVERITY_CHOICES, initial=severity_name(inc.severity)),
-        bk.text_input(Block.SERVICES, "Services affected", initial=", ".join(inc.services),
-                      optional=True, hint="Separate with commas."),
-        bk.text_input(REFERENCE, "Incident reference", initial=inc.reference, max_length=64,
-                      hint="e.g. INC-2026-11-22-001 or your incident tool's id."),
+        bk.select(
+            Block.SEVERITY, "Severity", SEVERITY_CHOICES, initial=severity_name(inc.severity)
+        ),
+        bk.text_input(
+            Block.SERVICES,
+            "Services affected",
+            initial=", ".join(inc.services),
+            optional=True,
+            hint="Separate with commas.",
+        ),
+        bk.text_input(
+            REFERENCE,
+            "Incident reference",
+            initial=inc.reference,
+            max_length=64,
+            hint="e.g. INC-2026-11-22-001 or your incident tool's id.",
+        ),
         _users(COMMANDER, "Incident commander", pm.commander_id),
         _users(FACILITATOR, "Author / facilitator", pm.facilitator_id or pm.owner_id),
         _multi_users(REVIEWERS, "Reviewers", pm.reviewers, "They sign off before publishing."),
         _multi_users(ATTENDEES, "Post-mortem meeting attendees", pm.attendees, "Optional."),
-        bk.select(DETECTION, "Detection method", DETECTION_CHOICES, initial=inc.detection_method,
-                  optional=True),
+        bk.select(
+            DETECTION,
+            "Detection method",
+            DETECTION_CHOICES,
+            initial=inc.detection_method,
+            optional=True,
+        ),
     ]
     for block_id, attr, label in MILESTONES:
         form.append(bk.datetime_picker(block_id, label, initial=getattr(inc, attr), optional=True))
     form += [
-        bk.text_input(SUMMARY, "Executive summary", initial=pm.summary, multiline=True,
-                      optional=True, hint="2–3 sentences a non-engineer can follow."),
-        bk.text_input(MITIGATION, "How it was mitigated", initial=pm.mitigation, multiline=True,
-                      optional=True),
-        bk.text_input(FIX, "Permanent fix", initial=pm.permanent_fix, multiline=True,
-                      optional=True),
+        bk.text_input(
+            SUMMARY,
+            "Executive summary",
+            initial=pm.summary,
+            multiline=True,
+            optional=True,
+            hint="2–3 sentences a non-engineer can follow.",
+        ),
+        bk.text_input(
+            MITIGATION, "How it was mitigated", initial=pm.mitigation, multiline=True, optional=True
+        ),
+        bk.text_input(
+            FIX, "Permanent fix", initial=pm.permanent_fix, multiline=True, optional=True
+        ),
     ]
-    return bk.modal("Post-mortem details", form, callback_id=Callback.DETAILS,
-                    private_metadata=Meta(pm_id=record.id).dump())
+    return bk.modal(
+        "Post-mortem details",
+        form,
+        callback_id=Callback.DETAILS,
+        private_metadata=Meta(pm_id=record.id).dump(),
+    )
 
 
 def read_details(values: dict[str, Any]) -> dict[str, Any]:
@@ -111,9 +140,12 @@ def read_details(values: dict[str, Any]) -> dict[str, Any]:
     if not reference:
         errors[REFERENCE] = "Give the incident a reference (e.g. INC-2026-11-22-001)."
     facts = IncidentFacts(
-        title=text(values, Block.TITLE), severity=out.get("severity", 0),
-        started_at=out.get("started_at"), detected_at=out.get("detected_at"),
-        acknowledged_at=out.get("acknowledged_at"), resolved_at=out.get("resolved_at"),
+        title=text(values, Block.TITLE),
+        severity=out.get("severity", 0),
+        started_at=out.get("started_at"),
+        detected_at=out.get("detected_at"),
+        acknowledged_at=out.get("acknowledged_at"),
+        resolved_at=out.get("resolved_at"),
     )
     try:
         facts.validate()
@@ -143,10 +175,23 @@ def read_details(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-INCIDENT_FIELDS = ("title", "severity", "services", "reference", "detection_method",
-                   *(attr for _, attr, _ in MILESTONES))
-POSTMORTEM_FIELDS = ("commander_id", "facilitator_id", "reviewers", "attendees", "summary",
-                     "mitigation", "permanent_fix")
+INCIDENT_FIELDS = (
+    "title",
+    "severity",
+    "services",
+    "reference",
+    "detection_method",
+    *(attr for _, attr, _ in MILESTONES),
+)
+POSTMORTEM_FIELDS = (
+    "commander_id",
+    "facilitator_id",
+    "reviewers",
+    "attendees",
+    "summary",
+    "mitigation",
+    "permanent_fix",
+)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -181,9 +226,16 @@ def register(app: App, deps: Deps) -> None:
             session.add(incident)
         ack()
         if changed:
-            announce(deps, client, pm_id, user_id, "edited the details: " + ", ".join(
-                name.replace("_id", "").replace("_at", "").replace("_", " ") for name in changed
-            ))
+            announce(
+                deps,
+                client,
+                pm_id,
+                user_id,
+                "edited the details: "
+                + ", ".join(
+                    name.replace("_id", "").replace("_at", "").replace("_", " ") for name in changed
+                ),
+            )
 
 
 def _check_reference_free(deps: Deps, pm_id: int, reference: str) -> None:
@@ -208,5 +260,9 @@ def _replan_deadline(session: Any, pm: Any, incident: Any, deps: Deps) -> None:
     from flows.reminders import replan_deadline
     from storage.reminders import move_reminders
 
-    move_reminders(session, pm_id=pm.id, now=deps.now(),
-                   rows=replan_deadline(pm, incident, deps.policy, deps.now()))
+    move_reminders(
+        session,
+        pm_id=pm.id,
+        now=deps.now(),
+        rows=replan_deadline(pm, incident, deps.policy, deps.now()),
+    )

@@ -25,16 +25,25 @@ SLO = "pm.impact.slo"
 TEXT_FIELDS = {
     "pm.impact.users": ("users_affected", "Users affected", "~500 users (25% of active users)"),
     "pm.impact.requests": ("requests_failed", "Requests failed", "~1,200 requests"),
-    "pm.impact.customer": ("customer_impact", "What customers saw",
-                           "“Service Temporarily Unavailable” at checkout"),
+    "pm.impact.customer": (
+        "customer_impact",
+        "What customers saw",
+        "“Service Temporarily Unavailable” at checkout",
+    ),
     "pm.impact.data": ("data_impact", "Data impact", "None / corrupted records / lost data"),
     "pm.impact.revenue": ("revenue_impact", "Revenue impact", "$150 estimated"),
     "pm.impact.sla": ("sla_breach", "SLA breach", "Yes — 98.5% for 12 min (target 99.9%)"),
-    "pm.impact.budget": ("error_budget_used", "Error budget used",
-                         "Leave empty to compute it from the SLO and the duration"),
+    "pm.impact.budget": (
+        "error_budget_used",
+        "Error budget used",
+        "Leave empty to compute it from the SLO and the duration",
+    ),
     "pm.impact.tickets": ("support_tickets", "Support tickets", "3 tickets"),
-    "pm.impact.regulatory": ("regulatory_notification", "Regulatory notification required",
-                             "No / Yes — GDPR notice sent 2026-11-22"),
+    "pm.impact.regulatory": (
+        "regulatory_notification",
+        "Regulatory notification required",
+        "No / Yes — GDPR notice sent 2026-11-22",
+    ),
 }
 
 
@@ -45,19 +54,41 @@ def build_impact_modal(record: PostmortemRecord) -> dict[str, Any]:
     computed = pm.impact_minutes is None and minutes is not None
     blocks: list[bk.Block] = [
         bk.text_input(
-            DURATION, "Impact duration (minutes)", initial=minutes, optional=True, max_length=7,
-            hint=("Computed from started → mitigated/resolved; change it if users were "
-                  "affected for a different span." if computed else "Entered by hand."),
+            DURATION,
+            "Impact duration (minutes)",
+            initial=minutes,
+            optional=True,
+            max_length=7,
+            hint=(
+                "Computed from started → mitigated/resolved; change it if users were "
+                "affected for a different span."
+                if computed
+                else "Entered by hand."
+            ),
         ),
-        bk.text_input(SLO, "SLO target (%)", optional=True, max_length=8,
-                      initial=None if pm.slo_target is None else f"{pm.slo_target:g}",
-                      placeholder="99.9"),
+        bk.text_input(
+            SLO,
+            "SLO target (%)",
+            optional=True,
+            max_length=8,
+            initial=None if pm.slo_target is None else f"{pm.slo_target:g}",
+            placeholder="99.9",
+        ),
     ]
     for block_id, (attr, label, placeholder) in TEXT_FIELDS.items():
-        blocks.append(bk.text_input(block_id, label, initial=getattr(pm, attr), optional=True,
-                                    placeholder=placeholder, multiline=attr == "customer_impact"))
-    return bk.modal("Impact", blocks, callback_id=Callback.IMPACT,
-                    private_metadata=Meta(pm_id=record.id).dump())
+        blocks.append(
+            bk.text_input(
+                block_id,
+                label,
+                initial=getattr(pm, attr),
+                optional=True,
+                placeholder=placeholder,
+                multiline=attr == "customer_impact",
+            )
+        )
+    return bk.modal(
+        "Impact", blocks, callback_id=Callback.IMPACT, private_metadata=Meta(pm_id=record.id).dump()
+    )
 
 
 def read_impact(values: dict[str, Any], computed_minutes: int | None) -> dict[str, Any]:
@@ -122,5 +153,10 @@ def register(app: App, deps: Deps) -> None:
         if changed:
             labels = {attr: label.lower() for attr, label, _ in TEXT_FIELDS.values()}
             labels |= {"impact_minutes": "duration", "slo_target": "SLO"}
-            announce(deps, client, pm_id, user_id,
-                     "updated the impact: " + ", ".join(labels[k] for k in changed))
+            announce(
+                deps,
+                client,
+                pm_id,
+                user_id,
+                "updated the impact: " + ", ".join(labels[k] for k in changed),
+            )

@@ -35,11 +35,20 @@ MAX_LISTED = 60  # keeps the modal well under Slack's 100 blocks with headers
 
 def build_learnings_modal(record: PostmortemRecord, kind: str = "went_well") -> dict[str, Any]:
     blocks: list[bk.Block] = [
-        bk.select(KIND, "Which list", [(label, key) for key, label in LEARNING_KINDS.items()],
-                  initial=kind),
-        bk.text_input(ITEMS, "Entries", multiline=True, optional=True,
-                      hint="One per line; each line becomes its own entry. Be specific.",
-                      placeholder="Alert fired within 2 minutes of the error spike"),
+        bk.select(
+            KIND,
+            "Which list",
+            [(label, key) for key, label in LEARNING_KINDS.items()],
+            initial=kind,
+        ),
+        bk.text_input(
+            ITEMS,
+            "Entries",
+            multiline=True,
+            optional=True,
+            hint="One per line; each line becomes its own entry. Be specific.",
+            placeholder="Alert fired within 2 minutes of the error spike",
+        ),
     ]
     listed = 0
     for key, label in LEARNING_KINDS.items():
@@ -51,14 +60,21 @@ def build_learnings_modal(record: PostmortemRecord, kind: str = "went_well") -> 
             if listed >= MAX_LISTED:
                 break
             listed += 1
-            blocks.append(bk.section(
-                f"• {bk.escape(item.text)}",
-                accessory=bk.button("Delete", Action.LEARNING_DELETE, f"{record.id}:{item.id}"),
-            ))
+            blocks.append(
+                bk.section(
+                    f"• {bk.escape(item.text)}",
+                    accessory=bk.button("Delete", Action.LEARNING_DELETE, f"{record.id}:{item.id}"),
+                )
+            )
     if listed < len(record.learnings):
         blocks.append(bk.context(f"_{len(record.learnings) - listed} more not shown._"))
-    return bk.modal("Learnings", blocks, callback_id=Callback.LEARNINGS, submit="Add",
-                    private_metadata=Meta(pm_id=record.id).dump())
+    return bk.modal(
+        "Learnings",
+        blocks,
+        callback_id=Callback.LEARNINGS,
+        submit="Add",
+        private_metadata=Meta(pm_id=record.id).dump(),
+    )
 
 
 def register(app: App, deps: Deps) -> None:
@@ -88,15 +104,22 @@ def register(app: App, deps: Deps) -> None:
             ack()
             return
         label = LEARNING_KINDS[kind]
-        with change(deps, pm_id, user_id, "learnings",
-                    f"added {len(entries)} to {label}") as session:
+        with change(
+            deps, pm_id, user_id, "learnings", f"added {len(entries)} to {label}"
+        ) as session:
             for entry in entries:
-                session.add(Learning(postmortem_id=pm_id, kind=kind, text=entry,
-                                     created_by=user_id, created_at=deps.now()))
+                session.add(
+                    Learning(
+                        postmortem_id=pm_id,
+                        kind=kind,
+                        text=entry,
+                        created_by=user_id,
+                        created_at=deps.now(),
+                    )
+                )
         ack(response_action="update", view=build_learnings_modal(load_record(deps, pm_id), kind))
         noun = "entry" if len(entries) == 1 else "entries"
-        announce(deps, client, pm_id, user_id,
-                 f"added {len(entries)} {noun} to “{label}”")
+        announce(deps, client, pm_id, user_id, f"added {len(entries)} {noun} to “{label}”")
 
     @app.action(Action.LEARNING_DELETE)
     def handle_learning_delete(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -113,6 +136,9 @@ def register(app: App, deps: Deps) -> None:
             deleted = learning.text
             session.delete(learning)
         view = body["view"]
-        client.views_update(view_id=view["id"], hash=view.get("hash"),
-                            view=build_learnings_modal(load_record(deps, pm_id)))
+        client.views_update(
+            view_id=view["id"],
+            hash=view.get("hash"),
+            view=build_learnings_modal(load_record(deps, pm_id)),
+        )
         announce(deps, client, pm_id, user_id, f"deleted a learning: “{bk.escape(deleted[:200])}”")

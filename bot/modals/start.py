@@ -36,18 +36,35 @@ def build_start_modal(title: str, channel_id: str | None, now: datetime) -> dict
     if channel_id and channel_id.startswith(("C", "G")):
         channel_select["initial_conversation"] = channel_id
     form = [
-        bk.text_input(Block.TITLE, "Incident title", initial=title, max_length=255,
-                      placeholder="Checkout API returned 500s"),
+        bk.text_input(
+            Block.TITLE,
+            "Incident title",
+            initial=title,
+            max_length=255,
+            placeholder="Checkout API returned 500s",
+        ),
         bk.select(Block.SEVERITY, "Severity", SEVERITY_CHOICES),
-        bk.text_input(Block.SERVICES, "Services affected", optional=True,
-                      placeholder="payment-api, postgres", hint="Separate with commas."),
-        bk.input_block(Block.CHANNEL, "Incident channel", channel_select,
-                       hint="The post-mortem's thread starts here."),
+        bk.text_input(
+            Block.SERVICES,
+            "Services affected",
+            optional=True,
+            placeholder="payment-api, postgres",
+            hint="Separate with commas.",
+        ),
+        bk.input_block(
+            Block.CHANNEL,
+            "Incident channel",
+            channel_select,
+            hint="The post-mortem's thread starts here.",
+        ),
         bk.datetime_picker(Block.STARTED_AT, "Incident started", initial=now),
         bk.datetime_picker(Block.RESOLVED_AT, "Incident resolved", initial=now),
     ]
     return bk.modal(
-        "Start a post-mortem", form, callback_id=Callback.START, submit="Start",
+        "Start a post-mortem",
+        form,
+        callback_id=Callback.START,
+        submit="Start",
         private_metadata=Meta(channel_id=channel_id).dump(),
     )
 

@@ -37,9 +37,7 @@ def build_whys_modal(record: PostmortemRecord) -> dict[str, Any]:
     pm = record.postmortem
     whys = record.whys
     shown = whys[-MAX_SHOWN_WHYS:]
-    lines = [
-        f"*{w.position}. {bk.escape(w.question)}*\n→ {bk.escape(w.answer)}" for w in shown
-    ]
+    lines = [f"*{w.position}. {bk.escape(w.question)}*\n→ {bk.escape(w.answer)}" for w in shown]
     intro = (
         "Ask why until you reach something systemic: a process, tool or safeguard — "
         "never a person. Each answer becomes the next question."
@@ -52,40 +50,85 @@ def build_whys_modal(record: PostmortemRecord) -> dict[str, Any]:
     position = len(whys) + 1
     label = f"Why {position}? {question}"
     more = "" if position > MIN_WHYS else f" ({MIN_WHYS - position + 1} more to reach {MIN_WHYS})"
-    blocks.append(bk.text_input(
-        ANSWER, bk.clip(label, 2000), multiline=True, optional=True,
-        hint=f"Leave empty when you have reached the systemic cause{more}.",
-    ))
+    blocks.append(
+        bk.text_input(
+            ANSWER,
+            bk.clip(label, 2000),
+            multiline=True,
+            optional=True,
+            hint=f"Leave empty when you have reached the systemic cause{more}.",
+        )
+    )
     blocks += [
         bk.divider(),
-        bk.text_input(ROOT_CAUSE, "Systemic root cause", initial=pm.root_cause, multiline=True,
-                      optional=True, placeholder="The process, tool or gap the whys revealed"),
-        bk.text_input(CAUSE_WHAT, "What: the specific technical cause", initial=pm.cause_what,
-                      multiline=True, optional=True),
-        bk.text_input(CAUSE_WHY, "Why: the chain of events that led to it", initial=pm.cause_why,
-                      multiline=True, optional=True),
-        bk.text_input(CAUSE_HOW, "How: the mechanism of user impact", initial=pm.cause_how,
-                      multiline=True, optional=True),
+        bk.text_input(
+            ROOT_CAUSE,
+            "Systemic root cause",
+            initial=pm.root_cause,
+            multiline=True,
+            optional=True,
+            placeholder="The process, tool or gap the whys revealed",
+        ),
+        bk.text_input(
+            CAUSE_WHAT,
+            "What: the specific technical cause",
+            initial=pm.cause_what,
+            multiline=True,
+            optional=True,
+        ),
+        bk.text_input(
+            CAUSE_WHY,
+            "Why: the chain of events that led to it",
+            initial=pm.cause_why,
+            multiline=True,
+            optional=True,
+        ),
+        bk.text_input(
+            CAUSE_HOW,
+            "How: the mechanism of user impact",
+            initial=pm.cause_how,
+            multiline=True,
+            optional=True,
+        ),
         bk.divider(),
-        bk.section("*Contributing factors*\n" + (
-            "\n".join(
-                f"• {bk.escape(f.text)} — {f.category}, {f.severity}" for f in record.factors
-            ) or "_None yet._"
-        ), accessory=bk.button("Add factor", Action.WHYS_ADD_FACTOR, str(record.id))),
+        bk.section(
+            "*Contributing factors*\n"
+            + (
+                "\n".join(
+                    f"• {bk.escape(f.text)} — {f.category}, {f.severity}" for f in record.factors
+                )
+                or "_None yet._"
+            ),
+            accessory=bk.button("Add factor", Action.WHYS_ADD_FACTOR, str(record.id)),
+        ),
     ]
-    return bk.modal("5 Whys", blocks, callback_id=Callback.WHYS, submit="Save",
-                    private_metadata=Meta(pm_id=record.id).dump())
+    return bk.modal(
+        "5 Whys",
+        blocks,
+        callback_id=Callback.WHYS,
+        submit="Save",
+        private_metadata=Meta(pm_id=record.id).dump(),
+    )
 
 
 def build_factor_modal(pm_id: int) -> dict[str, Any]:
     blocks = [
-        bk.text_input(FACTOR_TEXT, "Contributing factor", multiline=True,
-                      placeholder="Aggressive retries caused a thundering herd"),
+        bk.text_input(
+            FACTOR_TEXT,
+            "Contributing factor",
+            multiline=True,
+            placeholder="Aggressive retries caused a thundering herd",
+        ),
         bk.select(FACTOR_CATEGORY, "Category", [(c, c) for c in FACTOR_CATEGORIES]),
         bk.select(FACTOR_SEVERITY, "Severity", [(s, s) for s in FACTOR_SEVERITIES]),
     ]
-    return bk.modal("Contributing factor", blocks, callback_id=Callback.FACTORS, submit="Add",
-                    private_metadata=Meta(pm_id=pm_id).dump())
+    return bk.modal(
+        "Contributing factor",
+        blocks,
+        callback_id=Callback.FACTORS,
+        submit="Add",
+        private_metadata=Meta(pm_id=pm_id).dump(),
+    )
 
 
 def register(app: App, deps: Deps) -> None:
@@ -119,14 +162,20 @@ def register(app: App, deps: Deps) -> None:
             for key in changed:
                 setattr(pm, key, narrative[key])
             if answer:
-                whys = list(session.exec(
-                    select(Why).where(Why.postmortem_id == pm_id).order_by(Why.position)
-                ).all())
+                whys = list(
+                    session.exec(
+                        select(Why).where(Why.postmortem_id == pm_id).order_by(Why.position)
+                    ).all()
+                )
                 incident = queries.get_incident(session, incident_id=pm.incident_id)
-                session.add(Why(
-                    postmortem_id=pm_id, position=len(whys) + 1,
-                    question=next_question(incident.title, whys), answer=answer,
-                ))
+                session.add(
+                    Why(
+                        postmortem_id=pm_id,
+                        position=len(whys) + 1,
+                        question=next_question(incident.title, whys),
+                        answer=answer,
+                    )
+                )
         record = load_record(deps, pm_id)
         if answer:
             # The next why, in the same modal: the answer just given is its question.
@@ -171,15 +220,22 @@ def register(app: App, deps: Deps) -> None:
             ack()
             return
         with change(deps, pm_id, user_id, "factor", "added a contributing factor") as session:
-            require_editor(queries.get_postmortem(session, pm_id=pm_id), user_id,
-                           "add contributing factors")
-            session.add(ContributingFactor(
-                postmortem_id=pm_id, text=factor, category=values[FACTOR_CATEGORY],
-                severity=values[FACTOR_SEVERITY],
-            ))
+            require_editor(
+                queries.get_postmortem(session, pm_id=pm_id), user_id, "add contributing factors"
+            )
+            session.add(
+                ContributingFactor(
+                    postmortem_id=pm_id,
+                    text=factor,
+                    category=values[FACTOR_CATEGORY],
+                    severity=values[FACTOR_SEVERITY],
+                )
+            )
         ack()
         # Refresh the whys modal underneath so the new factor shows.
         previous = body["view"].get("previous_view_id")
         if previous:
             client.views_update(view_id=previous, view=build_whys_modal(load_record(deps, pm_id)))
-        announce(deps, client, pm_id, user_id, f"added a contributing factor: {bk.escape(factor[:200])}")
+        announce(
+            deps, client, pm_id, user_id, f"added a contributing factor: {bk.escape(factor[:200])}"
+        )

@@ -21,9 +21,7 @@ SECTION_BUTTONS: list[tuple[str, Action]] = [
 ]
 
 
-def build_control_message(
-    record: PostmortemRecord, now: datetime, extra_buttons: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
+def build_control_message(record: PostmortemRecord, now: datetime) -> dict[str, Any]:
     """`text` and `blocks` for chat.postMessage / chat.update."""
     pm, inc = record.postmortem, record.incident
     sections = checklist(record)
@@ -54,12 +52,15 @@ def build_control_message(
     )
     value = str(record.id)
     buttons = [bk.button(label, action, value) for label, action in SECTION_BUTTONS]
+    if pm.status == DRAFT:
+        buttons.append(bk.button("Submit for review", Action.REVIEW_OPEN, value, style="primary"))
+    buttons.append(bk.button("Preview document", Action.PREVIEW, value))
     blocks: list[bk.Block] = [
         bk.header(f"Post-mortem: {inc.title}"),
         bk.fields(facts),
         bk.section("*Checklist*\n" + "\n".join(lines)),
         bk.context(f"{requirement} · {summary}"),
-        bk.actions(buttons + (extra_buttons or []), block_id=Block.CONTROL_ACTIONS),
+        bk.actions(buttons, block_id=Block.CONTROL_ACTIONS),
     ]
     still = ", ".join(s.label.lower() for s in missing) or "nothing — ready for review"
     text = (

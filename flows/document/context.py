@@ -38,7 +38,7 @@ def zone(name: str) -> ZoneInfo:
 class TimelineRow:
     time: Md
     text: str
-    actor: str | None
+    actor: Md
     link: str | None
 
 
@@ -129,7 +129,7 @@ def build_context(
         metrics.started_at, inc.detected_at, inc.acknowledged_at,
         inc.mitigated_at, inc.resolved_at,
     ]
-    timeline, same_day = _timeline(record, zi, [t for t in milestones if t])
+    timeline, same_day = _timeline(record, zi, [t for t in milestones if t], people)
     clock = Clock(zi, short=same_day is not None)
     actions = _actions(record, people)
     end = metrics.mitigated_at or metrics.resolved_at
@@ -187,7 +187,10 @@ def build_context(
 
 
 def _timeline(
-    record: PostmortemRecord, zi: ZoneInfo, milestones: list[datetime]
+    record: PostmortemRecord,
+    zi: ZoneInfo,
+    milestones: list[datetime],
+    people: Mapping[str, str],
 ) -> tuple[list[TimelineRow], Md | None]:
     entries = sorted(record.timeline, key=lambda e: e.occurred_at)
     local = [e.occurred_at.astimezone(zi) for e in entries]
@@ -196,7 +199,7 @@ def _timeline(
     same_day = Md(next(iter(days)).isoformat()) if len(days) == 1 else None
     fmt = "%H:%M" if same_day else "%Y-%m-%d %H:%M"
     rows = [
-        TimelineRow(Md(t.strftime(fmt)), e.text, e.actor, e.link)
+        TimelineRow(Md(t.strftime(fmt)), e.text, mention(e.actor, people), e.link)
         for e, t in zip(entries, local, strict=True)
     ]
     return rows, same_day

@@ -22,10 +22,16 @@ def start_values(
 ) -> dict[str, Any]:
     return {
         Block.TITLE: {"value": {"type": "plain_text_input", "value": title}},
-        Block.SEVERITY: {"value": {"type": "static_select",
-                                   "selected_option": {"value": severity} if severity else None}},
+        Block.SEVERITY: {
+            "value": {
+                "type": "static_select",
+                "selected_option": {"value": severity} if severity else None,
+            }
+        },
         Block.SERVICES: {"value": {"type": "plain_text_input", "value": services}},
-        Block.CHANNEL: {"value": {"type": "conversations_select", "selected_conversation": channel}},
+        Block.CHANNEL: {
+            "value": {"type": "conversations_select", "selected_conversation": channel}
+        },
         Block.STARTED_AT: {"value": {"type": "datetimepicker", "selected_date_time": started}},
         Block.RESOLVED_AT: {"value": {"type": "datetimepicker", "selected_date_time": resolved}},
     }
@@ -43,7 +49,9 @@ def test_submit_creates_postmortem_and_posts_control_message(bot: Harness) -> No
     response = bot.slack.view_submission("U0ALICE", view, start_values())
     assert response.status == 200
     bot.settle()
-    post = bot.emu.wait_for("chat.postMessage", where=lambda c: c.args.get("channel") == "C0INCIDENT")[0]
+    post = bot.emu.wait_for(
+        "chat.postMessage", where=lambda c: c.args.get("channel") == "C0INCIDENT"
+    )[0]
     with bot.session() as session:
         pm = session.exec(select(Postmortem)).one()
         incident = session.get(Incident, pm.incident_id)
@@ -115,25 +123,39 @@ def test_slack_error_while_posting_keeps_postmortem_and_tells_user(bot: Harness)
 
 
 def test_help_and_unknown_subcommands(bot: Harness) -> None:
-    help_text = bot.slack.command("/postmortem", text="help", user_id="U0ALICE",
-                                  channel_id="C0INCIDENT").json()["text"]
+    help_text = bot.slack.command(
+        "/postmortem", text="help", user_id="U0ALICE", channel_id="C0INCIDENT"
+    ).json()["text"]
     assert "/postmortem start" in help_text
-    unknown = bot.slack.command("/postmortem", text="frobnicate", user_id="U0ALICE",
-                                channel_id="C0INCIDENT").json()
+    unknown = bot.slack.command(
+        "/postmortem", text="frobnicate", user_id="U0ALICE", channel_id="C0INCIDENT"
+    ).json()
     assert unknown["response_type"] == "ephemeral"
     assert "frobnicate" in unknown["text"] and "/postmortem start" in unknown["text"]
 
 
 def test_unsigned_and_stale_requests_are_refused(bot: Harness) -> None:
     body = b"command=%2Fpostmortem&text=start&user_id=U0ALICE"
-    unsigned = bot.slack.send_raw("/slack/events", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    unsigned = bot.slack.send_raw(
+        "/slack/events", body, {"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert unsigned.status == 401
     from bot.emulator.signing import sign
 
     wrong = sign("not-the-secret", body, int(__import__("time").time()))
-    assert bot.slack.send_raw("/slack/events", body, {**wrong, "Content-Type": "application/x-www-form-urlencoded"}).status == 401
+    assert (
+        bot.slack.send_raw(
+            "/slack/events", body, {**wrong, "Content-Type": "application/x-www-form-urlencoded"}
+        ).status
+        == 401
+    )
     stale = sign("test-signing-secret", body, int(__import__("time").time()) - 301)
-    assert bot.slack.send_raw("/slack/events", body, {**stale, "Content-Type": "application/x-www-form-urlencoded"}).status == 401
+    assert (
+        bot.slack.send_raw(
+            "/slack/events", body, {**stale, "Content-Type": "application/x-www-form-urlencoded"}
+        ).status
+        == 401
+    )
     assert bot.emu.calls_to("views.open") == []
     with bot.session() as session:
         assert session.exec(select(Postmortem)).all() == []
