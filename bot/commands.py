@@ -26,6 +26,7 @@ HELP = """*`/postmortem` — post-mortems without leaving Slack*
 • `/postmortem start [title]` — open a post-mortem for a resolved incident
 • `/postmortem list` — open post-mortems, most urgent first
 • `/postmortem post ID` — post post-mortem ID's control message again (e.g. after inviting me)
+• `/postmortem deliver ID` — upload, archive and announce a published post-mortem again
 • `/postmortem help` — this list
 Everything else happens from the post-mortem's control message in the incident channel."""
 
@@ -52,6 +53,9 @@ def register(app: App, deps: Deps) -> None:
         elif verb == "post":
             ack()
             respond(response_type="ephemeral", text=repost(deps, client, rest.strip()))
+        elif verb == "deliver":
+            ack()
+            respond(response_type="ephemeral", text=redeliver(deps, client, rest.strip()))
         else:
             ack(
                 response_type="ephemeral",
@@ -92,3 +96,18 @@ def repost(deps: Deps, client: WebClient, arg: str) -> str:
     except SlackPostFailed as err:
         return f":warning: {err}"
     return f"Posted post-mortem #{arg}'s control message."
+
+
+def redeliver(deps: Deps, client: WebClient, arg: str) -> str:
+    """Retry the published document's upload, archive file and announcement."""
+    from bot.publish import deliver
+
+    if not arg.isdigit():
+        return "Usage: `/postmortem deliver ID`."
+    with session_scope(deps.sessions) as session:
+        record = queries.load_record(session, pm_id=int(arg))
+    finals = [d for d in record.documents if d.version.endswith(".0")]
+    if not finals:
+        return f"Post-mortem #{arg} has not been published yet."
+    deliver(deps, client, record, finals[-1])
+    return f"Delivered version {finals[-1].version} of post-mortem #{arg} again."

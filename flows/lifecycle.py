@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import pairwise
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from flows.errors import FieldErrors, InvalidState
 from flows.policy import Policy

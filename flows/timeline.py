@@ -99,7 +99,9 @@ def paginate(items: Sequence[T], page: int, size: int = PAGE_SIZE) -> Page[T]:
     return Page(list(items[start : start + size]), number, count, len(items), start + 1)
 
 
-def page_holding(entries: Sequence[TimelineEntry], entry_id: int | None, size: int = PAGE_SIZE) -> int:
+def page_holding(
+    entries: Sequence[TimelineEntry], entry_id: int | None, size: int = PAGE_SIZE
+) -> int:
     for index, entry in enumerate(entries):
         if entry.id == entry_id:
             return index // size

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from bot.deps import Deps
 from bot.web import StartResponse, WsgiApp, json_response, read_body
@@ -139,6 +140,4 @@ def parse_time(value: Any, field: str) -> datetime | None:
 
 
 def _parse_query(query: str) -> dict[str, str]:
-    from urllib.parse import parse_qsl
-
     return dict(parse_qsl(query, keep_blank_values=True))

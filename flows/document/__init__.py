@@ -5,6 +5,7 @@ from flows.document.render import (
     DEFAULT_TEMPLATE,
     TemplateFailed,
     TemplateNotFound,
+    UnknownTimezone,
     list_templates,
     render_markdown,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "Md",
     "TemplateFailed",
     "TemplateNotFound",
+    "UnknownTimezone",
     "list_templates",
     "md_block",
     "md_cell",

@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfoNotFoundError
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from flows.document.context import build_context
+from flows.document.context import build_context, zone
 from flows.document.escape import Md, finalize, md_block, md_cell, md_inline, md_link
 from flows.errors import PostmortemError
 from flows.metrics import format_duration
@@ -33,6 +34,10 @@ class TemplateNotFound(PostmortemError):
         )
         self.name = name
         self.available = available
+
+
+class UnknownTimezone(PostmortemError):
+    pass
 
 
 class TemplateFailed(PostmortemError):
@@ -101,6 +106,10 @@ def render_markdown(
     people: Mapping[str, str] | None = None,
 ) -> str:
     """The post-mortem as CommonMark (GFM tables); `people` maps Slack user ids to names."""
+    try:
+        zone(tz)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise UnknownTimezone(f"“{tz}” is not a time zone; use a name like Europe/Berlin.") from err
     name = template or record.postmortem.template or DEFAULT_TEMPLATE
     folder = templates_dir.resolve() if templates_dir else None
     available = list_templates(folder)

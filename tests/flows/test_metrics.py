@@ -1,0 +1,167 @@
+"""Per-incident durations, error budget, the summary sentence and the tracker over many."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from flows.metrics import (
+    error_budget,
+    format_duration,
+    incident_metrics,
+    one_sentence_summary,
+    tracker_metrics,
+)
+from flows.record import PostmortemRecord
+from tests.flows.factories import NOW, START, action, at, empty_record, entry, full_record
+
+
+@pytest.mark.parametrize(
+    ("td", "expected"),
+    [
+        (None, ""),
+        (timedelta(0), "0 min"),
+        (timedelta(seconds=45), "45 s"),
+        (timedelta(minutes=2, seconds=15), "2 min 15 s"),
+        (timedelta(minutes=12), "12 min"),
+        (timedelta(hours=1, minutes=12, seconds=40), "1 h 12 min"),
+        (timedelta(hours=3), "3 h"),
+        (timedelta(days=2, hours=3), "2 d 3 h"),
+        (timedelta(days=2, minutes=5), "2 d"),
+        (timedelta(minutes=-5), "-5 min"),
+    ],
+)
+def test_format_duration(td: timedelta | None, expected: str) -> None:
+    assert format_duration(td) == expected
+
+
+def test_incident_metrics_from_milestones() -> None:
+    m = incident_metrics(full_record())
+    assert m.time_to_detect == timedelta(minutes=2, seconds=15)
+    assert m.time_to_acknowledge == timedelta(seconds=45)
+    assert m.time_to_mitigate == timedelta(minutes=6, seconds=45)
+    assert m.time_to_resolve == timedelta(minutes=12)
+    assert m.time_to_fix == timedelta(minutes=9, seconds=45)
+    assert m.impact == timedelta(minutes=9)
+    assert m.actions_by_priority == {"P0": 1, "P1": 1, "P2": 1, "P3": 1}
+    assert m.actions_by_status == {"open": 2, "in_progress": 1, "done": 1, "wont_do": 0}
+
+
+def test_first_timeline_entry_stands_in_for_a_missing_start() -> None:
+    record = full_record()
+    record.incident.started_at = None
+    record.timeline.insert(0, entry(-5, "Deploy finished"))
+    m = incident_metrics(record)
+    assert m.started_at == at(-5)
+    assert m.time_to_detect == timedelta(minutes=7, seconds=15)
+    assert m.impact == timedelta(minutes=14)
+
+
+def test_missing_or_backwards_milestones_give_no_duration() -> None:
+    assert incident_metrics(empty_record()).impact is None
+    record = full_record()
+    record.incident.acknowledged_at = at(1)  # before detection: a typo, not -1 min
+    assert incident_metrics(record).time_to_acknowledge is None
+
+
+def test_impact_minutes_override_the_timestamps() -> None:
+    record = full_record()
+    record.postmortem.impact_minutes = 30
+    assert incident_metrics(record).impact == timedelta(minutes=30)
+
+
+def test_error_budget_is_computed_from_the_slo_for_a_30_day_window() -> None:
+    record = full_record()
+    record.postmortem.impact_minutes = 12
+    budget = error_budget(record)
+    assert budget is not None
+    assert budget.budget == timedelta(minutes=43, seconds=12)
+    assert budget.used_percent == pytest.approx(27.78, abs=0.01)
+    assert budget.describe() == "27.8% of the 30-day budget (43 min 12 s at 99.9%)"
+
+
+def test_entered_error_budget_wins_and_no_slo_means_none() -> None:
+    record = full_record()
+    record.postmortem.error_budget_used = "0.5% of monthly budget"
+    budget = error_budget(record)
+    assert budget is not None and budget.describe() == "0.5% of monthly budget"
+    record.postmortem.slo_target = None
+    record.postmortem.error_budget_used = None
+    assert error_budget(record) is None
+
+
+def test_one_sentence_summary_full() -> None:
+    assert one_sentence_summary(full_record(), "Europe/Berlin") == (
+        "On 2026-03-14 at 10:00 CET, checkout-api and postgres experienced Checkout API "
+        "returned 500 errors for approximately 9 min, affecting about 500 users (25% of "
+        "active users). The root cause was release process lacks a capacity review for "
+        "connection pool settings. The incident was mitigated by raising the pool size to 50 "
+        "and restarting the pods and permanently fixed by pool autoscaling with PgBouncer."
+    )
+
+
+def test_one_sentence_summary_leaves_out_missing_clauses() -> None:
+    text = one_sentence_summary(empty_record())
+    assert text == "We experienced the incident “Search is slow”."
+    record = full_record()
+    record.postmortem.permanent_fix = None
+    record.postmortem.users_affected = None
+    record.postmortem.customer_impact = None
+    text = one_sentence_summary(record)
+    assert "affecting" not in text and "permanently" not in text
+    assert text.endswith("mitigated by raising the pool size to 50 and restarting the pods.")
+    assert "{" not in text
+
+
+def _record(ref: str, started: datetime, services: list[str], **pm: object) -> PostmortemRecord:
+    record = empty_record()
+    record.incident.reference = ref
+    record.incident.started_at = started
+    record.incident.resolved_at = started + timedelta(hours=1)
+    record.incident.services = services
+    for key, value in pm.items():
+        setattr(record.postmortem, key, value)
+    return record
+
+
+def test_tracker_metrics() -> None:
+    resolved = START + timedelta(hours=1)
+    a = _record("INC-A", START, ["api"], status="published",
+                published_at=resolved + timedelta(hours=24), due_at=resolved + timedelta(hours=48))
+    a.action_items = [action(1, status="done"), action(2, due_on=date(2026, 3, 10)),
+                      action(3, status="wont_do", due_on=date(2026, 3, 1))]
+    b = _record("INC-B", START + timedelta(days=30), ["api", "db"], status="published",
+                published_at=START + timedelta(days=30, hours=73),
+                due_at=START + timedelta(days=30, hours=49))
+    b.action_items = [action(1, status="done"), action(2, status="in_progress",
+                                                       due_on=date(2026, 5, 1))]
+    c = _record("INC-C", START + timedelta(days=200), ["api"])
+    d = _record("INC-D", START + timedelta(days=201), ["search"], required=False)
+    now = datetime(2026, 4, 20, 9, tzinfo=UTC)
+    t = tracker_metrics([a, b, c, d], now)
+    assert (t.required, t.completed_required) == (3, 2)
+    assert t.completion_rate == pytest.approx(2 / 3)
+    assert t.avg_time_to_publish == timedelta(hours=48)
+    assert t.published_on_time_rate == 0.5
+    assert (t.action_items, t.action_items_done) == (4, 2)
+    assert t.action_completion_rate == 0.5
+    assert [(o.reference, o.item.number, o.days_overdue) for o in t.overdue] == [
+        ("INC-A", 2, 41)
+    ]
+    assert (t.incidents, t.recurring_incidents) == (4, 1)
+    assert t.recurrence_rate == 0.25
+    assert t.meets_targets() == {
+        "completion_rate": False,
+        "avg_time_to_publish": True,
+        "action_completion_rate": False,
+        "recurrence_rate": False,
+    }
+
+
+def test_tracker_metrics_with_nothing_to_measure() -> None:
+    t = tracker_metrics([], NOW)
+    assert t.completion_rate is None and t.avg_time_to_publish is None
+    assert t.meets_targets() == dict.fromkeys(
+        ("completion_rate", "avg_time_to_publish", "action_completion_rate", "recurrence_rate")
+    )
