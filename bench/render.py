@@ -19,9 +19,9 @@ import jinja2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flows.document import list_templates, render_markdown  # noqa: E402
-from flows.record import PostmortemRecord  # noqa: E402
-from tests.flows.factories import NOW, PEOPLE, big_record  # noqa: E402
+from flows.document import list_templates, render_markdown
+from flows.record import PostmortemRecord
+from tests.flows.factories import NOW, PEOPLE, big_record
 
 BASELINE = """\
 # Post-Mortem: {{ inc.title }}

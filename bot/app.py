@@ -9,9 +9,11 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
-from bot import commands, errors, review
+from bot import commands, errors, events, followups, nudge_actions, review
 from bot.deps import Deps, make_client
-from bot.modals import details, impact, learnings, start, whys
+from bot.modals import action_items, details, impact, learnings, start, timeline, whys
+from bot.trackers import actions as tracker_actions
+from bot.webhooks import offer
 from storage import queries
 from storage.db import session_scope
 
@@ -34,9 +36,26 @@ def create_app(
         listener_executor=executor,
     )
     app.middleware(_dedupe_events(deps))
-    for surface in (commands, start, details, whys, impact, learnings, review):
+    surfaces = (
+        commands,
+        start,
+        details,
+        timeline,
+        events,
+        whys,
+        impact,
+        learnings,
+        action_items,
+        nudge_actions,
+        review,
+        followups,
+        offer,
+        tracker_actions,
+    )
+    for surface in surfaces:
         surface.register(app, deps)
     errors.register(app)
+    errors.guard_listeners(app)
     return app
 
 

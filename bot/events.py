@@ -19,6 +19,7 @@ from bot.modals import timeline as tm
 from bot.modals.common import announce, load_record
 from bot.people import display_name, user_tz
 from bot.state import view_values
+from bot.workflow import tell_user
 from flows import timeline as tl
 from flows.errors import FieldErrors, NotFound, PostmortemError
 from storage import queries
@@ -73,16 +74,6 @@ def fetch_message(client: WebClient, channel_id: str, ts: str) -> dict[str, Any]
         return None
 
 
-def mark_captured(deps: Deps, client: WebClient, channel_id: str, ts: str) -> None:
-    """The bot's own reaction shows the channel the message is on the timeline."""
-    try:
-        client.reactions_add(channel=channel_id, timestamp=ts, name=deps.settings.timeline_reaction)
-    except SlackApiError as err:
-        if err.response.get("error") != "already_reacted":
-            log.warning("reactions.add %s/%s failed: %s", channel_id, ts,
-                        err.response.get("error"))
-
-
 def build_already_there_modal(pm_id: int) -> dict[str, Any]:
     return bk.modal(
         "Already on timeline",
@@ -95,11 +86,18 @@ def register(app: App, deps: Deps) -> None:
     @app.shortcut(Callback.SHORTCUT_TIMELINE)
     def handle_timeline_shortcut(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
+        try:
+            open_capture_modal(body, client)
+        except PostmortemError as err:
+            # Told here, not raised: raising after the ack races Bolt (see modals.timeline.acked).
+            tell_user(client, user_id=body["user"]["id"], channel_id=body["channel"]["id"],
+                      text=str(err))
+
+    def open_capture_modal(body: dict[str, Any], client: WebClient) -> None:
         channel_id, message = body["channel"]["id"], body["message"]
         user_id, ts = body["user"]["id"], str(body["message"]["ts"])
         pm = capture_target(deps, channel_id)
         if pm is None or pm.id is None:
-            # The error handler turns this into an ephemeral in the channel the user is in.
             raise NotFound("There is no post-mortem being written in this channel, so there is "
                            "no timeline to add this message to.")
         key = tl.message_key(channel_id, ts)
@@ -114,7 +112,7 @@ def register(app: App, deps: Deps) -> None:
         )
         typed = tl.typed_form(draft.occurred_at, tz)
         extra = {**tm.entry_prefill_meta(draft.occurred_at, tz, typed),
-                 "key": key, "link": draft.link, "channel": channel_id}
+                 "key": key, "link": draft.link}
         client.views_open(trigger_id=body["trigger_id"], view=tm.build_entry_modal(
             title="Add to timeline", callback_id=Callback.SHORTCUT_TIMELINE_SUBMIT,
             meta=Meta(pm_id=pm.id, channel_id=channel_id, extra=extra),
@@ -131,15 +129,17 @@ def register(app: App, deps: Deps) -> None:
             return
         try:
             form = tm.read_entry_form(view_values(body["view"]), tm.entry_context(deps, meta))
+            draft = tl.EntryDraft(
+                occurred_at=form.occurred_at, text=form.text, actor=form.actor, source="message",
+                message_key=meta.extra.get("key"), link=meta.extra.get("link"),
+            )
+            entry = tm.add_entry(deps, meta.pm_id, user_id, draft, view_key=tm.view_key(body))
         except FieldErrors as err:
             ack(response_action="errors", errors=err.errors)
             return
-        draft = tl.EntryDraft(
-            occurred_at=form.occurred_at, text=form.text, actor=form.actor, source="message",
-            message_key=meta.extra.get("key"), link=meta.extra.get("link"),
-        )
-        try:
-            entry = tm.add_entry(deps, meta.pm_id, user_id, draft, view_key=tm.view_key(body))
+        except PostmortemError as err:
+            ack(response_action="errors", errors={tm.TEXT: str(err)})
+            return
         except tm.Repeat:
             ack()
             return
@@ -148,9 +148,6 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="update", view=build_already_there_modal(meta.pm_id))
             return
         ack()
-        channel, key = meta.extra.get("channel"), str(meta.extra.get("key") or "")
-        if channel and ":" in key:
-            mark_captured(deps, client, channel, key.partition(":")[2])
         announce(deps, client, meta.pm_id, user_id,
                  tm.note("added a message to the timeline", entry))
 
@@ -182,6 +179,5 @@ def register(app: App, deps: Deps) -> None:
         except IntegrityError:
             # Two pins racing on one message: the first one is the entry.
             return
-        mark_captured(deps, client, channel_id, ts)
         announce(deps, client, pm.id, str(event["user"]),
                  tm.note("pinned a message to the timeline", entry))

@@ -4,7 +4,9 @@ post-mortem's thread, and the DM is redrawn in place so a second click finds the
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -22,8 +24,9 @@ from bot.modals.common import announce
 from bot.people import user_tz
 from bot.state import day, view_values
 from bot.views.reminders import NUDGE_DONE, NUDGE_DUE, NUDGE_PROGRESS, NUDGE_SNOOZE, build_nudge
+from bot.workflow import tell_user
 from flows import action_items as ai
-from flows.errors import FieldErrors, NotFound, PostmortemError
+from flows.errors import FieldErrors, InvalidState, NotFound, PostmortemError
 from flows.reminders import Change, moot_kinds_on, plan_snooze
 from storage import queries
 from storage.db import session_scope
@@ -39,6 +42,7 @@ from storage.tables import ActionItem, Incident, Postmortem
 log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
+Listener = Callable[[Ack, dict[str, Any], WebClient], None]
 NUDGE_DUE_CALLBACK = "ai.nudge_due.submit"
 NUDGE_DUE_BLOCK = "ai.nudge_due.date"
 # One button per block: Slack wants action_ids unique within a block, and every status
@@ -63,7 +67,9 @@ def status_value(item: ActionItem, status: str) -> str:
 
 
 def parse_status_value(value: str) -> tuple[int, str]:
-    item_id, status = value.split(":", 1)
+    item_id, _, status = value.partition(":")
+    if not item_id.isdigit() or status not in ai.STATUSES:
+        raise PostmortemError("I could not tell which action item this button is for.")
     return int(item_id), status
 
 
@@ -134,16 +140,23 @@ def _owner_tz(deps: Deps, client: WebClient, item_id: int) -> str:
 
 
 def set_status(
-    deps: Deps, client: WebClient, *, item_id: int, status: str, actor_id: str
+    deps: Deps, client: WebClient, *, item_id: int, status: str, actor_id: str,
+    open_only: bool = False,
 ) -> Changed:
     """Move an item to `status` (saved and audited, not yet announced); a repeated click
-    changes nothing, so it earns no second thread note."""
+    changes nothing, so it earns no second thread note. `open_only`: for buttons in old
+    nudges, which must not quietly reopen an item finished since."""
     owner_tz = _owner_tz(deps, client, item_id)
     now = deps.now()
     with session_scope(deps.sessions) as session:
         item, pm, incident = _load(session, item_id)
         ai.require_status_change(pm, item, actor_id)
         before = item.status
+        if open_only and before not in ai.OPEN_STATUSES and before != status:
+            raise InvalidState(
+                f"{ai.label(item)} is already {ai.STATUS_LABELS[before].lower()}. To reopen "
+                "it, use the post-mortem's action items list."
+            )
         changed = ai.apply_status(item, status, now)
         if changed:
             pm.updated_at = now
@@ -255,6 +268,22 @@ def build_due_modal(item: ActionItem, meta: Meta) -> dict[str, Any]:
                     private_metadata=meta.dump(), submit="Move")
 
 
+def shows_refusals(listener: Listener) -> Listener:
+    """For listeners that ack first: a PostmortemError raised after ack() makes Bolt drop the
+    ack, so Slack gets a 404 and marks the button failed on top of our message. Show the error
+    the way bot/errors.py does, and let the request end well."""
+
+    @functools.wraps(listener)
+    def run(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        try:
+            listener(ack, body, client)
+        except PostmortemError as err:
+            tell_user(client, user_id=body["user"]["id"],
+                      channel_id=(body.get("channel") or {}).get("id"), text=str(err))
+
+    return run
+
+
 def register(app: App, deps: Deps) -> None:
     def item_of(body: dict[str, Any]) -> int:
         value = _value(body)
@@ -263,6 +292,7 @@ def register(app: App, deps: Deps) -> None:
         return int(value)
 
     @app.action(Action.ACTION_ITEM_STATUS)
+    @shows_refusals
     def handle_dm_status(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         item_id, status = parse_status_value(_value(body))
@@ -276,24 +306,25 @@ def register(app: App, deps: Deps) -> None:
             _update_message(client, channel, ts,
                             build_owner_dm(result.item, result.incident, note=note))
 
-    def nudge_status(status: str) -> Any:
+    def nudge_status(status: str) -> Listener:
         def handle(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
             ack()
             actor = body["user"]["id"]
             result = set_status(deps, client, item_id=item_of(body), status=status,
-                                actor_id=actor)
+                                actor_id=actor, open_only=True)
             result.announce(deps, client, actor)
             state = ai.STATUS_LABELS[result.item.status].lower()
             channel, ts = _where(body)
             redraw_nudge(deps, client, owner_id=actor, channel=channel, ts=ts,
                          note=f":white_check_mark: {ai.label(result.item)} is {state}.")
 
-        return handle
+        return shows_refusals(handle)
 
     app.action(NUDGE_DONE)(nudge_status(ai.DONE))
     app.action(NUDGE_PROGRESS)(nudge_status(ai.IN_PROGRESS))
 
     @app.action(NUDGE_SNOOZE)
+    @shows_refusals
     def handle_nudge_snooze(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         actor = body["user"]["id"]
@@ -303,6 +334,7 @@ def register(app: App, deps: Deps) -> None:
                      note=f":zzz: {ai.label(item)} is snoozed for a week.")
 
     @app.action(NUDGE_DUE)
+    @shows_refusals
     def handle_nudge_due(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         with session_scope(deps.sessions) as session:

@@ -200,10 +200,7 @@ def _handle(
                 report.skipped.append(_entry(row, decision.reason))
                 return
         channel = _deliver(client, decision, pacer)
-    except SlackApiError as err:
-        _fail(deps, row, worker, clock(), err, report)
-        return
-    except (SlackClientError, OSError) as err:
+    except (SlackClientError, OSError) as err:  # SlackApiError included: retried with backoff
         _fail(deps, row, worker, clock(), err, report)
         return
     except Exception as err:

@@ -34,7 +34,7 @@ class Deadline:
 
     def due_at(self, resolved_at: datetime) -> datetime:
         if self.business_days is None:
-            return (resolved_at + timedelta(hours=self.hours or 48)).astimezone(UTC)
+            return resolved_at.astimezone(UTC) + timedelta(hours=self.hours or 48)
         return add_business_days(
             resolved_at, self.business_days, self.timezone, self.country, self.subdivision
         )

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flows.errors import FieldErrors
 from flows.lifecycle import DRAFT, IN_REVIEW
+from flows.timeparse import parse_typed_time
 from storage.tables import Incident, Postmortem, TimelineEntry
 
 # 20 entries at two blocks each stay far below Slack's 100 blocks per modal, with room for
@@ -67,6 +68,31 @@ def check_entry(text: str, actor: str | None) -> tuple[str, str | None]:
     if errors:
         raise FieldErrors(errors)
     return text, actor
+
+
+@dataclass(frozen=True)
+class TimeContext:
+    """What a typed time is read against: the user's zone, the incident's day, and the exact
+    instant behind a prefilled value (so an untouched field keeps its seconds)."""
+
+    tz: str
+    default_day: date
+    now: datetime
+    original_at: datetime | None = None
+    original_typed: str = ""
+
+
+def resolve_time(typed: str, picked: datetime | None, ctx: TimeContext, *, field: str) -> datetime:
+    """The entry's time: typed wins over picked; neither is an error at `field`."""
+    if typed and typed == ctx.original_typed and ctx.original_at is not None:
+        return ctx.original_at
+    if typed:
+        return parse_typed_time(
+            typed, user_tz=ctx.tz, default_day=ctx.default_day, now=ctx.now, field=field
+        )
+    if picked is None:
+        raise FieldErrors({field: "Type a time (e.g. 14:05) or pick one below."})
+    return picked
 
 
 def ordered(entries: Iterable[TimelineEntry]) -> list[TimelineEntry]:

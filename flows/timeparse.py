@@ -45,6 +45,8 @@ _RELATIVE = re.compile(r"^\s*(today|yesterday|tomorrow)\b[\s,]*(?:at\s+)?", re.I
 _IANA = re.compile(r"\s+([A-Za-z]+/[A-Za-z_]+(?:/[A-Za-z_]+)?)\s*$")
 _ABBR = re.compile(r"\s+([A-Za-z]{1,5})\s*$")
 _OFFSET = re.compile(r"[+-]\d{2}:?\d{2}\s*$")
+# A clock time must be spelled out: dateutil reads "14.05" as 14 November and "1405" as a year.
+_CLOCK = re.compile(r"\d{1,2}:\d{2}|\d{1,2}\s*[ap]\.?m\b", re.IGNORECASE)
 
 
 def parse_typed_time(
@@ -54,6 +56,9 @@ def parse_typed_time(
     raw = " ".join(text.split())
     if not raw:
         raise FieldErrors({field: "Type a time, e.g. 14:05 or 2026-11-21 14:05."})
+    if not re.search(r"\d", raw):
+        # Checked first: otherwise the last word ("after lunch") would be read as a zone.
+        raise FieldErrors({field: f"“{text}” has no time in it."})
     try:
         local_zone: tzinfo = ZoneInfo(user_tz)
     except (ZoneInfoNotFoundError, ValueError):
@@ -85,6 +90,8 @@ def parse_typed_time(
             raise FieldErrors({field: "Give either a relative day or a date, not both."})
     if not re.search(r"\d", body):
         raise FieldErrors({field: f"“{text}” has no time in it."})
+    if not _CLOCK.search(body):
+        raise FieldErrors({field: f"“{text}” has no time of day I can read: write it like 14:05."})
     try:
         parsed = du_parser.parse(
             body, default=datetime(day.year, day.month, day.day), dayfirst=False, fuzzy=False

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from flows.policy import Policy
 from flows.reminders import (
     DEADLINE,
     DIGEST,
@@ -88,7 +89,7 @@ def cancel_reminders(
     kinds = tuple(kinds)
     if not kinds or (pm_id is None and item_id is None):
         return 0
-    stmt = update(REMINDER).where(
+    stmt = update(Reminder).where(
         REMINDER.c.kind.in_(kinds), REMINDER.c.status.in_(LIVE)
     ).values(
         status=CANCELLED, lease_until=None, last_error=f"{reason} ({now:%Y-%m-%d %H:%M} UTC)"
@@ -188,14 +189,14 @@ def claim_due_reminders(
         losers.extend((m, members[-1]) for m in members[:-1])
     for loser, winner in losers:
         session.execute(
-            update(REMINDER).where(REMINDER.c.id == loser.id).values(
+            update(Reminder).where(REMINDER.c.id == loser.id).values(
                 status=CANCELLED, lease_until=None, last_error=f"superseded by #{winner.id}"
             )
         )
     lease_until = now + lease
     claimed = {"status": CLAIMED, "claimed_by": worker_id, "lease_until": lease_until}
     session.execute(
-        update(REMINDER).where(REMINDER.c.id.in_([w.id for w in winners])).values(**claimed)
+        update(Reminder).where(REMINDER.c.id.in_([w.id for w in winners])).values(**claimed)
     )
     for row in winners:
         # The UPDATE above already wrote these; keep the objects in step without re-flushing.
@@ -228,7 +229,7 @@ def _same_group_due(
 
 def _settle(session: Session, reminder_id: int, worker_id: str, **values: Any) -> bool:
     """Update a row we still hold; False if the lease was lost or the row was cancelled."""
-    stmt = update(REMINDER).where(
+    stmt = update(Reminder).where(
         REMINDER.c.id == reminder_id,
         REMINDER.c.status == CLAIMED,
         REMINDER.c.claimed_by == worker_id,
@@ -247,7 +248,7 @@ def release_reminders(session: Session, *, reminder_ids: Sequence[int], worker_i
     """Hand claimed rows back unsent (a sweep running out of lease time)."""
     if not reminder_ids:
         return 0
-    stmt = update(REMINDER).where(
+    stmt = update(Reminder).where(
         REMINDER.c.id.in_(list(reminder_ids)),
         REMINDER.c.status == CLAIMED,
         REMINDER.c.claimed_by == worker_id,
@@ -292,9 +293,7 @@ def mark_failed(
     )
 
 
-def snooze_action_item(
-    session: Session, *, row: Reminder
-) -> None:
+def snooze_action_item(session: Session, *, row: Reminder) -> None:
     """Keep an item out of its owner's nudges until `row.due_at` (from `plan_snooze`)."""
     if add_reminders(session, [row]):
         return
@@ -354,7 +353,7 @@ def items_due_between(session: Session, *, first: date, last: date) -> list[Open
 
 
 def ensure_nudges(
-    session: Session, *, owner_id: str, owner_tz: str | None, policy: Any, now: datetime
+    session: Session, *, owner_id: str, owner_tz: str | None, policy: Policy, now: datetime
 ) -> bool:
     """Plan the owner's next weekly nudge if they have open items. Call when one is assigned.
 

@@ -11,7 +11,6 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -20,14 +19,15 @@ from bot.deps import Deps
 from bot.ids import Action, Callback
 from bot.meta import Meta, meta_of
 from bot.modals.common import action_pm_id, announce, load_record, open_view
-from bot.nudge_actions import build_owner_dm, settle_reminders
+from bot.nudge_actions import build_owner_dm, settle_reminders, shows_refusals
 from bot.people import user_info, user_tz
 from bot.state import day, text, view_values
+from bot.trackers.push import on_action_item_created
 from flows import action_items as ai
 from flows.errors import FieldErrors, PostmortemError
-from flows.permissions import can_edit, require_editor
-from flows.reminders import Change
+from flows.permissions import require_editor
 from flows.record import PostmortemRecord
+from flows.reminders import Change
 from storage import queries
 from storage.db import session_scope
 from storage.tables import ActionItem
@@ -101,7 +101,7 @@ def build_list_modal(record: PostmortemRecord, *, tz: str, now: datetime) -> dic
     if not items:
         blocks.append(bk.section("_No action items yet._"))
     elif len(items) > LIST_MAX_ITEMS:
-        blocks[-1] = bk.context(f"…and {len(items) - LIST_MAX_ITEMS + 1} more: see the document.")
+        blocks.append(bk.context(f"…and {len(items) - LIST_MAX_ITEMS} more: see the document."))
     return bk.modal("Action items", blocks, callback_id="pm.action_items.list", submit=None,
                     close="Close", private_metadata=Meta(pm_id=pm_id).dump())
 
@@ -174,9 +174,7 @@ def _check_person(client: WebClient, user_id: str) -> None:
 
 
 def _numbers(session: Session, pm_id: int) -> list[int]:
-    stmt = select(func.max(ActionItem.number)).where(ActionItem.postmortem_id == pm_id)
-    highest = session.exec(stmt).one()
-    return [highest] if highest else []
+    return list(session.exec(select(ActionItem.number).where(ActionItem.postmortem_id == pm_id)))
 
 
 def insert_numbered(session: Session, fields: dict[str, Any]) -> ActionItem:
@@ -250,7 +248,7 @@ def update_item(
         if changes:
             pm.updated_at = now
             session.add_all([item, pm])
-            queries.add_event(session, pm_id=pm.id or 0, actor_id=actor, at=now,
+            queries.add_event(session, pm_id=item.postmortem_id, actor_id=actor, at=now,
                               kind="action_item.updated",
                               summary=f"updated {ai.label(item)}: {', '.join(changes)}",
                               detail={"item_id": item_id, "changes": changes})
@@ -298,11 +296,6 @@ def refresh_list(deps: Deps, client: WebClient, meta: Meta, *, tz: str) -> None:
 
 def _tell_trackers(deps: Deps, client: WebClient, item_id: int) -> None:
     try:
-        from bot.trackers import on_action_item_created  # type: ignore[attr-defined]
-    except ImportError:
-        # No tracker integration in this build: the item lives in Slack only.
-        return
-    try:
         on_action_item_created(deps, client, item_id)
     except Exception:
         # A tracker outage must not undo or hide the saved item; the tracker keeps its error.
@@ -311,6 +304,7 @@ def _tell_trackers(deps: Deps, client: WebClient, item_id: int) -> None:
 
 def register(app: App, deps: Deps) -> None:
     @app.action(Action.OPEN_ACTION_ITEMS)
+    @shows_refusals
     def handle_open_list(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         record = load_record(deps, action_pm_id(body))
@@ -329,27 +323,32 @@ def register(app: App, deps: Deps) -> None:
         open_view(client, body, build_item_modal(pm_id, item, extra=extra))
 
     @app.action(Action.ACTION_ITEM_ADD)
+    @shows_refusals
     def handle_add(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         push_item_modal(body, client, None)
 
     @app.action(Action.ACTION_ITEM_EDIT)
+    @shows_refusals
     def handle_edit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        value = str(body["actions"][0].get("value") or "")
-        push_item_modal(body, client, int(value.split(":")[1]))
+        _, _, item_id = str(body["actions"][0].get("value") or "").partition(":")
+        if not item_id.isdigit():
+            raise PostmortemError("I could not tell which action item to edit.")
+        push_item_modal(body, client, int(item_id))
 
     @app.view(Callback.ACTION_ITEM)
     def handle_item_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         actor, meta = body["user"]["id"], meta_of(body)
-        if meta.pm_id is None:
-            raise PostmortemError("I could not tell which post-mortem this is for.")
-        record = load_record(deps, meta.pm_id)
-        current = next((a for a in record.action_items if a.id == meta.entry_id), None)
         tz = user_tz(client, actor)
         try:
-            if not can_edit(record.postmortem, actor):
-                require_editor(record.postmortem, actor, ADD_WHAT)
+            if meta.pm_id is None:
+                raise PostmortemError("I could not tell which post-mortem this is for.")
+            record = load_record(deps, meta.pm_id)
+            current = next((a for a in record.action_items if a.id == meta.entry_id), None)
+            if meta.entry_id is not None and current is None:
+                raise PostmortemError("That action item no longer exists.")
+            require_editor(record.postmortem, actor, ADD_WHAT)
             valid = read_item_form(view_values(body["view"]), now=deps.now(), tz=tz,
                                    record=record, current=current)
             _check_person(client, valid.owner_id)
@@ -370,6 +369,8 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors={Field.TITLE: str(err)})
             return
         ack()
+        if created is None and updated is None:
+            return  # the same submit delivered twice: the first one does the telling
         if created is not None:
             assert created.id is not None
             announce(deps, client, meta.pm_id, actor,

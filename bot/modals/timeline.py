@@ -3,9 +3,11 @@ for adding and editing. The entry form is shared with the message shortcut (bot/
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -25,7 +27,6 @@ from flows import timeline as tl
 from flows.errors import FieldErrors, NotFound, PostmortemError
 from flows.permissions import require_editor_or_creator
 from flows.record import PostmortemRecord
-from flows.timeparse import parse_typed_time
 from storage import queries
 from storage.tables import TimelineEntry
 
@@ -68,8 +69,8 @@ def build_timeline_modal(record: PostmortemRecord, *, page: int, tz: str) -> dic
             accessory=bk.button("‹ Earlier", Action.TIMELINE_PAGE, f"{pm_id}:{shown.number - 1}"),
         ))
     if not entries:
-        blocks.append(bk.section("_No entries yet. Add the first one, or react with "
-                                 ":pushpin: to a message in the incident channel._"))
+        blocks.append(bk.section("_No entries yet. Add the first one, or use “Add to PM "
+                                 "timeline” on a message in the incident channel._"))
     for entry in shown.items:
         blocks.extend(_entry_blocks(pm_id, entry, tz))
     if shown.has_next:
@@ -141,36 +142,15 @@ def entry_prefill_meta(entry_at: datetime, tz: str, typed: str) -> dict[str, Any
 # ---- reading the form ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class EntryContext:
-    tz: str
-    default_day: date
-    now: datetime
-    original_at: datetime | None = None
-    original_typed: str = ""
-
-
-def read_entry_form(values: dict[str, Any], ctx: EntryContext) -> tl.EntryDraft:
+def read_entry_form(values: dict[str, Any], ctx: tl.TimeContext) -> tl.EntryDraft:
     """The form as an entry; every problem is reported at its field at once."""
     errors: dict[str, str] = {}
-    typed = text(values, TIME_TEXT)
-    occurred_at: datetime | None = None
-    if typed and typed == ctx.original_typed and ctx.original_at is not None:
-        occurred_at = ctx.original_at
-    elif typed:
-        try:
-            occurred_at = parse_typed_time(
-                typed, user_tz=ctx.tz, default_day=ctx.default_day, now=ctx.now, field=TIME_TEXT
-            )
-        except FieldErrors as err:
-            errors.update(err.errors)
-    else:
-        try:
-            occurred_at = timestamp(values, TIME_PICK)
-        except FieldErrors as err:
-            errors.update(err.errors)
-        if occurred_at is None and TIME_PICK not in errors:
-            errors[TIME_TEXT] = "Type a time (e.g. 14:05) or pick one below."
+    occurred_at = None
+    try:
+        picked = timestamp(values, TIME_PICK)
+        occurred_at = tl.resolve_time(text(values, TIME_TEXT), picked, ctx, field=TIME_TEXT)
+    except FieldErrors as err:
+        errors.update(err.errors)
     body, actor = "", None
     try:
         # Raw value, not `text()`: its strip would hide surrounding blanks from the length check.
@@ -182,7 +162,7 @@ def read_entry_form(values: dict[str, Any], ctx: EntryContext) -> tl.EntryDraft:
     return tl.EntryDraft(occurred_at=occurred_at, text=body, actor=actor)
 
 
-def entry_context(deps: Deps, meta: Meta) -> EntryContext:
+def entry_context(deps: Deps, meta: Meta) -> tl.TimeContext:
     """What parsing needs, taken from the modal's metadata: no Slack call before the ack."""
     if meta.pm_id is None:
         raise NotFound("This form lost track of its post-mortem; please open it again.")
@@ -190,7 +170,7 @@ def entry_context(deps: Deps, meta: Meta) -> EntryContext:
     now = deps.now()
     incident = load_record(deps, meta.pm_id).incident
     at = meta.extra.get("at")
-    return EntryContext(
+    return tl.TimeContext(
         tz=tz, default_day=tl.incident_day(incident, tz, now), now=now,
         original_at=datetime.fromisoformat(at) if at else None,
         original_typed=str(meta.extra.get("typed") or ""),
@@ -201,11 +181,8 @@ def entry_context(deps: Deps, meta: Meta) -> EntryContext:
 
 
 def _detail(entry: TimelineEntry) -> dict[str, Any]:
-    return {
-        "entry_id": entry.id, "occurred_at": entry.occurred_at.isoformat(), "text": entry.text,
-        "actor": entry.actor, "source": entry.source, "message_key": entry.message_key,
-        "created_by": entry.created_by,
-    }
+    keys = ("id", "text", "actor", "source", "message_key", "link", "created_by")
+    return {"occurred_at": entry.occurred_at.isoformat(), **{k: getattr(entry, k) for k in keys}}
 
 
 def _claim(session: Any, deps: Deps, view_key: str | None) -> None:
@@ -233,40 +210,28 @@ def add_entry(
     return entry
 
 
-def _owned_entry(session: Any, pm_id: int, entry_id: int | None) -> TimelineEntry:
-    entry = session.get(TimelineEntry, entry_id) if entry_id else None
-    if entry is None or entry.postmortem_id != pm_id:
-        raise NotFound("That timeline entry no longer exists (someone deleted it).")
-    return entry
-
-
 def edit_entry(
-    deps: Deps, pm_id: int, entry_id: int, actor_id: str, draft: tl.EntryDraft, view_key: str
+    deps: Deps, pm_id: int, entry_id: int, actor_id: str, draft: tl.EntryDraft | None,
+    view_key: str | None = None,
 ) -> TimelineEntry:
-    summary = f"edited a timeline entry ({tl.short(draft.text)})"
+    """Change (or, with no draft, delete) an entry: one's own, or anyone's as an editor. The
+    audit event keeps the entry as it was, so a deletion records who removed what."""
+    kind, what = ("timeline.edited", "change") if draft else ("timeline.deleted", "delete")
     detail: dict[str, Any] = {}
-    with change(deps, pm_id, actor_id, "timeline.edited", summary, detail) as session:
+    with change(deps, pm_id, actor_id, kind, f"{what}d a timeline entry", detail) as session:
         _claim(session, deps, view_key)
-        entry = _owned_entry(session, pm_id, entry_id)
+        entry = session.get(TimelineEntry, entry_id)
+        if entry is None or entry.postmortem_id != pm_id:
+            raise NotFound("That timeline entry no longer exists (someone deleted it).")
         pm = queries.get_postmortem(session, pm_id=pm_id)
-        require_editor_or_creator(pm, actor_id, entry.created_by, "change someone else's entry")
+        require_editor_or_creator(pm, actor_id, entry.created_by, f"{what} someone else's entry")
         detail["before"] = _detail(entry)
+        if draft is None:
+            session.delete(entry)
+            return entry
         entry.occurred_at, entry.text, entry.actor = draft.occurred_at, draft.text, draft.actor
         session.add(entry)
         detail["after"] = _detail(entry)
-    return entry
-
-
-def delete_entry(deps: Deps, pm_id: int, entry_id: int, actor_id: str) -> TimelineEntry:
-    """Remove an entry; the audit event keeps all of it, and who removed it."""
-    detail: dict[str, Any] = {}
-    with change(deps, pm_id, actor_id, "timeline.deleted", "deleted a timeline entry",
-                detail) as session:
-        entry = _owned_entry(session, pm_id, entry_id)
-        pm = queries.get_postmortem(session, pm_id=pm_id)
-        require_editor_or_creator(pm, actor_id, entry.created_by, "delete someone else's entry")
-        detail.update(_detail(entry))
-        session.delete(entry)
     return entry
 
 
@@ -307,10 +272,30 @@ def refresh_list(
             return
 
 
-def _refuse(client: WebClient, deps: Deps, pm_id: int, user_id: str, err: PostmortemError) -> None:
-    """A refusal inside a modal: ephemeral in the incident channel (a DM if that fails)."""
-    channel = load_record(deps, pm_id).postmortem.channel_id
-    tell_user(client, user_id=user_id, channel_id=channel, text=f":no_entry: {err}")
+def refuse(client: WebClient, deps: Deps, body: dict[str, Any], err: PostmortemError) -> None:
+    """A refusal inside a modal flow: ephemeral in the incident channel (a DM if that fails)."""
+    channel = None
+    with contextlib.suppress(PostmortemError):
+        channel = load_record(deps, action_pm_id(body)).postmortem.channel_id
+    tell_user(client, user_id=body["user"]["id"], channel_id=channel, text=f":no_entry: {err}")
+
+
+Handler = Callable[[dict[str, Any], WebClient], None]
+
+
+def acked(deps: Deps, work: Handler) -> Callable[..., None]:
+    """Ack first, then work; a broken rule is told to the user here. Raising it to Bolt after
+    the ack races Bolt's runner, which can then answer Slack 404 instead of the ack."""
+
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        try:
+            work(body, client)
+        except PostmortemError as err:
+            refuse(client, deps, body, err)
+
+    listener.__name__ = work.__name__
+    return listener
 
 
 def _entry_id(body: dict[str, Any]) -> int:
@@ -325,24 +310,20 @@ def _entry_id(body: dict[str, Any]) -> int:
 
 
 def register(app: App, deps: Deps) -> None:
-    @app.action(Action.OPEN_TIMELINE)
-    def handle_open_timeline(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
+    def handle_open_timeline(body: dict[str, Any], client: WebClient) -> None:
         record = load_record(deps, action_pm_id(body))
         tz = user_tz(client, body["user"]["id"])
         open_view(client, body, build_timeline_modal(record, page=0, tz=tz))
 
-    @app.action(Action.TIMELINE_PAGE)
-    def handle_timeline_page(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
+    def handle_timeline_page(body: dict[str, Any], client: WebClient) -> None:
         view, meta = body["view"], meta_of(body)
-        value = str(body["actions"][0].get("value") or "")
-        page = int(value.partition(":")[2] or 0)
+        page = str(body["actions"][0].get("value") or "").partition(":")[2]
         refresh_list(deps, client, view_id=view["id"], view_hash=view.get("hash"),
-                     pm_id=action_pm_id(body), page=page, tz=str(meta.extra.get("tz") or "UTC"))
+                     pm_id=action_pm_id(body), page=int(page) if page.isdigit() else 0,
+                     tz=str(meta.extra.get("tz") or "UTC"))
 
-    def push_entry_modal(body: dict[str, Any], client: WebClient, entry: TimelineEntry | None,
-                         ) -> None:
+    def push_entry_modal(body: dict[str, Any], client: WebClient,
+                         entry: TimelineEntry | None) -> None:
         list_meta, view = meta_of(body), body["view"]
         tz = str(list_meta.extra.get("tz") or "UTC")
         extra: dict[str, Any] = {"tz": tz, "list": view["id"], "hash": view.get("hash"),
@@ -353,67 +334,52 @@ def register(app: App, deps: Deps) -> None:
             extra.update(entry_prefill_meta(entry.occurred_at, tz, typed))
             prefill = Prefill(typed=typed, text=entry.text, actor=entry.actor or "")
         meta = Meta(pm_id=action_pm_id(body), entry_id=entry.id if entry else None, extra=extra)
-        title = "Edit entry" if entry else "Add timeline entry"
         open_view(client, body, build_entry_modal(
-            title=title, callback_id=Callback.TIMELINE_ENTRY, meta=meta, prefill=prefill, tz=tz))
+            title="Edit entry" if entry else "Add timeline entry",
+            callback_id=Callback.TIMELINE_ENTRY, meta=meta, prefill=prefill, tz=tz))
 
-    @app.action(Action.TIMELINE_ADD)
-    def handle_timeline_add(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        pm_id, user_id = action_pm_id(body), body["user"]["id"]
-        try:
-            check_participant(client, load_record(deps, pm_id).postmortem, user_id)
-        except PostmortemError as err:
-            _refuse(client, deps, pm_id, user_id, err)
-            return
+    def handle_timeline_add(body: dict[str, Any], client: WebClient) -> None:
+        pm = load_record(deps, action_pm_id(body)).postmortem
+        check_participant(client, pm, body["user"]["id"])
         push_entry_modal(body, client, None)
 
-    @app.action(Action.TIMELINE_EDIT)
-    def handle_timeline_edit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        pm_id, user_id = action_pm_id(body), body["user"]["id"]
-        record = load_record(deps, pm_id)
-        try:
-            entry = next((e for e in record.timeline if e.id == _entry_id(body)), None)
-            if entry is None:
-                raise NotFound("That timeline entry no longer exists (someone deleted it).")
-            require_editor_or_creator(record.postmortem, user_id, entry.created_by,
-                                      "change someone else's entry")
-        except PostmortemError as err:
-            _refuse(client, deps, pm_id, user_id, err)
-            return
+    def handle_timeline_edit(body: dict[str, Any], client: WebClient) -> None:
+        record, entry_id = load_record(deps, action_pm_id(body)), _entry_id(body)
+        entry = next((e for e in record.timeline if e.id == entry_id), None)
+        if entry is None:
+            raise NotFound("That timeline entry no longer exists (someone deleted it).")
+        require_editor_or_creator(record.postmortem, body["user"]["id"], entry.created_by,
+                                  "change someone else's entry")
         push_entry_modal(body, client, entry)
 
-    @app.action(Action.TIMELINE_DELETE)
-    def handle_timeline_delete(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
+    def handle_timeline_delete(body: dict[str, Any], client: WebClient) -> None:
         pm_id, user_id, meta = action_pm_id(body), body["user"]["id"], meta_of(body)
-        try:
-            entry = delete_entry(deps, pm_id, _entry_id(body), user_id)
-        except PostmortemError as err:
-            _refuse(client, deps, pm_id, user_id, err)
-            return
         view = body["view"]
+        entry = edit_entry(deps, pm_id, _entry_id(body), user_id, None)
         refresh_list(deps, client, view_id=view["id"], view_hash=view.get("hash"), pm_id=pm_id,
                      page=meta.page, tz=str(meta.extra.get("tz") or "UTC"))
         announce(deps, client, pm_id, user_id, note("deleted a timeline entry", entry))
+
+    for action, work in (
+        (Action.OPEN_TIMELINE, handle_open_timeline), (Action.TIMELINE_PAGE, handle_timeline_page),
+        (Action.TIMELINE_ADD, handle_timeline_add), (Action.TIMELINE_EDIT, handle_timeline_edit),
+        (Action.TIMELINE_DELETE, handle_timeline_delete),
+    ):
+        app.action(action)(acked(deps, work))
 
     @app.view(Callback.TIMELINE_ENTRY)
     def handle_entry_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         meta, user_id = meta_of(body), body["user"]["id"]
         try:
             draft = read_entry_form(view_values(body["view"]), entry_context(deps, meta))
+            assert meta.pm_id is not None
+            if meta.entry_id is None:
+                entry = add_entry(deps, meta.pm_id, user_id, draft, view_key=view_key(body))
+            else:
+                entry = edit_entry(deps, meta.pm_id, meta.entry_id, user_id, draft, view_key(body))
         except FieldErrors as err:
             ack(response_action="errors", errors=err.errors)
             return
-        assert meta.pm_id is not None
-        try:
-            if meta.entry_id is None:
-                entry = add_entry(deps, meta.pm_id, user_id, draft, view_key=view_key(body))
-                verb = "added"
-            else:
-                entry = edit_entry(deps, meta.pm_id, meta.entry_id, user_id, draft, view_key(body))
-                verb = "edited"
         except Repeat:
             ack()
             return
@@ -425,6 +391,7 @@ def register(app: App, deps: Deps) -> None:
             "previous_view_id"), view_hash=meta.extra.get("hash"), pm_id=meta.pm_id,
             page=int(meta.extra.get("page") or 0), tz=str(meta.extra.get("tz") or "UTC"),
             focus=entry.id)
+        verb = "added" if meta.entry_id is None else "edited"
         announce(deps, client, meta.pm_id, user_id, note(f"{verb} a timeline entry", entry))
 
     @app.view(Callback.TIMELINE)

@@ -189,14 +189,21 @@ def requirement_of(
     deps: Deps, facts: IncidentFacts, exclude_id: int | None = None
 ) -> tuple[bool, str]:
     """The policy's answer for these facts, as create_postmortem will compute it."""
+    with session_scope(deps.sessions) as session:
+        return requirement_in(session, deps, facts, exclude_id)
+
+
+def requirement_in(
+    session: Session, deps: Deps, facts: IncidentFacts, exclude_id: int | None = None
+) -> tuple[bool, str]:
+    """requirement_of inside the caller's transaction (SQLite allows one writer at a time)."""
     now = deps.now()
     resolved = facts.resolved_at or now
     impact = resolved - facts.started_at if facts.started_at else None
-    with session_scope(deps.sessions) as session:
-        repeated = queries.service_had_incident(
-            session, services=facts.services,
-            since=now - timedelta(days=deps.policy.conditional_repeat_days), exclude_id=exclude_id,
-        )
+    repeated = queries.service_had_incident(
+        session, services=facts.services,
+        since=now - timedelta(days=deps.policy.conditional_repeat_days), exclude_id=exclude_id,
+    )
     return deps.policy.requirement(facts.severity, impact, repeated)
 
 
@@ -268,3 +275,16 @@ def facts_of(incident: Incident) -> IncidentFacts:
         external_id=incident.external_id, external_url=incident.external_url,
         reference=incident.reference,
     )
+
+
+_PRIORITY = re.compile(r"^\s*(?:p|sev)[\s_-]*(\d)\s*$", re.IGNORECASE)
+
+
+def priority_severity(name: str | None) -> int | None:
+    """PagerDuty/Opsgenie priority → severity: P1–P4 → SEV1–SEV4, P5 → SEV4, P0/SEV0 → SEV0.
+
+    Same number on purpose: flows/severity.py already reads P1 as SEV1. P5 (informational)
+    has no level of its own and lands on the lowest. Unknown names → None (caller decides).
+    """
+    match = _PRIORITY.match(name or "")
+    return min(int(match.group(1)), 4) if match else None

@@ -23,7 +23,7 @@ from bot.webhooks.intake import (
     facts_of,
     label_of,
     milestones,
-    requirement_of,
+    requirement_in,
 )
 from bot.workflow import SlackPostFailed, post_control_message, tell_user
 from flows.errors import InvalidState
@@ -100,7 +100,7 @@ def open_for_incident(
             if existing is not None:
                 raise InvalidState(_already(existing.owner_id))
             facts = facts_of(incident)
-            _, reason = requirement_of(deps, facts, incident_id)
+            _, reason = requirement_in(session, deps, facts, incident_id)
             pm = open_postmortem(
                 facts, owner_id=owner_id, policy=deps.policy, now=now, sequence=0,
                 team_id=team_id,

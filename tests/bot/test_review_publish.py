@@ -11,6 +11,7 @@ from bot.ids import Action
 from bot.views.review import COMMENT, OVERRIDE
 from bot.workflow import create_postmortem, post_control_message
 from flows.lifecycle import IncidentFacts
+from flows.policy import Policy
 from storage.db import session_scope
 from storage.tables import (
     ActionItem,
@@ -28,6 +29,8 @@ STARTED = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
 
 
 def make_postmortem(bot: Harness, *, complete: bool = True) -> int:
+    # SEV2 needs the engineering manager's sign-off; Bob is both EM and commander here.
+    bot.deps.policy = Policy(roles={"engineering_manager": "U0BOB"})
     opened = create_postmortem(
         bot.deps,
         IncidentFacts(

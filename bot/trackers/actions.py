@@ -1,0 +1,54 @@
+"""Buttons that file action items in trackers: Create GitHub/Jira issue, and Retry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.deps import Deps
+from bot.trackers.model import GITHUB, JIRA
+from bot.trackers.push import PushResult, push_action_item, retry_push
+from bot.views.trackers import TrackerAction
+from bot.workflow import tell_user
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.action(TrackerAction.GITHUB)
+    def handle_push_github(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user_id, channel_id, item_id = _who(body)
+        _answer(client, body, push_action_item(
+            deps, client, item_id, GITHUB, user_id=user_id, channel_id=channel_id))
+
+    @app.action(TrackerAction.JIRA)
+    def handle_push_jira(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user_id, channel_id, item_id = _who(body)
+        _answer(client, body, push_action_item(
+            deps, client, item_id, JIRA, user_id=user_id, channel_id=channel_id))
+
+    @app.action(TrackerAction.RETRY)
+    def handle_push_retry(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user_id, channel_id, item_id = _who(body)
+        _answer(client, body, retry_push(
+            deps, client, item_id, user_id=user_id, channel_id=channel_id))
+
+
+def _who(body: dict[str, Any]) -> tuple[str, str | None, int]:
+    return (
+        body["user"]["id"],
+        (body.get("channel") or {}).get("id"),
+        int(body["actions"][0]["value"]),
+    )
+
+
+def _answer(client: WebClient, body: dict[str, Any], result: PushResult) -> None:
+    """Only the "already filed" case needs words here: success and failure are posted in the
+    post-mortem's thread by push_action_item."""
+    if result.already and result.url:
+        user_id, channel_id, _ = _who(body)
+        tell_user(client, user_id=user_id, channel_id=channel_id,
+                  text=f"This action item is already filed: {result.url}")
