@@ -63,43 +63,57 @@ def archive_name(record: PostmortemRecord) -> str:
 def store_document(
     deps: Deps, client: WebClient, pm_id: int, *, actor_id: str, final: bool, change: str
 ) -> tuple[PostmortemRecord, Document]:
-    """Render and keep a version of the document (a review draft, or the published one)."""
+    """Render and keep a version of the document (a review draft)."""
     with session_scope(deps.sessions) as session:
         record = queries.load_record(session, pm_id=pm_id)
-        document = Document(
-            postmortem_id=pm_id,
-            version=next_version(record, final=final),
-            template=record.postmortem.template or deps.policy.default_template,
-            markdown="",
-            change=change,
-            author_id=actor_id,
-            created_at=deps.now(),
-        )
-        # The version being written belongs in its own changelog.
-        record.documents.append(document)
-        document.markdown = render_for(deps, client, record)
+        document = _document(deps, client, record, actor_id=actor_id, final=final, change=change)
         session.add(document)
     return record, document
 
 
+def _document(
+    deps: Deps,
+    client: WebClient,
+    record: PostmortemRecord,
+    *,
+    actor_id: str,
+    final: bool,
+    change: str,
+) -> Document:
+    document = Document(
+        postmortem_id=record.id,
+        version=next_version(record, final=final),
+        template=record.postmortem.template or deps.policy.default_template,
+        markdown="",
+        change=change,
+        author_id=actor_id,
+        created_at=deps.now(),
+    )
+    # The version being written belongs in its own changelog.
+    record.documents.append(document)
+    document.markdown = render_for(deps, client, record)
+    return document
+
+
 def publish(deps: Deps, client: WebClient, pm_id: int, *, actor_id: str) -> Document:
+    """Published in one transaction: status, final document, moot reminders, follow-ups."""
     now = deps.now()
     with session_scope(deps.sessions) as session:
-        ensure_publishable(queries.load_record(session, pm_id=pm_id))
-    record, document = store_document(
-        deps, client, pm_id, actor_id=actor_id, final=True, change="Published after sign-off"
-    )
-    with session_scope(deps.sessions) as session:
-        pm = queries.get_postmortem(session, pm_id=pm_id)
-        ensure_publishable(queries.load_record(session, pm_id=pm_id))
-        pm.status = PUBLISHED
-        pm.published_at = now
-        pm.updated_at = now
+        record = queries.load_record(session, pm_id=pm_id)
+        ensure_publishable(record)
+        pm = record.postmortem
+        pm.status, pm.published_at, pm.updated_at = PUBLISHED, now, now
+        document = _document(
+            deps, client, record, actor_id=actor_id, final=True, change="Published after sign-off"
+        )
+        session.add(pm)
+        session.add(document)
         cancel_reminders(
             session, pm_id=pm_id, kinds=moot_kinds_on("published"), now=now, reason="published"
         )
-        incident = queries.get_incident(session, incident_id=pm.incident_id)
-        add_reminders(session, plan_follow_ups(pm, deps.policy, now, severity=incident.severity))
+        add_reminders(
+            session, plan_follow_ups(pm, deps.policy, now, severity=record.incident.severity)
+        )
         queries.add_event(
             session,
             pm_id=pm_id,
@@ -108,7 +122,6 @@ def publish(deps: Deps, client: WebClient, pm_id: int, *, actor_id: str) -> Docu
             kind="published",
             summary=f"published version {document.version}",
         )
-    record.postmortem.status = PUBLISHED
     deliver(deps, client, record, document)
     return document
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,40 +17,13 @@ from bot.app import create_app
 from bot.deps import Deps, build_deps
 from bot.emulator.server import SlackEmulator
 from bot.emulator.signing import SignedSlackClient
+from bot.executor import TrackingExecutor
 from bot.server import HttpServer
 from bot.settings import Settings
 from bot.web import create_wsgi_app
 from storage.db import make_engine, migrate
 
 SIGNING_SECRET = "test-signing-secret"
-
-
-class TrackingExecutor(ThreadPoolExecutor):
-    """Bolt's listener pool, countable: tests wait for the work after an ack to finish."""
-
-    def __init__(self) -> None:
-        super().__init__(max_workers=8, thread_name_prefix="listener")
-        self._pending = 0
-        self._idle = threading.Condition()
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        with self._idle:
-            self._pending += 1
-
-        def run() -> Any:
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                with self._idle:
-                    self._pending -= 1
-                    self._idle.notify_all()
-
-        return super().submit(run)
-
-    def settle(self, timeout: float = 10.0) -> None:
-        with self._idle:
-            if not self._idle.wait_for(lambda: self._pending == 0, timeout=timeout):
-                raise AssertionError(f"{self._pending} listener(s) still running")
 
 
 class FakeClock:

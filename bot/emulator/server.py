@@ -251,12 +251,22 @@ class SlackEmulator:
         with self._state.lock:
             self._state.add_channel(channel_id, name, members or [], bot_is_member)
 
-    def post_as_user(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> str:
+    def post_as_user(
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        thread_ts: str | None = None,
+        at: float | None = None,
+    ) -> str:
+        """A human's message; `at` (Unix seconds) back-dates it, as history would be."""
         with self._state.lock:
             target = self._state.resolve_channel(channel, ids_only=False)
             if target is None:
                 raise KeyError(f"unknown channel {channel!r}")
             message: dict[str, Any] = {"user": user, "text": text, "team": self.team_id}
+            if at is not None:
+                message["ts"] = f"{at:.6f}"
             if thread_ts:
                 message["thread_ts"] = thread_ts
             return str(self._state.add_message(target, message)["ts"])

@@ -15,7 +15,7 @@ from bot.ids import Action, Callback
 from bot.meta import Meta, meta_of
 from bot.modals.common import action_pm_id, announce, change, load_record, once, open_view
 from bot.state import text, view_values
-from flows.errors import FieldErrors
+from flows.errors import FieldErrors, NotFound
 from flows.permissions import require_editor
 from flows.record import PostmortemRecord
 from flows.whys import FACTOR_CATEGORIES, FACTOR_SEVERITIES, MIN_WHYS, next_question
@@ -31,6 +31,7 @@ FACTOR_TEXT = "pm.factor.text"
 FACTOR_CATEGORY = "pm.factor.category"
 FACTOR_SEVERITY = "pm.factor.severity"
 MAX_SHOWN_WHYS = 30
+MAX_FACTORS = 20  # with 30 whys and the inputs, stays under Slack's 100 blocks
 
 
 def build_whys_modal(record: PostmortemRecord) -> dict[str, Any]:
@@ -92,15 +93,16 @@ def build_whys_modal(record: PostmortemRecord) -> dict[str, Any]:
         ),
         bk.divider(),
         bk.section(
-            "*Contributing factors*\n"
-            + (
-                "\n".join(
-                    f"• {bk.escape(f.text)} — {f.category}, {f.severity}" for f in record.factors
-                )
-                or "_None yet._"
-            ),
+            "*Contributing factors*" + ("" if record.factors else "\n_None yet._"),
             accessory=bk.button("Add factor", Action.WHYS_ADD_FACTOR, str(record.id)),
         ),
+    ]
+    blocks += [
+        bk.section(
+            f"• {bk.escape(f.text)} — {f.category}, {f.severity}",
+            accessory=bk.button("Delete", Action.WHYS_DELETE_FACTOR, f"{record.id}:{f.id}"),
+        )
+        for f in record.factors[:MAX_FACTORS]
     ]
     return bk.modal(
         "5 Whys",
@@ -238,4 +240,34 @@ def register(app: App, deps: Deps) -> None:
             client.views_update(view_id=previous, view=build_whys_modal(load_record(deps, pm_id)))
         announce(
             deps, client, pm_id, user_id, f"added a contributing factor: {bk.escape(factor[:200])}"
+        )
+
+    @app.action(Action.WHYS_DELETE_FACTOR)
+    def handle_delete_factor(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user_id = body["user"]["id"]
+        pm_id = action_pm_id(body)
+        factor_id = int(body["actions"][0]["value"].split(":")[1])
+        with change(deps, pm_id, user_id, "factor_deleted", "deleted a factor") as session:
+            require_editor(
+                queries.get_postmortem(session, pm_id=pm_id), user_id, "delete contributing factors"
+            )
+            factor = session.get(ContributingFactor, factor_id)
+            if factor is None or factor.postmortem_id != pm_id:
+                raise NotFound("That factor was already deleted.")
+            deleted = factor.text
+            session.delete(factor)
+        view = body.get("view")
+        if view:
+            client.views_update(
+                view_id=view["id"],
+                hash=view.get("hash"),
+                view=build_whys_modal(load_record(deps, pm_id)),
+            )
+        announce(
+            deps,
+            client,
+            pm_id,
+            user_id,
+            f"deleted a contributing factor: {bk.escape(deleted[:200])}",
         )

@@ -25,9 +25,6 @@ from storage.tables import ActionItem
 
 log = logging.getLogger(__name__)
 
-POLL_BATCH = 200
-
-
 @dataclass(frozen=True)
 class Closed:
     action_item_id: int
@@ -76,8 +73,8 @@ def poll_trackers(deps: Deps, client: WebClient | None = None) -> int:
     """Ask the trackers about every open filed item; close those whose issue is closed.
 
     For installs that cannot receive tracker webhooks; call it from the sweep (hourly is
-    plenty). Returns how many items it closed. A tracker that fails is logged and skipped:
-    the next poll asks again.
+    plenty). One request per open filed item. Returns how many items it closed. A tracker
+    that fails is logged and skipped: the next poll asks again.
     """
     extra = deps.settings.extra
     gh, jr = github.GitHubConfig.from_extra(extra), jira.JiraConfig.from_extra(extra)
@@ -86,7 +83,7 @@ def poll_trackers(deps: Deps, client: WebClient | None = None) -> int:
             select(ActionItem.tracker_ref)
             .where(col(ActionItem.status).in_(OPEN_ITEM_STATUSES),
                    col(ActionItem.tracker_ref).is_not(None))
-            .order_by(col(ActionItem.id)).limit(POLL_BATCH)
+            .order_by(col(ActionItem.id))
         ).all()
     closed = 0
     for ref in refs:

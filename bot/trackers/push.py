@@ -1,15 +1,14 @@
 """Pushing an action item to a tracker: once per item, failures kept visible with a Retry.
 
-One push at a time per item: a ProcessedKey lease (`tracker-push:<id>`) stops a double click
-from filing two issues, across replicas too; a failed push releases it so Retry can run, and a
-lease older than LEASE is taken over (the process holding it died mid-request).
+One push at a time per item: a lease (`tracker-push:<id>`, bot/webhooks/lease.py) stops a
+double click from filing two issues, across replicas too; a failed push releases it so Retry
+can run. A successful push keeps it: the stored tracker_ref answers any later click.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -20,18 +19,18 @@ from bot import people
 from bot.deps import Deps
 from bot.trackers import github, jira
 from bot.trackers.http import TrackerError
-from bot.trackers.model import GITHUB, JIRA, TRACKER_NAMES, TRACKERS, Issue, IssueDraft
+from bot.trackers.model import GITHUB, JIRA, TRACKERS, Issue, IssueDraft
 from bot.views.trackers import build_push_failed, build_pushed_note
+from bot.webhooks.lease import release_lease, take_lease
 from bot.workflow import note_in_thread, refresh_control_message
 from flows.errors import InvalidState, NotFound
 from storage import queries
 from storage.db import session_scope
-from storage.tables import ActionItem, Incident, Postmortem, ProcessedKey, WorkspaceSetting
+from storage.tables import ActionItem, Incident, Postmortem, WorkspaceSetting
 
 log = logging.getLogger(__name__)
 
 ALWAYS_SETTING = "tracker.always"
-LEASE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -143,23 +142,21 @@ def set_always_tracker(session: Session, *, team_id: str, tracker: str | None) -
 
 
 def _begin(deps: Deps, action_item_id: int) -> PushResult | None:
-    """Take the item's push lease; a PushResult when it is already filed or being filed."""
-    now, key = deps.now(), f"tracker-push:{action_item_id}"
+    """Take the item's push lease; a PushResult when it is already filed."""
     with session_scope(deps.sessions) as session:
         item = session.get(ActionItem, action_item_id)
         if item is None:
             raise NotFound(f"There is no action item #{action_item_id}.")
         if item.tracker_ref:
             return PushResult(ok=True, url=item.tracker_url, ref=item.tracker_ref, already=True)
-        lease = session.get(ProcessedKey, key)
-        if lease is not None and lease.at > now - LEASE:
-            raise InvalidState(f"Action item #{item.number} is being filed right now.")
-        if lease is not None:
-            session.delete(lease)
-            session.flush()
-        if not queries.claim_key(session, key=key, now=now):
-            raise InvalidState(f"Action item #{item.number} is being filed right now.")
+        number = item.number
+    if not take_lease(deps, _lease_key(action_item_id)):
+        raise InvalidState(f"Action item #{number} is being filed right now.")
     return None
+
+
+def _lease_key(action_item_id: int) -> str:
+    return f"tracker-push:{action_item_id}"
 
 
 def _failed(
@@ -172,10 +169,8 @@ def _failed(
         assert row is not None
         row.tracker_error = f"{tracker}: {error}"[:2000]
         row.updated_at = deps.now()
-        lease = session.get(ProcessedKey, f"tracker-push:{item.id}")
-        if lease is not None:
-            session.delete(lease)
     assert item.id is not None
+    release_lease(deps, _lease_key(item.id))
     message = build_push_failed(item.id, item.number, item.title, tracker, error)
     _show(client, pm, message, user_id, channel_id)
     return PushResult(ok=False, error=error)
@@ -235,11 +230,8 @@ def _draft(client: WebClient, item: ActionItem, pm: Postmortem, incident: Incide
     return IssueDraft(
         title=item.title, item_number=item.number, incident_reference=incident.reference,
         incident_title=incident.title, permalink=permalink, owner_id=item.owner_id,
-        owner_name=(people.display_name(client, item.owner_id) if item.owner_id else None),
+        # Real names read better than Slack handles to people outside Slack.
+        owner_name=(profile.get("real_name") or owner.get("real_name") or owner.get("name")),
         owner_email=profile.get("email"), due_on=item.due_on, priority=item.priority,
         category=item.category, success_criteria=item.success_criteria,
     )
-
-
-def tracker_label(tracker: str) -> str:
-    return TRACKER_NAMES.get(tracker, tracker)

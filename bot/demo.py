@@ -1,0 +1,311 @@
+"""`postmortem-bot demo`: one complete post-mortem, offline.
+
+The real bot (HTTP server, Bolt listeners, database) talks to the built-in Slack emulator;
+a scripted team clicks through every step — start, details, timeline from pinned messages,
+5 Whys, impact, learnings, action items, review, sign-off — and the published document is
+written to a file."""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.app import create_app
+from bot.deps import build_deps, make_client
+from bot.emulator.server import SlackEmulator
+from bot.emulator.signing import SignedSlackClient
+from bot.executor import TrackingExecutor
+from bot.ids import Action, Block
+from bot.modals import details, impact, learnings, whys
+from bot.modals.action_items import Field
+from bot.server import HttpServer
+from bot.settings import Settings
+from bot.views.review import OVERRIDE
+from bot.web import create_wsgi_app
+from flows.policy import Policy
+from storage.db import migrate
+
+CHANNEL = "C0INCIDENT"
+TEAM = [
+    ("U0ALICE", "alice", "Europe/Berlin"),  # on-call engineer, author
+    ("U0BOB", "bob", "Europe/Berlin"),  # incident commander
+    ("U0CAROL", "carol", "America/New_York"),  # engineering manager
+    ("U0DAN", "dan", "UTC"),  # database engineer
+]
+
+
+def plain(value: str) -> dict[str, Any]:
+    return {"value": {"type": "plain_text_input", "value": value}}
+
+
+def pick(value: str) -> dict[str, Any]:
+    return {"value": {"type": "static_select", "selected_option": {"value": value}}}
+
+
+def when(at: datetime) -> dict[str, Any]:
+    return {"value": {"type": "datetimepicker", "selected_date_time": int(at.timestamp())}}
+
+
+class Demo:
+    def __init__(self, emu: SlackEmulator, slack: SignedSlackClient, pool: TrackingExecutor):
+        self.emu, self.slack, self.pool = emu, slack, pool
+
+    def click(self, user: str, action: str, value: str, **kw: Any) -> None:
+        self.slack.block_action(user, action, value=value, **kw)
+        self.pool.settle()
+
+    def opened_view(self) -> dict[str, Any]:
+        call = self.emu.calls_to("views.open")[-1]
+        return self.emu.views[call.response["view"]["id"]]
+
+    def submit(self, user: str, view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+        response = self.slack.view_submission(user, view, values).json() or {}
+        self.pool.settle()
+        if response.get("response_action") == "errors":
+            raise RuntimeError(f"the demo's input was refused: {response['errors']}")
+        return response
+
+
+def run_demo(out: str, say: Callable[[str], None] = print) -> int:
+    started = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=3)
+    with tempfile.TemporaryDirectory() as tmp, SlackEmulator(post_burst=50) as emu:
+        for user_id, name, tz in TEAM:
+            emu.add_user(user_id, name, tz=tz)
+        emu.add_channel(CHANNEL, "inc-checkout-500s", members=[u for u, _, _ in TEAM])
+        emu.add_channel("C0ENG", "engineering", members=[u for u, _, _ in TEAM])
+        settings = Settings(
+            slack_bot_token=emu.bot_token,
+            slack_signing_secret=secrets.token_hex(16),
+            slack_api_url=emu.api_url,
+            database_url=f"sqlite:///{Path(tmp) / 'demo.db'}",
+            archive_dir=Path(tmp) / "archive",
+        )
+        deps = build_deps(settings)
+        deps.policy = Policy(roles={"engineering_manager": "U0CAROL"})
+        migrate(deps.engine)
+        pool = TrackingExecutor()
+        app = create_app(deps, make_client(settings), pool)
+        server = HttpServer(create_wsgi_app(deps, app), host="127.0.0.1", port=0).start()
+        try:
+            slack = SignedSlackClient(server.url, settings.slack_signing_secret or "", emu)
+            markdown = script(Demo(emu, slack, pool), started, say)
+        finally:
+            server.stop()
+            pool.shutdown(wait=True)
+            deps.engine.dispose()
+    Path(out).write_text(markdown, encoding="utf-8")
+    say(f"\nThe published post-mortem ({len(markdown.splitlines())} lines) is in {out}.")
+    return 0
+
+
+def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
+    emu, slack = demo.emu, demo.slack
+    say("1. alice types `/postmortem start Checkout API returned 500s`")
+    slack.command(
+        "/postmortem",
+        text="start Checkout API returned 500s",
+        user_id="U0ALICE",
+        channel_id=CHANNEL,
+    )
+    demo.pool.settle()
+    demo.submit(
+        "U0ALICE",
+        demo.opened_view(),
+        {
+            Block.TITLE: plain("Checkout API returned 500s"),
+            Block.SEVERITY: pick("SEV1"),
+            Block.SERVICES: plain("payment-api, postgres"),
+            Block.CHANNEL: {
+                "value": {"type": "conversations_select", "selected_conversation": CHANNEL}
+            },
+            Block.STARTED_AT: when(started),
+            Block.RESOLVED_AT: when(started + timedelta(minutes=52)),
+        },
+    )
+    control = next(m for m in emu.messages(CHANNEL) if m.get("blocks"))
+    pm_id = next(
+        e["value"]
+        for b in control["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == Action.OPEN_DETAILS
+    )
+    say(f"   → post-mortem #{pm_id} opened; control message posted in #inc-checkout-500s")
+
+    say("2. alice fills in the details: roles, reviewers, key timestamps, summary")
+    demo.click("U0ALICE", Action.OPEN_DETAILS, pm_id, channel_id=CHANNEL)
+    demo.submit(
+        "U0ALICE",
+        demo.opened_view(),
+        {
+            Block.TITLE: plain("Checkout API returned 500s"),
+            Block.SEVERITY: pick("SEV1"),
+            Block.SERVICES: plain("payment-api, postgres"),
+            details.REFERENCE: plain(f"INC-{started:%Y-%m-%d}-001"),
+            details.COMMANDER: {"value": {"type": "users_select", "selected_user": "U0BOB"}},
+            details.FACILITATOR: {"value": {"type": "users_select", "selected_user": "U0ALICE"}},
+            details.REVIEWERS: {
+                "value": {"type": "multi_users_select", "selected_users": ["U0CAROL"]}
+            },
+            details.DETECTION: pick("Automated alert"),
+            Block.STARTED_AT: when(started),
+            Block.DETECTED_AT: when(started + timedelta(minutes=3)),
+            Block.ACKNOWLEDGED_AT: when(started + timedelta(minutes=5)),
+            Block.MITIGATED_AT: when(started + timedelta(minutes=31)),
+            Block.RESOLVED_AT: when(started + timedelta(minutes=52)),
+            details.SUMMARY: plain(
+                "A deploy of payment-api raised its database connection count past the pool limit; "
+                "checkout failed for about 31 minutes for roughly 4,800 customers until the deploy "
+                "was rolled back and the pool was resized."
+            ),
+            details.MITIGATION: plain("Rolled back payment-api and raised the pool to 200."),
+            details.FIX: plain("PgBouncer in front of postgres with per-service pool budgets."),
+        },
+    )
+
+    say("3. the team pins four channel messages: each lands on the timeline")
+    for minutes, user, text in [
+        (0, "U0DAN", "Deploy of payment-api v2.14 finished"),
+        (3, "U0BOB", "PagerDuty: CheckoutErrorRate above 5% — I'm IC"),
+        (18, "U0DAN", "Root cause: connection pool exhausted (max 100, active 100)"),
+        (31, "U0ALICE", "Rollback done, error rate back under 0.1%"),
+    ]:
+        at = (started + timedelta(minutes=minutes)).timestamp()
+        ts = emu.post_as_user(CHANNEL, user, text, at=at)
+        slack.event(
+            {
+                "type": "reaction_added",
+                "user": user,
+                "reaction": "pushpin",
+                "item": {"type": "message", "channel": CHANNEL, "ts": ts},
+                "item_user": user,
+                "event_ts": ts,
+            }
+        )
+        demo.pool.settle()
+
+    say("4. bob works through the 5 Whys; each answer becomes the next question")
+    demo.click("U0BOB", Action.OPEN_WHYS, pm_id, channel_id=CHANNEL)
+    view = demo.opened_view()
+    answers = [
+        "The database connection pool was exhausted",
+        "The new deploy opened twice as many connections per pod",
+        "The pool limit was a legacy setting sized for ten services",
+        "Staging does not mirror production traffic, so the limit was never hit there",
+        "The golden-path Postgres template has no connection pooler or pool budget",
+    ]
+    for n, answer in enumerate(answers, start=1):
+        values = {whys.ANSWER: plain(answer)}
+        if n == len(answers):
+            values[whys.ROOT_CAUSE] = plain(
+                "Our golden-path Postgres template lacks dynamic connection pooling "
+                "(PgBouncer) and per-service pool budgets."
+            )
+        response = demo.submit("U0BOB", view, values)
+        view = (response.get("view") and emu.views[view["id"]]) or view
+
+    say("5. alice records the impact and the learnings")
+    demo.click("U0ALICE", Action.OPEN_IMPACT, pm_id, channel_id=CHANNEL)
+    demo.submit(
+        "U0ALICE",
+        demo.opened_view(),
+        {
+            impact.SLO: plain("99.9"),
+            **{
+                block: plain(value)
+                for block, value in {
+                    "pm.impact.users": "~4,800 customers (18% of checkout traffic)",
+                    "pm.impact.requests": "~21,000 failed checkout requests",
+                    "pm.impact.revenue": "≈ €38k in delayed orders",
+                    "pm.impact.tickets": "41 tickets",
+                    "pm.impact.regulatory": "No",
+                }.items()
+            },
+        },
+    )
+    demo.click("U0ALICE", Action.OPEN_LEARNINGS, pm_id, channel_id=CHANNEL)
+    view = demo.opened_view()
+    for kind, lines in [
+        (
+            "went_well",
+            "Alert fired 3 minutes after the first errors\nRollback runbook worked the first time",
+        ),
+        (
+            "went_poorly",
+            "No alert on connection pool saturation\n"
+            "Staging traffic is too low to catch pool limits",
+        ),
+        ("lucky", "It happened outside the evening peak"),
+        ("lesson_technical", "Pool saturation is a leading indicator; errors are lagging"),
+    ]:
+        demo.submit("U0DAN", view, {learnings.KIND: pick(kind), learnings.ITEMS: plain(lines)})
+        view = emu.views[view["id"]]
+
+    say("6. action items, each with a single owner, due date and success criteria")
+    items = [
+        (
+            "Add an alert when the postgres connection pool is over 80% for 5 minutes",
+            "U0DAN",
+            "P1",
+            "Detection",
+            "Alert fires in a staging load test at 85% pool use",
+        ),
+        (
+            "Put PgBouncer in the golden-path Postgres template with per-service budgets",
+            "U0BOB",
+            "P2",
+            "Prevention",
+            "Template deployed for payment-api and two more services",
+        ),
+        (
+            "Add a 2x-traffic load test step to the release checklist",
+            "U0ALICE",
+            "P2",
+            "Process",
+            "Checklist updated and used in the next payment-api release",
+        ),
+    ]
+    demo.click("U0ALICE", Action.OPEN_ACTION_ITEMS, pm_id, channel_id=CHANNEL)
+    for title, owner, priority, category, criteria in items:
+        list_view = demo.opened_view()
+        demo.slack.block_action("U0ALICE", Action.ACTION_ITEM_ADD, value=pm_id, view=list_view)
+        demo.pool.settle()
+        pushed = emu.calls_to("views.push")[-1].response["view"]["id"]
+        demo.submit(
+            "U0ALICE",
+            emu.views[pushed],
+            {
+                Field.TITLE: plain(title),
+                Field.OWNER: {"value": {"type": "users_select", "selected_user": owner}},
+                Field.PRIORITY: pick(priority),
+                Field.CATEGORY: pick(category),
+                Field.CRITERIA: plain(criteria),
+            },
+        )
+
+    say("7. alice submits for review; the quality checks run first")
+    demo.click("U0ALICE", Action.REVIEW_OPEN, pm_id, channel_id=CHANNEL)
+    checklist = demo.opened_view()
+    needs_reason = any(b.get("block_id") == OVERRIDE for b in checklist["blocks"])
+    demo.submit(
+        "U0ALICE", checklist, {OVERRIDE: plain("Demo: reviewed by hand")} if needs_reason else {}
+    )
+
+    say("8. bob (incident commander) and carol (engineering manager) sign off from their DMs")
+    for reviewer in ("U0BOB", "U0CAROL"):
+        demo.click(reviewer, Action.REVIEW_APPROVE, pm_id, channel_id=emu.im_channel(reviewer))
+    upload = emu.uploaded_files[-1]
+    summary = [
+        c for c in emu.calls_to("chat.postMessage") if c.args.get("channel") == "#engineering"
+    ]
+    rejected = [f"{c.method}: {c.response.get('error')}" for c in emu.calls if not c.ok]
+    say(
+        f"   → published: {upload['filename']} uploaded to the thread; executive summary "
+        f"posted to #engineering ({len(summary)} message); {len(emu.calls)} Slack API calls, "
+        f"{len(rejected)} rejected by the emulator" + (f": {rejected}" if rejected else "")
+    )
+    return bytes(upload["content"]).decode("utf-8")
