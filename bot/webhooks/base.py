@@ -81,6 +81,10 @@ def endpoint(name: str, secret_names: Iterable[str], deps: Deps, handler: Handle
         except FieldErrors as err:
             log.warning("webhook %s rejected (422): %s", name, err)
             return json_response(start_response, 422, {"error": str(err), "fields": err.errors})
+        except Exception:
+            # 500 so the tool retries later; the traceback is ours to read, not the sender's.
+            log.exception("webhook %s failed", name)
+            return json_response(start_response, 500, {"error": "internal error"})
         return json_response(start_response, status, body)
 
     return wsgi

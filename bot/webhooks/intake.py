@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from bot.deps import Deps
 from bot.webhooks.base import Answer, Rejected, setting
+from bot.webhooks.lease import is_held, release_lease, take_lease
 from bot.workflow import SlackPostFailed, create_postmortem, post_control_message
 from flows.lifecycle import IncidentFacts, open_postmortem
 from storage import queries
@@ -96,7 +97,7 @@ def handle_resolved(deps: Deps, client: WebClient, incoming: ResolvedIncident) -
         queries.claim_key(session, key=key, now=deps.now())
     body = {"postmortem_id": pm_id, "reference": opened.incident.reference, "reason": reason}
     try:
-        post_control_message(deps, client, pm_id)
+        post_control_once(deps, client, pm_id)
     except SlackPostFailed as err:
         # 5xx so the tool retries; the retry is a duplicate, which posts what is missing.
         return 502, {**body, "error": str(err)}
@@ -250,20 +251,36 @@ def _duplicate(deps: Deps, client: WebClient, source: str, external_id: str) -> 
             session, source=source, external_id=external_id
         )
         pm: Postmortem | None = None
-        offered = False
         if incident is not None and incident.id is not None:
             pm = queries.get_postmortem_for_incident(session, incident_id=incident.id)
-            offered = session.get(ProcessedKey, f"offer:{incident.id}") is not None
     body: dict[str, object] = {"duplicate": True, "postmortem_id": pm.id if pm else None}
     try:
         if pm is not None and pm.id is not None and not pm.message_ts:
-            post_control_message(deps, client, pm.id)
-        elif incident is not None and incident.id is not None and pm is None and not offered:
+            post_control_once(deps, client, pm.id)
+        elif (incident is not None and incident.id is not None and pm is None
+              and not is_held(deps, offered_key(incident.id))):
             required, reason = requirement_of(deps, facts_of(incident), incident.id)
             post_offer(deps, client, incident.id, required=required, reason=reason)
     except (SlackPostFailed, SlackApiError) as err:
         return 502, {**body, "error": str(err)}
     return 200, body
+
+
+def post_control_once(deps: Deps, client: WebClient, pm_id: int) -> None:
+    """Post the control message unless a concurrent delivery is posting it right now."""
+    key = f"control-post:{pm_id}"
+    if not take_lease(deps, key):
+        return
+    try:
+        post_control_message(deps, client, pm_id)
+    except SlackPostFailed:
+        release_lease(deps, key)
+        raise
+
+
+def offered_key(incident_id: int) -> str:
+    """Kept once the offer is posted, so a redelivery never posts it again."""
+    return f"offered:{incident_id}"
 
 
 def facts_of(incident: Incident) -> IncidentFacts:

@@ -23,8 +23,10 @@ from bot.webhooks.intake import (
     facts_of,
     label_of,
     milestones,
+    offered_key,
     requirement_in,
 )
+from bot.webhooks.lease import release_lease, take_lease
 from bot.workflow import SlackPostFailed, post_control_message, tell_user
 from flows.errors import InvalidState
 from flows.lifecycle import open_postmortem
@@ -79,9 +81,17 @@ def post_offer(
     if not channel:
         log.warning("offer %s: no incidents channel and no incident channel", incident_id)
         return
-    client.chat_postMessage(channel=channel, **build_offer_message(incident, required, reason))
+    # The lease keeps two concurrent deliveries from posting it twice.
+    lease = f"offer-post:{incident_id}"
+    if not take_lease(deps, lease):
+        return
+    try:
+        client.chat_postMessage(channel=channel, **build_offer_message(incident, required, reason))
+    except SlackApiError:
+        release_lease(deps, lease)
+        raise
     with session_scope(deps.sessions) as session:
-        queries.claim_key(session, key=f"offer:{incident_id}", now=deps.now())
+        queries.claim_key(session, key=offered_key(incident_id), now=deps.now())
 
 
 def open_for_incident(
