@@ -15,6 +15,7 @@ from bot.meta import Meta, meta_of
 from bot.modals.common import action_pm_id, announce, change, load_record, once, open_view
 from bot.modals.start import SEVERITY_CHOICES
 from bot.state import text, timestamp, view_values
+from flows.document import list_templates
 from flows.errors import FieldErrors
 from flows.lifecycle import IncidentFacts
 from flows.permissions import require_editor
@@ -33,6 +34,7 @@ ATTENDEES = "pm.field.attendees"
 SUMMARY = "pm.field.summary"
 MITIGATION = "pm.field.mitigation"
 FIX = "pm.field.fix"
+TEMPLATE = "pm.field.template"
 
 MILESTONES = [
     (Block.STARTED_AT, "started_at", "Incident started (first symptom)"),
@@ -64,7 +66,10 @@ def _multi_users(block_id: str, label: str, initial: list[str], hint: str) -> bk
     return bk.input_block(block_id, label, element, optional=True, hint=hint)
 
 
-def build_details_modal(record: PostmortemRecord) -> dict[str, Any]:
+def build_details_modal(
+    record: PostmortemRecord, templates: list[str] | None = None, default_template: str = ""
+) -> dict[str, Any]:
+    """`templates`: the document formats a post-mortem may choose (workspace default first)."""
     pm, inc = record.postmortem, record.incident
     form: list[bk.Block] = [
         bk.text_input(Block.TITLE, "Incident title", initial=inc.title, max_length=255),
@@ -115,6 +120,17 @@ def build_details_modal(record: PostmortemRecord) -> dict[str, Any]:
             FIX, "Permanent fix", initial=pm.permanent_fix, multiline=True, optional=True
         ),
     ]
+    if templates:
+        form.append(
+            bk.select(
+                TEMPLATE,
+                "Document template",
+                [(name, name) for name in templates],
+                initial=pm.template or default_template,
+                optional=True,
+                hint=f"Empty: the workspace default ({default_template}).",
+            )
+        )
     return bk.modal(
         "Post-mortem details",
         form,
@@ -172,6 +188,7 @@ def read_details(values: dict[str, Any]) -> dict[str, Any]:
         "summary": text(values, SUMMARY) or None,
         "mitigation": text(values, MITIGATION) or None,
         "permanent_fix": text(values, FIX) or None,
+        "template": values.get(TEMPLATE) or None,
     }
 
 
@@ -191,6 +208,7 @@ POSTMORTEM_FIELDS = (
     "summary",
     "mitigation",
     "permanent_fix",
+    "template",
 )
 
 
@@ -200,7 +218,12 @@ def register(app: App, deps: Deps) -> None:
         ack()
         record = load_record(deps, action_pm_id(body))
         require_editor(record.postmortem, body["user"]["id"], "edit the details")
-        open_view(client, body, build_details_modal(record))
+        templates = list_templates(deps.settings.templates_dir)
+        open_view(
+            client,
+            body,
+            build_details_modal(record, templates, deps.policy.default_template),
+        )
 
     @app.view(Callback.DETAILS)
     def handle_details_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

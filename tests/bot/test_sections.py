@@ -469,3 +469,16 @@ def test_empty_learnings_are_a_field_error(bot: Harness) -> None:
     assert set(body["errors"]) == {learnings.ITEMS}
     with bot.session() as session:
         assert session.exec(select(Learning)).all() == []
+
+
+def test_details_choose_document_template(bot: Harness) -> None:
+    pm_id = make_postmortem(bot)
+    view = open_section(bot, "U0ALICE", Action.OPEN_DETAILS, pm_id)
+    template_block = next(b for b in view["blocks"] if b["block_id"] == details.TEMPLATE)
+    offered = {o["value"] for o in template_block["element"]["options"]}
+    assert {"comprehensive", "bilko", "tz010", "lean", "enterprise"} <= offered
+    values = details_values(reference_of(bot, pm_id), **{details.TEMPLATE: select_value("lean")})
+    assert bot.slack.view_submission("U0ALICE", view, values).status == 200
+    bot.settle()
+    with bot.session() as session:
+        assert session.get(Postmortem, pm_id).template == "lean"
