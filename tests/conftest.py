@@ -8,11 +8,7 @@ import pytest
 
 from tests.harness import FakeClock, Harness, running_bot
 
-pytest_plugins = (
-    ["tests.conftest_pg"]
-    if __import__("importlib.util").util.find_spec("tests.conftest_pg")
-    else []
-)
+pytest_plugins = ["tests.conftest_pg"]
 
 
 @pytest.fixture
