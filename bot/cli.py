@@ -34,6 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     sweep.add_argument("--dry-run", action="store_true", help="show what would be sent")
 
+    sub.add_parser("poll-trackers", help="close action items whose GitHub/Jira issue is closed")
+
     render = sub.add_parser("render", help="print a post-mortem's Markdown document")
     render.add_argument("id", type=int)
     render.add_argument("--template", default=None)
@@ -118,6 +120,15 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_poll_trackers(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.deps import build_deps, make_client
+    from bot.trackers.closure import poll_trackers
+
+    closed = poll_trackers(build_deps(settings), make_client(settings))
+    print(f"{closed} action item(s) closed from their tracker issues")
+    return 0
+
+
 def cmd_render(settings: Settings, args: argparse.Namespace) -> int:
     from bot.deps import build_deps
     from flows.document import render_markdown
@@ -150,6 +161,7 @@ COMMANDS = {
     "serve": cmd_serve,
     "migrate": cmd_migrate,
     "sweep": cmd_sweep,
+    "poll-trackers": cmd_poll_trackers,
     "render": cmd_render,
     "demo": cmd_demo,
 }

@@ -27,6 +27,7 @@ HELP = """*`/postmortem` — post-mortems without leaving Slack*
 • `/postmortem list` — open post-mortems, most urgent first
 • `/postmortem post ID` — post post-mortem ID's control message again (e.g. after inviting me)
 • `/postmortem deliver ID` — upload, archive and announce a published post-mortem again
+• `/postmortem tracker always github|jira|off` — file every new action item automatically
 • `/postmortem help` — this list
 Everything else happens from the post-mortem's control message in the incident channel."""
 
@@ -53,6 +54,8 @@ def register(app: App, deps: Deps) -> None:
         elif verb == "post":
             ack()
             respond(response_type="ephemeral", text=repost(deps, client, rest.strip()))
+        elif verb == "tracker":
+            ack(response_type="ephemeral", text=set_tracker(deps, body, rest.strip().lower()))
         elif verb == "deliver":
             ack()
             respond(response_type="ephemeral", text=redeliver(deps, client, rest.strip()))
@@ -111,3 +114,23 @@ def redeliver(deps: Deps, client: WebClient, arg: str) -> str:
         return f"Post-mortem #{arg} has not been published yet."
     deliver(deps, client, record, finals[-1])
     return f"Delivered version {finals[-1].version} of post-mortem #{arg} again."
+
+
+def set_tracker(deps: Deps, body: dict[str, Any], arg: str) -> str:
+    """The workspace's "always file new action items in …" setting."""
+    from bot.trackers.push import configured_trackers, set_always_tracker
+
+    words = arg.split()
+    if len(words) != 2 or words[0] != "always" or words[1] not in ("github", "jira", "off"):
+        return "Usage: `/postmortem tracker always github|jira|off`."
+    tracker = None if words[1] == "off" else words[1]
+    if tracker and tracker not in configured_trackers(deps):
+        return (
+            f"{tracker} is not configured: set its variables (see the README) and restart "
+            "the bot first."
+        )
+    with session_scope(deps.sessions) as session:
+        set_always_tracker(session, team_id=body.get("team_id") or "", tracker=tracker)
+    if tracker is None:
+        return "New action items are no longer filed automatically."
+    return f"Every new action item will be filed in {tracker} automatically."

@@ -9,7 +9,8 @@ from slack_sdk import WebClient
 
 from bot import blocks as bk
 from bot.deps import Deps
-from bot.views.reminders import ReminderAction, parse_follow_up_value
+from bot.ids import Action
+from bot.views.reminders import parse_follow_up_value
 from bot.workflow import note_in_thread
 from flows.reminders import RecurrenceAnswer
 from storage.db import session_scope
@@ -39,10 +40,10 @@ def register(app: App, deps: Deps) -> None:
             client.chat_update(channel=channel, ts=ts, text=text, blocks=[bk.section(text)])
         note_in_thread(deps, client, pm_id, text)
 
-    @app.action(ReminderAction.FOLLOWUP_RECURRED)
+    @app.action(Action.FOLLOWUP_RECURRED)
     def handle_recurred(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         answer(ack, body, client, recurred=True)
 
-    @app.action(ReminderAction.FOLLOWUP_NO_RECURRENCE)
+    @app.action(Action.FOLLOWUP_NO_RECURRENCE)
     def handle_no_recurrence(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         answer(ack, body, client, recurred=False)

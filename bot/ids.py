@@ -46,6 +46,18 @@ class Action(StrEnum):
     PREVIEW = "pm.control.preview"
     REVIEW_APPROVE = "pm.review.approve"
     REVIEW_REQUEST_CHANGES = "pm.review.request_changes"
+    # Reminder messages: nudge buttons carry "<action_item_id>", follow-ups "<pm_id>:<reminder_id>".
+    NUDGE_DONE = "ai.nudge.done"
+    NUDGE_PROGRESS = "ai.nudge.progress"
+    NUDGE_SNOOZE = "ai.nudge.snooze"
+    NUDGE_DUE = "ai.nudge.due"
+    FOLLOWUP_RECURRED = "pm.followup.recurred"
+    FOLLOWUP_NO_RECURRENCE = "pm.followup.no_recurrence"
+    # Webhook offers ("<incident_id>") and issue-tracker buttons ("<action_item_id>").
+    OFFER_START = "pm.offer.start"
+    TRACKER_GITHUB = "ai.tracker.github"
+    TRACKER_JIRA = "ai.tracker.jira"
+    TRACKER_RETRY = "ai.tracker.retry"
 
 
 class Block(StrEnum):

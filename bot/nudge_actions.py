@@ -23,7 +23,7 @@ from bot.meta import Meta, meta_of
 from bot.modals.common import announce
 from bot.people import user_tz
 from bot.state import day, view_values
-from bot.views.reminders import NUDGE_DONE, NUDGE_DUE, NUDGE_PROGRESS, NUDGE_SNOOZE, build_nudge
+from bot.views.reminders import build_nudge
 from bot.workflow import tell_user
 from flows import action_items as ai
 from flows.errors import FieldErrors, InvalidState, NotFound, PostmortemError
@@ -82,8 +82,14 @@ def build_owner_dm(item: ActionItem, incident: Incident, *, note: str) -> Messag
     blocks: list[bk.Block] = [
         bk.section(f":dart: You own *{lbl}* from the post-mortem for *{where}*"),
         bk.section(f"*{bk.escape(bk.clip(item.title, 2900))}*"),
-        bk.fields([("Priority", item.priority), ("Category", item.category),
-                   ("Due", due), ("Status", status)]),
+        bk.fields(
+            [
+                ("Priority", item.priority),
+                ("Category", item.category),
+                ("Due", due),
+                ("Status", status),
+            ]
+        ),
     ]
     if item.success_criteria:
         blocks.append(bk.section(f"*Done when*\n{bk.escape(item.success_criteria)}"))
@@ -97,19 +103,25 @@ def build_owner_dm(item: ActionItem, incident: Incident, *, note: str) -> Messag
 
 
 def settle_reminders(
-    session: Session, deps: Deps, item: ActionItem, *, owner_tz: str | None,
+    session: Session,
+    deps: Deps,
+    item: ActionItem,
+    *,
+    owner_tz: str | None,
     change: Change | None = None,
 ) -> None:
     """Reminders in step with the item, in the caller's transaction: moot ones cancelled, and
     the owner's weekly nudge planned while they have open items."""
     now = deps.now()
     if change is not None:
-        cancel_reminders(session, kinds=moot_kinds_on(change), now=now, item_id=item.id,
-                         reason=str(change))
+        cancel_reminders(
+            session, kinds=moot_kinds_on(change), now=now, item_id=item.id, reason=str(change)
+        )
     if item.owner_id and item.status in ai.OPEN_STATUSES:
         session.flush()
-        ensure_nudges(session, owner_id=item.owner_id, owner_tz=owner_tz, policy=deps.policy,
-                      now=now)
+        ensure_nudges(
+            session, owner_id=item.owner_id, owner_tz=owner_tz, policy=deps.policy, now=now
+        )
 
 
 @dataclass(frozen=True)
@@ -140,7 +152,12 @@ def _owner_tz(deps: Deps, client: WebClient, item_id: int) -> str:
 
 
 def set_status(
-    deps: Deps, client: WebClient, *, item_id: int, status: str, actor_id: str,
+    deps: Deps,
+    client: WebClient,
+    *,
+    item_id: int,
+    status: str,
+    actor_id: str,
     open_only: bool = False,
 ) -> Changed:
     """Move an item to `status` (saved and audited, not yet announced); a repeated click
@@ -162,8 +179,12 @@ def set_status(
             pm.updated_at = now
             session.add_all([item, pm])
             queries.add_event(
-                session, pm_id=item.postmortem_id, actor_id=actor_id, at=now,
-                kind="action_item.status", summary=_VERBS[status].format(label=ai.label(item)),
+                session,
+                pm_id=item.postmortem_id,
+                actor_id=actor_id,
+                at=now,
+                kind="action_item.status",
+                summary=_VERBS[status].format(label=ai.label(item)),
                 detail={"item_id": item_id, "from": before, "to": status},
             )
             settle_reminders(session, deps, item, owner_tz=owner_tz, change=_MOOT_ON.get(status))
@@ -187,15 +208,16 @@ def move_due(
             item.due_on, item.updated_at, pm.updated_at = due_on, now, now
             session.add_all([item, pm])
             queries.add_event(
-                session, pm_id=item.postmortem_id, actor_id=actor_id, at=now,
+                session,
+                pm_id=item.postmortem_id,
+                actor_id=actor_id,
+                at=now,
                 kind="action_item.due_moved",
                 summary=f"moved {ai.label(item)}'s due date to {ai.due_text(due_on)}",
                 detail={"item_id": item_id, "from": ai.due_text(before), "to": due_on.isoformat()},
             )
             settle_reminders(session, deps, item, owner_tz=owner_tz, change=Change.DUE_MOVED)
-    summary = (
-        f"moved *{ai.label(item)}*'s due date {ai.due_text(before)} → {ai.due_text(due_on)}"
-    )
+    summary = f"moved *{ai.label(item)}*'s due date {ai.due_text(before)} → {ai.due_text(due_on)}"
     return Changed(item, incident, summary if changed else None)
 
 
@@ -208,15 +230,24 @@ def snooze(deps: Deps, *, item_id: int, actor_id: str) -> ActionItem:
         ai.require_status_change(pm, item, actor_id, "snooze its reminders")
         snooze_action_item(session, row=plan_snooze(item, now))
         queries.add_event(
-            session, pm_id=item.postmortem_id, actor_id=actor_id, at=now,
-            kind="action_item.snoozed", summary=f"snoozed {ai.label(item)}'s reminders a week",
+            session,
+            pm_id=item.postmortem_id,
+            actor_id=actor_id,
+            at=now,
+            kind="action_item.snoozed",
+            summary=f"snoozed {ai.label(item)}'s reminders a week",
             detail={"item_id": item_id},
         )
     return item
 
 
 def redraw_nudge(
-    deps: Deps, client: WebClient, *, owner_id: str, channel: str | None, ts: str | None,
+    deps: Deps,
+    client: WebClient,
+    *,
+    owner_id: str,
+    channel: str | None,
+    ts: str | None,
     note: str,
 ) -> None:
     """The weekly nudge redrawn from what is open now, with `note` saying what just changed."""
@@ -261,11 +292,20 @@ def build_due_modal(item: ActionItem, meta: Meta) -> dict[str, Any]:
         element["initial_date"] = item.due_on.isoformat()
     blocks = [
         bk.section(f"*{ai.label(item)}* {bk.escape(bk.clip(item.title, 2900))}"),
-        bk.input_block(NUDGE_DUE_BLOCK, "New due date", element,
-                       hint="Say in the post-mortem thread why it moved, if it matters."),
+        bk.input_block(
+            NUDGE_DUE_BLOCK,
+            "New due date",
+            element,
+            hint="Say in the post-mortem thread why it moved, if it matters.",
+        ),
     ]
-    return bk.modal("Change due date", blocks, callback_id=NUDGE_DUE_CALLBACK,
-                    private_metadata=meta.dump(), submit="Move")
+    return bk.modal(
+        "Change due date",
+        blocks,
+        callback_id=NUDGE_DUE_CALLBACK,
+        private_metadata=meta.dump(),
+        submit="Move",
+    )
 
 
 def shows_refusals(listener: Listener) -> Listener:
@@ -278,8 +318,12 @@ def shows_refusals(listener: Listener) -> Listener:
         try:
             listener(ack, body, client)
         except PostmortemError as err:
-            tell_user(client, user_id=body["user"]["id"],
-                      channel_id=(body.get("channel") or {}).get("id"), text=str(err))
+            tell_user(
+                client,
+                user_id=body["user"]["id"],
+                channel_id=(body.get("channel") or {}).get("id"),
+                text=str(err),
+            )
 
     return run
 
@@ -303,37 +347,51 @@ def register(app: App, deps: Deps) -> None:
         if channel and ts:
             state = ai.STATUS_LABELS[result.item.status].lower()
             note = f"<@{actor}> set it to {state} {bk.slack_date(deps.now())}."
-            _update_message(client, channel, ts,
-                            build_owner_dm(result.item, result.incident, note=note))
+            _update_message(
+                client, channel, ts, build_owner_dm(result.item, result.incident, note=note)
+            )
 
     def nudge_status(status: str) -> Listener:
         def handle(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
             ack()
             actor = body["user"]["id"]
-            result = set_status(deps, client, item_id=item_of(body), status=status,
-                                actor_id=actor, open_only=True)
+            result = set_status(
+                deps, client, item_id=item_of(body), status=status, actor_id=actor, open_only=True
+            )
             result.announce(deps, client, actor)
             state = ai.STATUS_LABELS[result.item.status].lower()
             channel, ts = _where(body)
-            redraw_nudge(deps, client, owner_id=actor, channel=channel, ts=ts,
-                         note=f":white_check_mark: {ai.label(result.item)} is {state}.")
+            redraw_nudge(
+                deps,
+                client,
+                owner_id=actor,
+                channel=channel,
+                ts=ts,
+                note=f":white_check_mark: {ai.label(result.item)} is {state}.",
+            )
 
         return shows_refusals(handle)
 
-    app.action(NUDGE_DONE)(nudge_status(ai.DONE))
-    app.action(NUDGE_PROGRESS)(nudge_status(ai.IN_PROGRESS))
+    app.action(Action.NUDGE_DONE)(nudge_status(ai.DONE))
+    app.action(Action.NUDGE_PROGRESS)(nudge_status(ai.IN_PROGRESS))
 
-    @app.action(NUDGE_SNOOZE)
+    @app.action(Action.NUDGE_SNOOZE)
     @shows_refusals
     def handle_nudge_snooze(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         actor = body["user"]["id"]
         item = snooze(deps, item_id=item_of(body), actor_id=actor)
         channel, ts = _where(body)
-        redraw_nudge(deps, client, owner_id=actor, channel=channel, ts=ts,
-                     note=f":zzz: {ai.label(item)} is snoozed for a week.")
+        redraw_nudge(
+            deps,
+            client,
+            owner_id=actor,
+            channel=channel,
+            ts=ts,
+            note=f":zzz: {ai.label(item)} is snoozed for a week.",
+        )
 
-    @app.action(NUDGE_DUE)
+    @app.action(Action.NUDGE_DUE)
     @shows_refusals
     def handle_nudge_due(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
@@ -341,8 +399,12 @@ def register(app: App, deps: Deps) -> None:
             item, pm, _ = _load(session, item_of(body))
             ai.require_status_change(pm, item, body["user"]["id"], "change its due date")
         channel, ts = _where(body)
-        meta = Meta(pm_id=item.postmortem_id, channel_id=channel, entry_id=item.id,
-                    extra={"ts": ts} if ts else {})
+        meta = Meta(
+            pm_id=item.postmortem_id,
+            channel_id=channel,
+            entry_id=item.id,
+            extra={"ts": ts} if ts else {},
+        )
         client.views_open(trigger_id=body["trigger_id"], view=build_due_modal(item, meta))
 
     @app.view(NUDGE_DUE_CALLBACK)
@@ -353,15 +415,21 @@ def register(app: App, deps: Deps) -> None:
             due_on = day(view_values(body["view"]), NUDGE_DUE_BLOCK)
             if due_on is None or meta.entry_id is None:
                 raise FieldErrors({NUDGE_DUE_BLOCK: "Pick the new due date."})
-            result = move_due(deps, client, item_id=meta.entry_id, due_on=due_on,
-                              actor_id=actor, tz=tz)
+            result = move_due(
+                deps, client, item_id=meta.entry_id, due_on=due_on, actor_id=actor, tz=tz
+            )
         except PostmortemError as err:
             # Field problems and refusals alike: a modal can only answer at a field.
             ack(response_action="errors", errors={NUDGE_DUE_BLOCK: str(err)})
             return
         ack()
         result.announce(deps, client, actor)
-        redraw_nudge(deps, client, owner_id=actor, channel=meta.channel_id,
-                     ts=meta.extra.get("ts"),
-                     note=f":calendar: {ai.label(result.item)} is now due "
-                          f"{ai.due_text(result.item.due_on)}.")
+        redraw_nudge(
+            deps,
+            client,
+            owner_id=actor,
+            channel=meta.channel_id,
+            ts=meta.extra.get("ts"),
+            note=f":calendar: {ai.label(result.item)} is now due "
+            f"{ai.due_text(result.item.due_on)}.",
+        )

@@ -35,6 +35,14 @@ def sweep_once(deps: Deps, client: WebClient, worker_id: str) -> None:
             log.info("%s", line)
 
 
+TRACKER_POLL_EVERY = timedelta(hours=1)
+
+
+def trackers_configured(deps: Deps) -> bool:
+    extra = deps.settings.extra
+    return bool(extra.get("GITHUB_TOKEN") or extra.get("JIRA_BASE_URL"))
+
+
 def start_scheduler(
     deps: Deps, client: WebClient, *, every: timedelta = SWEEP_EVERY, worker_id: str | None = None
 ) -> BackgroundScheduler:
@@ -60,6 +68,20 @@ def start_scheduler(
         next_run_time=datetime.now(UTC),
         replace_existing=True,
     )
+    if trackers_configured(deps):
+        from bot.trackers.closure import poll_trackers
+
+        # Closure normally arrives by webhook; the poll catches installs without one.
+        scheduler.add_job(
+            poll_trackers,
+            "interval",
+            seconds=TRACKER_POLL_EVERY.total_seconds(),
+            args=[deps, client],
+            id="poll-trackers",
+            max_instances=1,
+            coalesce=True,
+            replace_existing=True,
+        )
     scheduler.start()
     log.info("reminder sweep every %s as worker %s", every, worker)
     return scheduler

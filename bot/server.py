@@ -24,6 +24,7 @@ class HttpServer:
             channel_timeout=30,
         )
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def port(self) -> int:
@@ -39,21 +40,21 @@ class HttpServer:
         self._server.run()
 
     def start(self) -> HttpServer:
-        self._thread = threading.Thread(target=self._server.run, daemon=True, name="http")
+        """Serve on a background thread until `stop()` (tests, the demo)."""
+        self._thread = threading.Thread(target=self._poll, daemon=True, name="http")
         self._thread.start()
         return self
 
+    def _poll(self) -> None:
+        # Our own loop instead of waitress's run(): it can be told to stop between polls, so
+        # sockets are never closed under a running select() (EBADF at teardown).
+        while not self._stopping.is_set():
+            self._server.asyncore.loop(timeout=0.05, map=self._server._map, use_poll=True, count=1)
+
     def stop(self) -> None:
-        if self._thread is None:
-            self._server.close()
-            return
-
-        def close_all() -> None:
-            # Runs inside the server's own loop: closing sockets from another thread races
-            # with its select() call.
-            for channel in list(self._server._map.values()):
-                channel.close()
-
-        self._server.trigger.pull_trigger(close_all)
-        self._thread.join(timeout=5)
+        if self._thread is not None:
+            self._stopping.set()
+            self._thread.join(timeout=5)
         self._server.task_dispatcher.shutdown()
+        for channel in list(self._server._map.values()):
+            channel.close()

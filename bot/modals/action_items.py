@@ -22,7 +22,8 @@ from bot.modals.common import action_pm_id, announce, load_record, open_view
 from bot.nudge_actions import build_owner_dm, settle_reminders, shows_refusals
 from bot.people import user_info, user_tz
 from bot.state import day, text, view_values
-from bot.trackers.push import on_action_item_created
+from bot.trackers.push import configured_trackers, on_action_item_created
+from bot.views.trackers import build_tracker_buttons
 from flows import action_items as ai
 from flows.errors import FieldErrors, PostmortemError
 from flows.permissions import require_editor
@@ -77,9 +78,12 @@ def _item_line(item: ActionItem, today: Any) -> str:
     )
 
 
-def build_list_modal(record: PostmortemRecord, *, tz: str, now: datetime) -> dict[str, Any]:
+def build_list_modal(
+    record: PostmortemRecord, *, tz: str, now: datetime, trackers: list[str] | None = None
+) -> dict[str, Any]:
     """Every item with owner, due date (overdue as the viewer's calendar says), priority,
-    status and tracker link; "Add" and one "Edit" per item."""
+    status and tracker link; "Add", one "Edit" per item, and "Create … issue" buttons for the
+    configured `trackers` on open items not filed yet."""
     pm_id = record.id
     today = ai.local_date(now, tz)
     items = record.action_items
@@ -98,6 +102,10 @@ def build_list_modal(record: PostmortemRecord, *, tz: str, now: datetime) -> dic
         edit = bk.button("Edit", Action.ACTION_ITEM_EDIT, f"{pm_id}:{item.id}")
         blocks.append(bk.section(_item_line(item, today), block_id=f"pm.action_items.{item.id}",
                                  accessory=edit))
+        if trackers and not item.tracker_url and item.status in ai.OPEN_STATUSES:
+            assert item.id is not None
+            blocks.append(bk.actions(build_tracker_buttons(item.id, trackers),
+                                     block_id=f"pm.action_items.tracker.{item.id}"))
     if not items:
         blocks.append(bk.section("_No action items yet._"))
     elif len(items) > LIST_MAX_ITEMS:
@@ -282,7 +290,8 @@ def refresh_list(deps: Deps, client: WebClient, meta: Meta, *, tz: str) -> None:
     view_id = meta.extra.get("list")
     if not view_id or meta.pm_id is None:
         return
-    view = build_list_modal(load_record(deps, meta.pm_id), tz=tz, now=deps.now())
+    view = build_list_modal(load_record(deps, meta.pm_id), tz=tz, now=deps.now(),
+                            trackers=configured_trackers(deps))
     for hash_ in (meta.extra.get("hash"), None):
         try:
             client.views_update(view_id=view_id, hash=hash_, view=view)
@@ -309,7 +318,8 @@ def register(app: App, deps: Deps) -> None:
         ack()
         record = load_record(deps, action_pm_id(body))
         tz = user_tz(client, body["user"]["id"])
-        open_view(client, body, build_list_modal(record, tz=tz, now=deps.now()))
+        open_view(client, body, build_list_modal(record, tz=tz, now=deps.now(),
+                                                  trackers=configured_trackers(deps)))
 
     def push_item_modal(body: dict[str, Any], client: WebClient, item_id: int | None) -> None:
         pm_id = action_pm_id(body)

@@ -8,33 +8,40 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.ids import Action
 from bot.trackers.model import GITHUB, JIRA
 from bot.trackers.push import PushResult, push_action_item, retry_push
-from bot.views.trackers import TrackerAction
 from bot.workflow import tell_user
 
 
 def register(app: App, deps: Deps) -> None:
-    @app.action(TrackerAction.GITHUB)
+    @app.action(Action.TRACKER_GITHUB)
     def handle_push_github(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         user_id, channel_id, item_id = _who(body)
-        _answer(client, body, push_action_item(
-            deps, client, item_id, GITHUB, user_id=user_id, channel_id=channel_id))
+        _answer(
+            client,
+            body,
+            push_action_item(deps, client, item_id, GITHUB, user_id=user_id, channel_id=channel_id),
+        )
 
-    @app.action(TrackerAction.JIRA)
+    @app.action(Action.TRACKER_JIRA)
     def handle_push_jira(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         user_id, channel_id, item_id = _who(body)
-        _answer(client, body, push_action_item(
-            deps, client, item_id, JIRA, user_id=user_id, channel_id=channel_id))
+        _answer(
+            client,
+            body,
+            push_action_item(deps, client, item_id, JIRA, user_id=user_id, channel_id=channel_id),
+        )
 
-    @app.action(TrackerAction.RETRY)
+    @app.action(Action.TRACKER_RETRY)
     def handle_push_retry(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         user_id, channel_id, item_id = _who(body)
-        _answer(client, body, retry_push(
-            deps, client, item_id, user_id=user_id, channel_id=channel_id))
+        _answer(
+            client, body, retry_push(deps, client, item_id, user_id=user_id, channel_id=channel_id)
+        )
 
 
 def _who(body: dict[str, Any]) -> tuple[str, str | None, int]:
@@ -50,5 +57,9 @@ def _answer(client: WebClient, body: dict[str, Any], result: PushResult) -> None
     post-mortem's thread by push_action_item."""
     if result.already and result.url:
         user_id, channel_id, _ = _who(body)
-        tell_user(client, user_id=user_id, channel_id=channel_id,
-                  text=f"This action item is already filed: {result.url}")
+        tell_user(
+            client,
+            user_id=user_id,
+            channel_id=channel_id,
+            text=f"This action item is already filed: {result.url}",
+        )

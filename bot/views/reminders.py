@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from bot import blocks as bk
+from bot.ids import Action
 from flows.reminders import RECURRENCE, is_overdue, nudge_order
 from storage.tables import ActionItem, Incident, Postmortem
 
@@ -19,25 +19,6 @@ Message = dict[str, Any]
 # A message holds 50 blocks; each item takes two (text + buttons) besides header and footer.
 NUDGE_MAX_ITEMS = 20
 LIST_MAX_ITEMS = 15
-
-
-class ReminderAction(StrEnum):
-    """action_ids on reminder messages. Values: see `item_value` and `follow_up_value`."""
-
-    NUDGE_DONE = "ai.nudge.done"
-    NUDGE_PROGRESS = "ai.nudge.progress"
-    NUDGE_SNOOZE = "ai.nudge.snooze"
-    NUDGE_DUE = "ai.nudge.due"
-    FOLLOWUP_RECURRED = "pm.followup.recurred"
-    FOLLOWUP_NO_RECURRENCE = "pm.followup.no_recurrence"
-
-
-NUDGE_DONE = ReminderAction.NUDGE_DONE
-NUDGE_PROGRESS = ReminderAction.NUDGE_PROGRESS
-NUDGE_SNOOZE = ReminderAction.NUDGE_SNOOZE
-NUDGE_DUE = ReminderAction.NUDGE_DUE
-FOLLOWUP_RECURRED = ReminderAction.FOLLOWUP_RECURRED
-FOLLOWUP_NO_RECURRENCE = ReminderAction.FOLLOWUP_NO_RECURRENCE
 
 
 def item_value(item: ActionItem) -> str:
@@ -96,7 +77,11 @@ def build_deadline_reminder(
 
 
 def build_escalation(
-    pm: Postmortem, incident: Incident, *, stage: int, now: datetime,
+    pm: Postmortem,
+    incident: Incident,
+    *,
+    stage: int,
+    now: datetime,
     permalink: str | None = None,
 ) -> Message:
     """Stage 1: to the facilitator and reviewers; later stages: to the announce channel."""
@@ -135,10 +120,10 @@ def _item_buttons(item: ActionItem) -> bk.Block:
     value = item_value(item)
     return bk.actions(
         [
-            bk.button("Done", NUDGE_DONE, value, style="primary"),
-            bk.button("In progress", NUDGE_PROGRESS, value),
-            bk.button("Snooze a week", NUDGE_SNOOZE, value),
-            bk.button("Change due date", NUDGE_DUE, value),
+            bk.button("Done", Action.NUDGE_DONE, value, style="primary"),
+            bk.button("In progress", Action.NUDGE_PROGRESS, value),
+            bk.button("Snooze a week", Action.NUDGE_SNOOZE, value),
+            bk.button("Change due date", Action.NUDGE_DUE, value),
         ],
         block_id=f"ai.nudge.actions.{item.id}",
     )
@@ -154,9 +139,9 @@ def build_nudge(
     text = f"You have {count}" + (f", {overdue} overdue" if overdue else "")
     blocks: list[bk.Block] = [bk.section(f":clipboard: {text}.")]
     for item, pm, incident in ordered[:NUDGE_MAX_ITEMS]:
-        blocks.append(bk.section(
-            _item_line(item, pm, incident, today), block_id=f"ai.nudge.item.{item.id}"
-        ))
+        blocks.append(
+            bk.section(_item_line(item, pm, incident, today), block_id=f"ai.nudge.item.{item.id}")
+        )
         blocks.append(_item_buttons(item))
     more = len(ordered) - NUDGE_MAX_ITEMS
     footer = "Snoozed items come back next week."
@@ -192,16 +177,20 @@ def build_follow_up(
         blocks.append(bk.section("*Still open*\n" + "\n".join(lines)))
     if scope == RECURRENCE:
         value = follow_up_value(pm.id, reminder_id)
-        blocks.append(bk.section(
-            "*Did this incident, or one with the same root cause, happen again?*"
-        ))
-        blocks.append(bk.actions(
-            [
-                bk.button("It happened again", FOLLOWUP_RECURRED, value, style="danger"),
-                bk.button("No recurrence", FOLLOWUP_NO_RECURRENCE, value, style="primary"),
-            ],
-            block_id=f"pm.followup.answer.{reminder_id}",
-        ))
+        blocks.append(
+            bk.section("*Did this incident, or one with the same root cause, happen again?*")
+        )
+        blocks.append(
+            bk.actions(
+                [
+                    bk.button("It happened again", Action.FOLLOWUP_RECURRED, value, style="danger"),
+                    bk.button(
+                        "No recurrence", Action.FOLLOWUP_NO_RECURRENCE, value, style="primary"
+                    ),
+                ],
+                block_id=f"pm.followup.answer.{reminder_id}",
+            )
+        )
         text += ": did it happen again?"
     elif open_items:
         blocks.append(bk.context("Blocked? Say so in the thread so it can be escalated."))

@@ -7,7 +7,6 @@ get an Incident row and this offer; whoever presses the button owns the post-mor
 from __future__ import annotations
 
 import logging
-from enum import StrEnum
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -17,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import blocks as bk
 from bot.deps import Deps
+from bot.ids import Action
 from bot.webhooks.intake import (
     KnownEvent,
     add_timeline,
@@ -38,13 +38,8 @@ from storage.tables import Incident
 log = logging.getLogger(__name__)
 
 
-class OfferAction(StrEnum):
-    # Belongs in bot/ids.py with the others; kept here until that file takes it.
-    START = "pm.offer.start"
-
-
 def register(app: App, deps: Deps) -> None:
-    @app.action(OfferAction.START)
+    @app.action(Action.OFFER_START)
     def handle_offer_start(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         incident_id = int(body["actions"][0]["value"])
@@ -52,7 +47,10 @@ def register(app: App, deps: Deps) -> None:
         channel_id = (body.get("channel") or {}).get("id")
         message_ts = (body.get("message") or {}).get("ts")
         pm_id = open_for_incident(
-            deps, incident_id, owner_id=user_id, team_id=(body.get("team") or {}).get("id"),
+            deps,
+            incident_id,
+            owner_id=user_id,
+            team_id=(body.get("team") or {}).get("id"),
             fallback_channel=channel_id,
         )
         try:
@@ -67,8 +65,9 @@ def register(app: App, deps: Deps) -> None:
                     channel=channel_id, ts=message_ts, **build_offer_taken(incident, user_id)
                 )
             except SlackApiError as err:
-                log.warning("offer %s: chat.update failed: %s", incident_id,
-                            err.response.get("error"))
+                log.warning(
+                    "offer %s: chat.update failed: %s", incident_id, err.response.get("error")
+                )
 
 
 def post_offer(
@@ -95,7 +94,11 @@ def post_offer(
 
 
 def open_for_incident(
-    deps: Deps, incident_id: int, *, owner_id: str, team_id: str | None,
+    deps: Deps,
+    incident_id: int,
+    *,
+    owner_id: str,
+    team_id: str | None,
     fallback_channel: str | None,
 ) -> int:
     """Open the post-mortem of a stored incident (one per incident); returns its id."""
@@ -112,7 +115,11 @@ def open_for_incident(
             facts = facts_of(incident)
             _, reason = requirement_in(session, deps, facts, incident_id)
             pm = open_postmortem(
-                facts, owner_id=owner_id, policy=deps.policy, now=now, sequence=0,
+                facts,
+                owner_id=owner_id,
+                policy=deps.policy,
+                now=now,
+                sequence=0,
                 team_id=team_id,
             ).postmortem
             # Whoever chose to start it decided it is worth doing: hold it to the deadline.
@@ -123,7 +130,11 @@ def open_for_incident(
             session.flush()
             assert pm.id is not None
             queries.add_event(
-                session, pm_id=pm.id, actor_id=owner_id, at=now, kind="created",
+                session,
+                pm_id=pm.id,
+                actor_id=owner_id,
+                at=now,
+                kind="created",
                 summary=f"started the post-mortem from the incident offer ({reason})",
             )
             add_reminders(session, plan_deadline(pm, incident, deps.policy, now))
@@ -142,8 +153,10 @@ def build_offer_message(incident: Incident, required: bool, reason: str) -> dict
     """`text` and `blocks` offering to start the post-mortem of a resolved incident."""
     name = f"{incident.reference} “{incident.title}” ({severity_label(incident.severity)})"
     if required:
-        lead = (f":rotating_light: {name} was resolved and needs a post-mortem ({reason}), "
-                "but no owner is configured for it. Whoever starts it owns it.")
+        lead = (
+            f":rotating_light: {name} was resolved and needs a post-mortem ({reason}), "
+            "but no owner is configured for it. Whoever starts it owns it."
+        )
     else:
         lead = f":memo: {name} was resolved. A post-mortem is optional ({reason})."
     facts = [f"Source: {label_of(incident.source)}"]
@@ -154,16 +167,19 @@ def build_offer_message(incident: Incident, required: bool, reason: str) -> dict
     blocks = [
         bk.section(bk.escape(lead)),
         bk.context(bk.escape(" · ".join(facts[:2])) + (f" · {facts[2]}" if len(facts) > 2 else "")),
-        bk.actions([bk.button("Start post-mortem", OfferAction.START, str(incident.id),
-                              style="primary")]),
+        bk.actions(
+            [bk.button("Start post-mortem", Action.OFFER_START, str(incident.id), style="primary")]
+        ),
     ]
     return {"text": bk.clip(lead, 3000), "blocks": blocks}
 
 
 def build_offer_taken(incident: Incident, owner_id: str) -> dict[str, Any]:
     """The offer once taken: no button left to press twice."""
-    text = (f":white_check_mark: <@{owner_id}> started the post-mortem for "
-            f"{bk.escape(incident.reference)} “{bk.escape(incident.title)}”.")
+    text = (
+        f":white_check_mark: <@{owner_id}> started the post-mortem for "
+        f"{bk.escape(incident.reference)} “{bk.escape(incident.title)}”."
+    )
     return {"text": text, "blocks": [bk.section(text)]}
 
 
@@ -173,8 +189,12 @@ def _already(owner_id: str) -> str:
 
 def _milestones(incident: Incident) -> list[KnownEvent]:
     return milestones(
-        incident.title, label_of(incident.source), incident.external_url,
-        started_at=incident.started_at, detected_at=incident.detected_at,
-        acknowledged_at=incident.acknowledged_at, mitigated_at=incident.mitigated_at,
+        incident.title,
+        label_of(incident.source),
+        incident.external_url,
+        started_at=incident.started_at,
+        detected_at=incident.detected_at,
+        acknowledged_at=incident.acknowledged_at,
+        mitigated_at=incident.mitigated_at,
         resolved_at=incident.resolved_at,
     )

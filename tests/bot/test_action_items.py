@@ -4,16 +4,12 @@ audited, announced in the thread, the owner told by DM. Signed HTTP against the 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
-import bot.app as app_module
-import tests.harness as harness_module
 from bot.emulator.signing import Response
 from bot.ids import Action
 from bot.modals.action_items import Field, insert_numbered
@@ -21,36 +17,11 @@ from bot.nudge_actions import status_value
 from flows import action_items as ai
 from storage.tables import ActionItem, AuditEvent, Postmortem, Reminder
 from tests.bot.test_start import start_values
-from tests.harness import FakeClock, Harness, running_bot
+from tests.harness import Harness
 
 TITLE = "Add an alert when DB pool usage is above 80% for 5 minutes"
 # The clock says 2026-11-22 09:00 UTC; the incident was resolved two days earlier.
 RESOLVED = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-
-
-def _with_our_listeners(create: Callable[..., Any]) -> Callable[..., Any]:
-    """bot/app.py registers these surfaces itself once wired; until then the tests do."""
-    from bot import nudge_actions
-    from bot.modals import action_items
-
-    def create_app(*args: Any, **kwargs: Any) -> Any:
-        app = create(*args, **kwargs)
-        for name, surface in (("action_items", action_items), ("nudge_actions", nudge_actions)):
-            if name not in vars(app_module):
-                surface.register(app, args[0])
-        return app
-
-    return create_app
-
-
-@pytest.fixture
-def bot(
-    sqlite_url: str, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Harness]:
-    monkeypatch.setattr(harness_module, "create_app",
-                        _with_our_listeners(harness_module.create_app))
-    with running_bot(sqlite_url, clock, tmp_path) as harness:
-        yield harness
 
 
 # ---- steps ------------------------------------------------------------------------------

@@ -11,10 +11,9 @@ from sqlmodel import select
 
 from bot.ids import Action
 from bot.nudge_actions import NUDGE_DUE_BLOCK, status_value
-from bot.views.reminders import NUDGE_DONE, NUDGE_DUE, NUDGE_PROGRESS, NUDGE_SNOOZE, build_nudge
+from bot.views.reminders import build_nudge
 from storage import reminders as store
 from storage.tables import AuditEvent, Reminder
-from tests.bot import test_action_items
 from tests.bot.test_action_items import (
     TITLE,
     add_item,
@@ -26,8 +25,6 @@ from tests.bot.test_action_items import (
     thread_notes,
 )
 from tests.harness import Harness
-
-bot = test_action_items.bot  # the harness with our listeners registered
 
 
 def click_in_dm(bot: Harness, user: str, action: str, value: str,
@@ -128,11 +125,11 @@ def test_nudge_buttons_progress_snooze_and_done(bot: Harness) -> None:
     first, second = items(bot)
     nudge = send_nudge(bot, "U0BOB")
 
-    after = click_in_dm(bot, "U0BOB", NUDGE_PROGRESS, str(first.id), nudge)
+    after = click_in_dm(bot, "U0BOB", Action.NUDGE_PROGRESS, str(first.id), nudge)
     assert items(bot)[0].status == "in_progress"
     assert "AI-1 is in progress" in str(after["blocks"]) and "in progress" in str(after["blocks"])
 
-    after = click_in_dm(bot, "U0BOB", NUDGE_SNOOZE, str(second.id), after)
+    after = click_in_dm(bot, "U0BOB", Action.NUDGE_SNOOZE, str(second.id), after)
     with bot.session() as session:
         snooze = session.exec(select(Reminder).where(Reminder.kind == "snooze")).one()
     assert (snooze.action_item_id, snooze.status) == (second.id, "pending")
@@ -140,14 +137,14 @@ def test_nudge_buttons_progress_snooze_and_done(bot: Harness) -> None:
     assert f"ai.nudge.item.{second.id}" not in str(after["blocks"])
 
     notes_before = len(thread_notes(bot, pm_id))
-    after = click_in_dm(bot, "U0BOB", NUDGE_DONE, str(first.id), after)
+    after = click_in_dm(bot, "U0BOB", Action.NUDGE_DONE, str(first.id), after)
     assert items(bot)[0].status == "done"
     assert len(thread_notes(bot, pm_id)) == notes_before + 1
     assert "Nothing left to nudge you about" in after["text"]
     assert "2 action items (1 open)" in str(control_message(bot, pm_id)["blocks"])
 
     # Finishing the snoozed item cancels its snooze in the same transaction.
-    click_in_dm(bot, "U0BOB", NUDGE_DONE, str(second.id), after)
+    click_in_dm(bot, "U0BOB", Action.NUDGE_DONE, str(second.id), after)
     with bot.session() as session:
         assert session.get(Reminder, snooze.id).status == "cancelled"  # type: ignore[union-attr]
 
@@ -157,7 +154,7 @@ def test_nudge_change_due_date(bot: Harness) -> None:
     add_item(bot, pm_id)
     [item] = items(bot)
     nudge = send_nudge(bot, "U0BOB")
-    click_in_dm(bot, "U0BOB", NUDGE_DUE, str(item.id), nudge)
+    click_in_dm(bot, "U0BOB", Action.NUDGE_DUE, str(item.id), nudge)
     call = bot.emu.wait_for("views.open", where=lambda c: "Change due date" in str(c.args))[-1]
     modal = bot.emu.views[call.response["view"]["id"]]
 
@@ -183,7 +180,7 @@ def test_nudge_buttons_are_refused_to_others(bot: Harness) -> None:
     add_item(bot, pm_id)
     [item] = items(bot)
     nudge = send_nudge(bot, "U0BOB")
-    for action in (NUDGE_DONE, NUDGE_SNOOZE, NUDGE_DUE):
+    for action in (Action.NUDGE_DONE, Action.NUDGE_SNOOZE, Action.NUDGE_DUE):
         bot.slack.block_action("U0DAN", action, value=str(item.id), message=nudge,
                                channel_id=bot.emu.im_channel("U0BOB"))
         bot.settle()
@@ -201,6 +198,6 @@ def test_an_old_nudge_does_not_reopen_a_finished_item(bot: Harness) -> None:
     nudge = send_nudge(bot, "U0BOB")
     click_in_dm(bot, "U0BOB", Action.ACTION_ITEM_STATUS, status_value(item, "done"),
                 dms(bot, "U0BOB")[0])
-    click_in_dm(bot, "U0BOB", NUDGE_PROGRESS, str(item.id), nudge)
+    click_in_dm(bot, "U0BOB", Action.NUDGE_PROGRESS, str(item.id), nudge)
     assert items(bot)[0].status == "done"
     assert "AI-1 is already done" in told(bot, "U0BOB")

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlmodel import select
 
 from bot.ids import Callback
@@ -20,18 +17,8 @@ from tests.bot.test_timeline import (
     entries,
     make_postmortem,
     open_timeline,
-    wire_timeline,
 )
-from tests.harness import FakeClock, Harness, running_bot
-
-
-@pytest.fixture
-def bot(
-    sqlite_url: str, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Harness]:
-    wire_timeline(monkeypatch)
-    with running_bot(sqlite_url, clock, tmp_path) as harness:
-        yield harness
+from tests.harness import Harness
 
 
 def posted(

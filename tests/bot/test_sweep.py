@@ -17,9 +17,10 @@ from sqlmodel import select
 
 from bot.deps import Deps
 from bot.emulator.server import SlackEmulator
+from bot.ids import Action
 from bot.settings import Settings
 from bot.sweep import ChannelPacer, run_sweep
-from bot.views.reminders import ReminderAction, parse_follow_up_value
+from bot.views.reminders import parse_follow_up_value
 from flows.policy import Policy
 from flows.reminders import plan_deadline, plan_digest, plan_follow_ups, plan_nudge
 from storage import reminders as store
@@ -216,7 +217,7 @@ def test_weekly_nudge_lists_every_open_item_per_owner_overdue_first(
     assert owner.index("Alert on backlog") < owner.index("Add pool metrics")  # overdue first
     assert "Already done" not in owner and "Someone else" not in owner
     buttons = [e for b in dms["U0OWNER"] if b["type"] == "actions" for e in b["elements"]]
-    assert {b["action_id"] for b in buttons} == {a.value for a in ReminderAction
+    assert {b["action_id"] for b in buttons} == {a.value for a in Action
                                                 if a.value.startswith("ai.nudge.")}
     assert buttons[0]["value"] == str(late.id)
     # The next week's nudge is planned because items are still open.

@@ -4,53 +4,21 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
-import bot.app as app_module
-from bot import events
-from bot.deps import Deps
 from bot.ids import Action, Callback
-from bot.modals import timeline
 from bot.modals.timeline import ACTOR, NAV_NEXT, NAV_PREV, TEXT, TIME_PICK, TIME_TEXT
 from bot.workflow import create_postmortem, post_control_message
 from flows.lifecycle import IncidentFacts
 from storage.db import session_scope
 from storage.tables import AuditEvent, TimelineEntry
-from tests.harness import FakeClock, Harness, running_bot
+from tests.harness import Harness
 
 STARTED = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
-
-
-def wire_timeline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Register the timeline surfaces until bot/app.py lists them itself."""
-    missing = [m for m in (timeline, events) if not hasattr(app_module, m.__name__.rsplit(".")[-1])]
-    if not missing:
-        return
-    base = app_module.start
-
-    class Surfaces:
-        @staticmethod
-        def register(app: Any, deps: Deps) -> None:
-            base.register(app, deps)
-            for module in missing:
-                module.register(app, deps)
-
-    monkeypatch.setattr(app_module, "start", Surfaces)
-
-
-@pytest.fixture
-def bot(
-    sqlite_url: str, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Harness]:
-    wire_timeline(monkeypatch)
-    with running_bot(sqlite_url, clock, tmp_path) as harness:
-        yield harness
 
 
 # ---- helpers ---------------------------------------------------------------------------------

@@ -8,10 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from slack_bolt import App
-
 import tests.harness as harness
-from bot.deps import Deps
 from tests.fakes import webhooks as wh
 from tests.fakes.trackers import FakeGitHub, FakeJira
 from tests.harness import FakeClock, Harness
@@ -50,7 +47,7 @@ def webhook_bot(
     sqlite_url: str, clock: FakeClock, tmp_path: Path, *, jira: FakeJira | None = None,
     incidents_channel: str | None = "C0INCIDENT", **extra: str,
 ) -> Iterator[WebhookBot]:
-    with FakeGitHub() as github, (jira or FakeJira()) as jira_fake, _with_our_listeners(), \
+    with FakeGitHub() as github, (jira or FakeJira()) as jira_fake, \
             harness.running_bot(
                 sqlite_url, clock, tmp_path, incidents_channel=incidents_channel,
                 extra=settings_extra(github, jira_fake, **extra),
@@ -58,30 +55,6 @@ def webhook_bot(
         bot.emu.add_channel(INCIDENT_CHANNEL, "inc-2041-payments",
                             members=[u for u, _, _ in harness.USERS])
         yield WebhookBot(bot, github, jira_fake)
-
-
-@contextmanager
-def _with_our_listeners() -> Iterator[None]:
-    """Register the offer and tracker listeners on the harness's app until create_app does.
-
-    Bolt runs the first listener that matches, so a second registration changes nothing.
-    """
-    from bot.trackers import actions
-    from bot.webhooks import offer
-
-    original = harness.create_app
-
-    def create_app(deps: Deps, *args: Any, **kwargs: Any) -> App:
-        app = original(deps, *args, **kwargs)
-        offer.register(app, deps)
-        actions.register(app, deps)
-        return app
-
-    harness.create_app = create_app  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        harness.create_app = original  # type: ignore[assignment]
 
 
 def now_ts(bot: Harness) -> int:

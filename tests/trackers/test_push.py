@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot.ids import Action
 from bot.trackers.push import on_action_item_created, push_action_item, set_always_tracker
-from bot.views.trackers import TrackerAction
 from storage.tables import ActionItem, AuditEvent
 from tests.fakes.bot import INCIDENT_CHANNEL, WebhookBot, open_postmortem_via_webhook, webhook_bot
 from tests.fakes.trackers import FakeJira
@@ -40,14 +40,14 @@ def retry_button(hooks: WebhookBot) -> dict[str, Any]:
     for message in hooks.bot.emu.messages(INCIDENT_CHANNEL):
         for block in message.get("blocks", []):
             for element in block.get("elements", []) if block["type"] == "actions" else []:
-                if element.get("action_id") == TrackerAction.RETRY:
+                if element.get("action_id") == Action.TRACKER_RETRY:
                     return element
     raise AssertionError("no Retry button was posted")
 
 
 def test_github_button_files_an_issue_once(hooks: WebhookBot, item_id: int) -> None:
-    press(hooks, TrackerAction.GITHUB, item_id)
-    press(hooks, TrackerAction.GITHUB, item_id)
+    press(hooks, Action.TRACKER_GITHUB, item_id)
+    press(hooks, Action.TRACKER_GITHUB, item_id)
     posts = hooks.github.posts("/issues$")
     assert len(posts) == 1
     request = posts[0]
@@ -71,7 +71,7 @@ def test_github_button_files_an_issue_once(hooks: WebhookBot, item_id: int) -> N
 
 
 def test_jira_button_files_an_issue_with_mapped_fields(hooks: WebhookBot, item_id: int) -> None:
-    press(hooks, TrackerAction.JIRA, item_id)
+    press(hooks, Action.TRACKER_JIRA, item_id)
     request, = hooks.jira.posts("/rest/api/2/issue$")
     fields = request.body["fields"]
     assert fields["project"] == {"key": "OPS"} and fields["issuetype"] == {"name": "Task"}
@@ -86,14 +86,14 @@ def test_jira_button_files_an_issue_with_mapped_fields(hooks: WebhookBot, item_i
 
 def test_failure_keeps_the_item_and_retry_files_it(hooks: WebhookBot, item_id: int) -> None:
     hooks.github.fail_next(502, {"message": "Server Error"})
-    press(hooks, TrackerAction.GITHUB, item_id)
+    press(hooks, Action.TRACKER_GITHUB, item_id)
     row = item(hooks, item_id)
     assert row.tracker_ref is None and row.status == "open"
     assert row.tracker_error == "github: GitHub answered 502: Server Error"
     button = retry_button(hooks)
     assert button["value"] == str(item_id)
     assert any("Could not create a GitHub issue" in t for t in thread_texts(hooks))
-    press(hooks, TrackerAction.RETRY, int(button["value"]))
+    press(hooks, Action.TRACKER_RETRY, int(button["value"]))
     row = item(hooks, item_id)
     assert row.tracker_ref == "github:acme/platform#1" and row.tracker_error is None
     assert len(hooks.github.posts("/issues$")) == 2

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.webhooks.offer import OfferAction
+from bot.ids import Action
 from storage.tables import Incident, Postmortem, Reminder, TimelineEntry
 from tests.fakes import webhooks as wh
 from tests.fakes.bot import WebhookBot, send_generic, webhook_bot
@@ -35,7 +35,7 @@ def test_optional_incident_is_stored_and_offered(hooks: WebhookBot) -> None:
     assert body["offered"] is True and body["required"] is False
     message = offer_message(hooks)
     assert "optional" in message["text"] and "Payments double-charged cards" in message["text"]
-    assert button(message)["action_id"] == OfferAction.START
+    assert button(message)["action_id"] == Action.OFFER_START
     assert button(message)["value"] == str(body["incident_id"])
     with hooks.bot.session() as session:
         assert session.exec(select(Incident)).one().id == body["incident_id"]
@@ -47,7 +47,7 @@ def test_pressing_start_opens_it_once_owned_by_whoever_pressed(hooks: WebhookBot
     message = offer_message(hooks)
     for _ in range(2):
         response = hooks.bot.slack.block_action(
-            "U0BOB", OfferAction.START, value=str(incident_id), channel_id="C0INCIDENT",
+            "U0BOB", Action.OFFER_START, value=str(incident_id), channel_id="C0INCIDENT",
             message=message,
         )
         assert response.status == 200
