@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk import WebClient
 from sqlmodel import col, select
@@ -21,9 +22,10 @@ from flows.reminders import OPEN_ITEM_STATUSES, Change, moot_kinds_on
 from storage import queries
 from storage.db import session_scope
 from storage.reminders import cancel_reminders
-from storage.tables import ActionItem
+from storage.tables import ActionItem, ProcessedKey
 
 log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Closed:
@@ -50,20 +52,32 @@ def close_by_ref(
         item.done_at = now if status == DONE else None
         word = "done" if status == DONE else "won't do"
         queries.add_event(
-            session, pm_id=item.postmortem_id, actor_id=None, at=now,
+            session,
+            pm_id=item.postmortem_id,
+            actor_id=None,
+            at=now,
             kind=f"action_item.{status}",
             summary=f"action item #{item.number} marked {word}: its issue closed in {via}",
             detail={"action_item_id": item.id, "tracker_ref": ref},
         )
-        cancel_reminders(session, kinds=moot_kinds_on(change), now=now, item_id=item.id,
-                         reason=f"issue closed in {via}")
+        cancel_reminders(
+            session,
+            kinds=moot_kinds_on(change),
+            now=now,
+            item_id=item.id,
+            reason=f"issue closed in {via}",
+        )
         closed = Closed(item.id, item.postmortem_id, status, changed=True)
         number, title, url = item.number, item.title, item.tracker_url
     if client is not None:
         link = f"<{url}|{ref.split(':', 1)[1]}>" if url else ref
-        note_in_thread(deps, client, closed.postmortem_id,
-                       f":white_check_mark: Action item #{number} “{title}” is {word}: "
-                       f"{link} was closed in {via}.")
+        note_in_thread(
+            deps,
+            client,
+            closed.postmortem_id,
+            f":white_check_mark: Action item #{number} “{title}” is {word}: "
+            f"{link} was closed in {via}.",
+        )
         refresh_control_message(deps, client, closed.postmortem_id)
     log.info("action item %s marked %s from %s", closed.action_item_id, status, ref)
     return closed
@@ -81,8 +95,10 @@ def poll_trackers(deps: Deps, client: WebClient | None = None) -> int:
     with session_scope(deps.sessions) as session:
         refs = session.exec(
             select(ActionItem.tracker_ref)
-            .where(col(ActionItem.status).in_(OPEN_ITEM_STATUSES),
-                   col(ActionItem.tracker_ref).is_not(None))
+            .where(
+                col(ActionItem.status).in_(OPEN_ITEM_STATUSES),
+                col(ActionItem.tracker_ref).is_not(None),
+            )
             .order_by(col(ActionItem.id))
         ).all()
     closed = 0
@@ -109,3 +125,24 @@ def _state(
     if tracker == JIRA and jr is not None:
         return jira.issue_state(jr, ref)
     return None
+
+
+def close_from_webhook(
+    deps: Deps, client: WebClient, *, delivery_key: str | None, ref: str, status: str
+) -> tuple[int, dict[str, Any]]:
+    """A tracker's "issue closed" delivery: close the item once, however often it arrives."""
+    if delivery_key:
+        with session_scope(deps.sessions) as session:
+            if session.get(ProcessedKey, delivery_key) is not None:
+                return 200, {"duplicate": True}
+    closed = close_by_ref(deps, client, ref, status)
+    if delivery_key:
+        with session_scope(deps.sessions) as session:
+            queries.claim_key(session, key=delivery_key, now=deps.now())
+    if closed is None:
+        return 202, {"ignored": f"no action item is filed as {ref}"}
+    return 200, {
+        "action_item_id": closed.action_item_id,
+        "status": closed.status,
+        "changed": closed.changed,
+    }

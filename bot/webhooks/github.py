@@ -10,7 +10,7 @@ from __future__ import annotations
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.trackers.closure import close_by_ref
+from bot.trackers.closure import close_from_webhook
 from bot.trackers.github import make_ref, state_of
 from bot.web import WsgiApp
 from bot.webhooks.base import (
@@ -24,9 +24,6 @@ from bot.webhooks.base import (
     same,
     setting,
 )
-from storage import queries
-from storage.db import session_scope
-from storage.tables import ProcessedKey
 
 SECRET = "GITHUB_WEBHOOK_SECRET"
 
@@ -53,16 +50,10 @@ def handle(deps: Deps, client: WebClient, request: Request) -> Answer:
     require(repository, "full_name", where="repository")
     delivery = request.header("X-GitHub-Delivery")
     key = f"webhook:github:{delivery}" if delivery else None
-    if key:
-        with session_scope(deps.sessions) as session:
-            if session.get(ProcessedKey, key) is not None:
-                return 200, {"duplicate": True}
-    ref = make_ref(str(repository["full_name"]), issue["number"])
-    closed = close_by_ref(deps, client, ref, state_of({**issue, "state": "closed"}).status)
-    if key:
-        with session_scope(deps.sessions) as session:
-            queries.claim_key(session, key=key, now=deps.now())
-    if closed is None:
-        return 202, {"ignored": f"no action item is filed as {ref}"}
-    return 200, {"action_item_id": closed.action_item_id, "status": closed.status,
-                 "changed": closed.changed}
+    return close_from_webhook(
+        deps,
+        client,
+        delivery_key=key,
+        ref=make_ref(str(repository["full_name"]), issue["number"]),
+        status=state_of({**issue, "state": "closed"}).status,
+    )

@@ -11,13 +11,10 @@ from __future__ import annotations
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.trackers.closure import close_by_ref
+from bot.trackers.closure import close_from_webhook
 from bot.trackers.jira import make_ref, state_of
 from bot.web import WsgiApp
 from bot.webhooks.base import Answer, Rejected, Request, endpoint, obj, require, same, setting
-from storage import queries
-from storage.db import session_scope
-from storage.tables import ProcessedKey
 
 TOKEN = "JIRA_WEBHOOK_TOKEN"
 
@@ -42,16 +39,6 @@ def handle(deps: Deps, client: WebClient, request: Request) -> Answer:
     # Jira keeps this header across retries of one delivery.
     delivery = request.header("X-Atlassian-Webhook-Identifier")
     key = f"webhook:jira:{delivery}" if delivery else None
-    if key:
-        with session_scope(deps.sessions) as session:
-            if session.get(ProcessedKey, key) is not None:
-                return 200, {"duplicate": True}
-    ref = make_ref(str(issue["key"]))
-    closed = close_by_ref(deps, client, ref, state.status)
-    if key:
-        with session_scope(deps.sessions) as session:
-            queries.claim_key(session, key=key, now=deps.now())
-    if closed is None:
-        return 202, {"ignored": f"no action item is filed as {ref}"}
-    return 200, {"action_item_id": closed.action_item_id, "status": closed.status,
-                 "changed": closed.changed}
+    return close_from_webhook(
+        deps, client, delivery_key=key, ref=make_ref(str(issue["key"])), status=state.status
+    )
