@@ -67,7 +67,7 @@ def add_reminders(session: Session, rows: Iterable[Reminder]) -> int:
     elif dialect == "sqlite":
         stmt = sqlite.insert(REMINDER)
     else:
-        raise NotImplementedError(f"add_reminders: no ON CONFLICT for {dialect}")
+        raise RuntimeError(f"add_reminders supports SQLite and PostgreSQL, not {dialect}")
     stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(REMINDER.c.id)
     return len(session.execute(stmt, params).all())
 
