@@ -15,25 +15,19 @@ from bot.workflow import tell_user
 
 
 def register(app: App, deps: Deps) -> None:
-    @app.action(Action.TRACKER_GITHUB)
-    def handle_push_github(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        user_id, channel_id, item_id = _who(body)
-        _answer(
-            client,
-            body,
-            push_action_item(deps, client, item_id, GITHUB, user_id=user_id, channel_id=channel_id),
-        )
+    def file_in(tracker: str) -> Any:
+        def handle_push(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+            ack()
+            user_id, channel_id, item_id = _who(body)
+            result = push_action_item(
+                deps, client, item_id, tracker, user_id=user_id, channel_id=channel_id
+            )
+            _answer(client, body, result)
 
-    @app.action(Action.TRACKER_JIRA)
-    def handle_push_jira(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        user_id, channel_id, item_id = _who(body)
-        _answer(
-            client,
-            body,
-            push_action_item(deps, client, item_id, JIRA, user_id=user_id, channel_id=channel_id),
-        )
+        return handle_push
+
+    app.action(Action.TRACKER_GITHUB)(file_in(GITHUB))
+    app.action(Action.TRACKER_JIRA)(file_in(JIRA))
 
     @app.action(Action.TRACKER_RETRY)
     def handle_push_retry(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
