@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 
 from bot.deps import Deps
 from bot.settings import Settings
-from bot.sweep import run_sweep
+from bot.jobs.sweep import run_sweep
 from flows.policy import Policy
 from storage import reminders as store
 from storage.db import make_engine, migrate, session_factory, session_scope

@@ -73,12 +73,12 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.app import create_app
+    from bot.slack.app import create_app
     from bot.deps import build_deps, make_client
-    from bot.scheduler import start_scheduler
-    from bot.server import HttpServer
-    from bot.web import create_wsgi_app
-    from bot.webhooks import build_webhooks
+    from bot.jobs.scheduler import start_scheduler
+    from bot.http.server import HttpServer
+    from bot.http.wsgi import create_wsgi_app
+    from bot.http.webhooks import build_webhooks
     from storage.db import migrate
 
     settings.require_slack()
@@ -109,7 +109,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
     from bot.deps import build_deps, make_client
-    from bot.sweep import run_sweep
+    from bot.jobs.sweep import run_sweep
 
     deps = build_deps(settings)
     if not args.dry_run:
@@ -122,7 +122,7 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_poll_trackers(settings: Settings, args: argparse.Namespace) -> int:
     from bot.deps import build_deps, make_client
-    from bot.trackers.closure import poll_trackers
+    from bot.integrations.closure import poll_trackers
 
     closed = poll_trackers(build_deps(settings), make_client(settings))
     print(f"{closed} action item(s) closed from their tracker issues")

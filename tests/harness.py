@@ -13,14 +13,14 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlmodel import Session
 
-from bot.app import create_app
+from bot.slack.app import create_app
 from bot.deps import Deps, build_deps
-from bot.emulator.server import SlackEmulator
-from bot.emulator.signing import SignedSlackClient
-from bot.executor import TrackingExecutor
-from bot.server import HttpServer
+from slack_emulator.server import SlackEmulator
+from slack_emulator.signing import SignedSlackClient
+from bot.slack.executor import TrackingExecutor
+from bot.http.server import HttpServer
 from bot.settings import Settings
-from bot.web import create_wsgi_app
+from bot.http.wsgi import create_wsgi_app
 from storage.db import make_engine, migrate
 
 SIGNING_SECRET = "test-signing-secret"
@@ -100,7 +100,7 @@ def running_bot(
         )
         executor = TrackingExecutor()
         app = create_app(deps, client, executor)
-        from bot.webhooks import build_webhooks
+        from bot.http.webhooks import build_webhooks
 
         server = HttpServer(
             create_wsgi_app(deps, app, build_webhooks(deps, client)),

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.emulator.signing import Response
-from bot.ids import Action
-from bot.modals.action_items import Field, insert_numbered
-from bot.nudge_actions import status_value
+from slack_emulator.signing import Response
+from bot.slack.ids import Action
+from bot.slack.modals.action_items import Field, insert_numbered
+from bot.slack.reminders.nudges import status_value
 from flows import action_items as ai
 from storage.tables import ActionItem, AuditEvent, Postmortem, Reminder
 from tests.bot.test_start import start_values
@@ -379,7 +379,7 @@ def test_list_redraw_retries_once_on_a_hash_conflict(bot: Harness) -> None:
 def test_new_items_are_offered_to_the_tracker(
     bot: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.modals.action_items as surface
+    import bot.slack.modals.action_items as surface
 
     pushed: list[int] = []
     monkeypatch.setattr(surface, "on_action_item_created",

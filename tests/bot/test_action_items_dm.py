@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.ids import Action
-from bot.nudge_actions import NUDGE_DUE_BLOCK, status_value
-from bot.views.reminders import build_nudge
+from bot.slack.ids import Action
+from bot.slack.reminders.nudges import NUDGE_DUE_BLOCK, status_value
+from bot.slack.reminders.views import build_nudge
 from storage import reminders as store
 from storage.tables import AuditEvent, Reminder
 from tests.bot.test_action_items import (

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.ids import Callback
-from bot.modals.timeline import ACTOR, TEXT, TIME_PICK, TIME_TEXT
+from bot.slack.ids import Callback
+from bot.slack.modals.timeline import ACTOR, TEXT, TIME_PICK, TIME_TEXT
 from flows.timeline import format_in_zone
 from storage.tables import AuditEvent
 from tests.bot.test_timeline import (

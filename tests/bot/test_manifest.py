@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from bot.ids import Action, Callback, Command
+from bot.slack.ids import Action, Callback, Command
 from tests.harness import Harness
 
 ROOT = Path(__file__).resolve().parents[2]

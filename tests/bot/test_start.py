@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.ids import Block, Callback
+from bot.slack.ids import Block, Callback
 from storage.tables import AuditEvent, Incident, Postmortem
 from tests.harness import Harness
 
@@ -140,7 +140,7 @@ def test_unsigned_and_stale_requests_are_refused(bot: Harness) -> None:
         "/slack/events", body, {"Content-Type": "application/x-www-form-urlencoded"}
     )
     assert unsigned.status == 401
-    from bot.emulator.signing import sign
+    from slack_emulator.signing import sign
 
     wrong = sign("not-the-secret", body, int(__import__("time").time()))
     assert (

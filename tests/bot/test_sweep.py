@@ -16,11 +16,11 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlmodel import select
 
 from bot.deps import Deps
-from bot.emulator.server import SlackEmulator
-from bot.ids import Action
+from slack_emulator.server import SlackEmulator
+from bot.slack.ids import Action
 from bot.settings import Settings
-from bot.sweep import ChannelPacer, run_sweep
-from bot.views.reminders import parse_follow_up_value
+from bot.jobs.sweep import ChannelPacer, run_sweep
+from bot.slack.reminders.views import parse_follow_up_value
 from flows.policy import Policy
 from flows.reminders import plan_deadline, plan_digest, plan_follow_ups, plan_nudge
 from storage import reminders as store

@@ -10,7 +10,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from sqlmodel import select
 
 from bot.deps import Deps
-from bot.scheduler import SWEEP_JOB_ID, start_scheduler
+from bot.jobs.scheduler import SWEEP_JOB_ID, start_scheduler
 from bot.settings import Settings
 from flows.policy import Policy
 from storage.db import make_engine, migrate, session_factory, session_scope

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.ids import Action, Callback
-from bot.modals.timeline import ACTOR, NAV_NEXT, NAV_PREV, TEXT, TIME_PICK, TIME_TEXT
-from bot.workflow import create_postmortem, post_control_message
+from bot.slack.ids import Action, Callback
+from bot.slack.modals.timeline import ACTOR, NAV_NEXT, NAV_PREV, TEXT, TIME_PICK, TIME_TEXT
+from bot.slack.messages import create_postmortem, post_control_message
 from flows.lifecycle import IncidentFacts
 from storage.db import session_scope
 from storage.tables import AuditEvent, TimelineEntry

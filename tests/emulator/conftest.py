@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
-from bot.emulator import SlackEmulator
+from slack_emulator import SlackEmulator
 
 
 class FakeClock:

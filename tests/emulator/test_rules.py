@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.emulator.block_rules import block_problems, view_problems
-from bot.emulator.rules import (
+from slack_emulator.block_rules import block_problems, view_problems
+from slack_emulator.rules import (
     auth_error,
     hash_error,
     message_rejection,

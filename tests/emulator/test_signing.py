@@ -14,7 +14,7 @@ from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
-from bot.emulator import SignedSlackClient, SlackEmulator, sign
+from slack_emulator import SignedSlackClient, SlackEmulator, sign
 
 SECRET = "emulator-signing-secret"
 

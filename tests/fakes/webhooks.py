@@ -15,7 +15,7 @@ import urllib.request
 import uuid
 from typing import Any
 
-from bot.emulator.signing import Response
+from slack_emulator.signing import Response
 
 PD_SECRET = "pd-webhook-secret"
 OG_TOKEN = "opsgenie-shared-token"

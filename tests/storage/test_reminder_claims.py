@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from bot.deps import Deps
 from bot.settings import Settings
-from bot.sweep import run_sweep
+from bot.jobs.sweep import run_sweep
 from flows.policy import Policy
 from flows.reminders import Change, moot_kinds_on, plan_deadline, plan_follow_ups, plan_nudge
 from storage import reminders as store

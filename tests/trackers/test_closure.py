@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.trackers.closure import poll_trackers
-from bot.trackers.push import push_action_item
+from bot.integrations.closure import poll_trackers
+from bot.integrations.push import push_action_item
 from storage.tables import ActionItem, AuditEvent, Reminder
 from tests.fakes import webhooks as wh
 from tests.fakes.bot import REPO, WebhookBot

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.ids import Action
+from bot.slack.ids import Action
 from storage.tables import Postmortem, WorkspaceSetting
 from tests.fakes.bot import INCIDENT_CHANNEL, WebhookBot
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.ids import Action
+from bot.slack.ids import Action
 from storage.tables import Incident, Postmortem, Reminder, TimelineEntry
 from tests.fakes import webhooks as wh
 from tests.fakes.bot import WebhookBot, send_generic, webhook_bot

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.webhooks.intake import priority_severity
-from bot.webhooks.pagerduty import severity_of
+from bot.http.webhooks.intake import priority_severity
+from bot.http.webhooks.pagerduty import severity_of
 from storage.tables import Incident, Postmortem, TimelineEntry
 from tests.fakes import webhooks as wh
 from tests.fakes.bot import WebhookBot

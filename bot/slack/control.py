@@ -1,0 +1,72 @@
+"""The post-mortem's control message: status, owner, deadline, checklist and the buttons."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.slack import blocks as bk
+from bot.slack.ids import Action, Block
+from flows.lifecycle import DRAFT, STATUS_LABELS
+from flows.record import PostmortemRecord, checklist
+from flows.severity import severity_label
+
+SECTION_BUTTONS: list[tuple[str, Action]] = [
+    ("Details", Action.OPEN_DETAILS),
+    ("Timeline", Action.OPEN_TIMELINE),
+    ("5 Whys", Action.OPEN_WHYS),
+    ("Impact", Action.OPEN_IMPACT),
+    ("Learnings", Action.OPEN_LEARNINGS),
+    ("Action items", Action.OPEN_ACTION_ITEMS),
+]
+
+
+def build_control_message(record: PostmortemRecord, now: datetime) -> dict[str, Any]:
+    """`text` and `blocks` for chat.postMessage / chat.update."""
+    pm, inc = record.postmortem, record.incident
+    sections = checklist(record)
+    missing = [s for s in sections if not s.done]
+    due = bk.slack_date(pm.due_at) if pm.due_at else "no deadline"
+    if pm.due_at and pm.status == DRAFT and pm.due_at < now:
+        due += " :warning: *overdue*"
+    requirement = "Required by policy" if pm.required else "Optional"
+    facts = [
+        ("Status", STATUS_LABELS.get(pm.status, pm.status)),
+        ("Severity", severity_label(inc.severity)),
+        ("Owner", bk.user(pm.owner_id)),
+        ("Due", due),
+        ("Incident", bk.escape(inc.reference)),
+        ("Services", bk.escape(", ".join(inc.services)) or "_not set_"),
+    ]
+    if pm.commander_id:
+        facts.append(("Incident commander", bk.user(pm.commander_id)))
+    lines = [
+        f"{':white_check_mark:' if s.done else ':white_square:'} {s.label}"
+        + ("" if s.done else f" — _{s.hint}_")
+        for s in sections
+    ]
+    open_items = [a for a in record.action_items if a.status in ("open", "in_progress")]
+    summary = (
+        f"{len(record.timeline)} timeline entries · {len(record.whys)} whys · "
+        f"{len(record.action_items)} action items ({len(open_items)} open)"
+    )
+    value = str(record.id)
+    buttons = [bk.button(label, action, value) for label, action in SECTION_BUTTONS]
+    if pm.status == DRAFT:
+        buttons.append(bk.button("Submit for review", Action.REVIEW_OPEN, value, style="primary"))
+    buttons.append(bk.button("Preview document", Action.PREVIEW, value))
+    blocks: list[bk.Block] = [
+        bk.header(f"Post-mortem: {inc.title}"),
+        bk.fields(facts),
+        bk.section("*Checklist*\n" + "\n".join(lines)),
+        bk.context(f"{requirement} · {summary}"),
+        bk.actions(buttons, block_id=Block.CONTROL_ACTIONS),
+    ]
+    still = ", ".join(s.label.lower() for s in missing) or "nothing — ready for review"
+    text = (
+        f"Post-mortem for {inc.reference} “{inc.title}” ({severity_label(inc.severity)}), "
+        f"owner <@{pm.owner_id}>, due {pm.due_at:%Y-%m-%d %H:%M} UTC. Still missing: {still}."
+        if pm.due_at
+        else f"Post-mortem for {inc.reference} “{inc.title}”. Still missing: {still}."
+    )
+    return {"text": bk.clip(text, 3000), "blocks": blocks}

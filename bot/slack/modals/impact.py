@@ -1,0 +1,162 @@
+"""Impact: duration (computed, editable), users, requests, data, revenue, SLA and error
+budget, support load, regulatory notification. Every field optional."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.slack import blocks as bk
+from bot.deps import Deps
+from bot.slack.ids import Action, Callback
+from bot.slack.meta import Meta, meta_of
+from bot.slack.modals.common import action_pm_id, announce, change, load_record, once, open_view
+from bot.slack.forms import text, view_values
+from flows.errors import FieldErrors
+from flows.permissions import require_editor
+from flows.record import PostmortemRecord
+from storage import queries
+
+DURATION = "pm.impact.minutes"
+SLO = "pm.impact.slo"
+# block id -> (Postmortem attribute, label, placeholder)
+TEXT_FIELDS = {
+    "pm.impact.users": ("users_affected", "Users affected", "~500 users (25% of active users)"),
+    "pm.impact.requests": ("requests_failed", "Requests failed", "~1,200 requests"),
+    "pm.impact.customer": (
+        "customer_impact",
+        "What customers saw",
+        "“Service Temporarily Unavailable” at checkout",
+    ),
+    "pm.impact.data": ("data_impact", "Data impact", "None / corrupted records / lost data"),
+    "pm.impact.revenue": ("revenue_impact", "Revenue impact", "$150 estimated"),
+    "pm.impact.sla": ("sla_breach", "SLA breach", "Yes — 98.5% for 12 min (target 99.9%)"),
+    "pm.impact.budget": (
+        "error_budget_used",
+        "Error budget used",
+        "Leave empty to compute it from the SLO and the duration",
+    ),
+    "pm.impact.tickets": ("support_tickets", "Support tickets", "3 tickets"),
+    "pm.impact.regulatory": (
+        "regulatory_notification",
+        "Regulatory notification required",
+        "No / Yes — GDPR notice sent 2026-11-22",
+    ),
+}
+
+
+def build_impact_modal(record: PostmortemRecord) -> dict[str, Any]:
+    pm = record.postmortem
+    duration = record.impact_duration()
+    minutes = str(int(duration.total_seconds() // 60)) if duration is not None else None
+    computed = pm.impact_minutes is None and minutes is not None
+    blocks: list[bk.Block] = [
+        bk.text_input(
+            DURATION,
+            "Impact duration (minutes)",
+            initial=minutes,
+            optional=True,
+            max_length=7,
+            hint=(
+                "Computed from started → mitigated/resolved; change it if users were "
+                "affected for a different span."
+                if computed
+                else "Entered by hand."
+            ),
+        ),
+        bk.text_input(
+            SLO,
+            "SLO target (%)",
+            optional=True,
+            max_length=8,
+            initial=None if pm.slo_target is None else f"{pm.slo_target:g}",
+            placeholder="99.9",
+        ),
+    ]
+    for block_id, (attr, label, placeholder) in TEXT_FIELDS.items():
+        blocks.append(
+            bk.text_input(
+                block_id,
+                label,
+                initial=getattr(pm, attr),
+                optional=True,
+                placeholder=placeholder,
+                multiline=attr == "customer_impact",
+            )
+        )
+    return bk.modal(
+        "Impact", blocks, callback_id=Callback.IMPACT, private_metadata=Meta(pm_id=record.id).dump()
+    )
+
+
+def read_impact(values: dict[str, Any], computed_minutes: int | None) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    raw_minutes = text(values, DURATION)
+    out["impact_minutes"] = None
+    if raw_minutes:
+        if not raw_minutes.isdigit():
+            errors[DURATION] = "Minutes as a whole number, e.g. 42."
+        elif int(raw_minutes) != computed_minutes:
+            out["impact_minutes"] = int(raw_minutes)
+    raw_slo = text(values, SLO).rstrip("%").strip()
+    out["slo_target"] = None
+    if raw_slo:
+        try:
+            slo = float(raw_slo)
+            if not 0 < slo < 100:
+                raise ValueError
+            out["slo_target"] = slo
+        except ValueError:
+            errors[SLO] = "A percentage between 0 and 100, e.g. 99.9."
+    for block_id, (attr, _, _) in TEXT_FIELDS.items():
+        try:
+            out[attr] = text(values, block_id) or None
+        except FieldErrors as err:
+            errors.update(err.errors)
+    if errors:
+        raise FieldErrors(errors)
+    return out
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.action(Action.OPEN_IMPACT)
+    def handle_open_impact(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        record = load_record(deps, action_pm_id(body))
+        require_editor(record.postmortem, body["user"]["id"], "edit the impact")
+        open_view(client, body, build_impact_modal(record))
+
+    @app.view(Callback.IMPACT)
+    def handle_impact_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        user_id = body["user"]["id"]
+        pm_id = meta_of(body).pm_id
+        assert pm_id is not None
+        record = load_record(deps, pm_id)
+        pm = record.postmortem
+        computed = None
+        if pm.impact_minutes is None and (duration := record.impact_duration()) is not None:
+            computed = int(duration.total_seconds() // 60)
+        changes = read_impact(view_values(body["view"]), computed)
+        if not once(deps, body):
+            ack()
+            return
+        with change(deps, pm_id, user_id, "impact", "edited the impact") as session:
+            pm = queries.get_postmortem(session, pm_id=pm_id)
+            require_editor(pm, user_id, "edit the impact")
+            changed = [k for k, v in changes.items() if getattr(pm, k) != v]
+            for key in changed:
+                setattr(pm, key, changes[key])
+        ack()
+        if changed:
+            labels = {attr: label.lower() for attr, label, _ in TEXT_FIELDS.values()}
+            labels |= {"impact_minutes": "duration", "slo_target": "SLO"}
+            announce(
+                deps,
+                client,
+                pm_id,
+                user_id,
+                "updated the impact: " + ", ".join(labels[k] for k in changed),
+            )

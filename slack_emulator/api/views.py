@@ -1,0 +1,209 @@
+"""views.* methods plus the modal stack behaviour shared with simulated user actions."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from slack_emulator.rules import hash_error, push_error, trigger_error, view_rejection
+from slack_emulator.state import EmulatorState, Reply, fail, ok
+
+Args = dict[str, Any]
+
+
+def _check_view(st: EmulatorState, view: Any, keep_id: str | None = None) -> Reply | None:
+    rejection = view_rejection(view)
+    if rejection is not None:
+        return Reply(rejection.body())
+    external_id = view.get("external_id")
+    if external_id and any(
+        v.get("external_id") == external_id and vid != keep_id and vid not in st.closed_views
+        for vid, v in st.views.items()
+    ):
+        return fail("duplicate_external_id")
+    return None
+
+
+def _consume_trigger(st: EmulatorState, trigger_id: Any) -> str | Reply | None:
+    """Returns the view the trigger came from (None for message/command triggers) or an error."""
+    trigger = st.triggers.get(trigger_id) if isinstance(trigger_id, str) else None
+    error = trigger_error(
+        trigger.issued_at if trigger else None,
+        trigger.used if trigger else False,
+        st.clock(),
+        st.trigger_ttl,
+    )
+    if error is not None:
+        return fail(error)
+    assert trigger is not None
+    trigger.used = True
+    return trigger.view_id
+
+
+def _store(
+    st: EmulatorState, view: dict[str, Any], view_id: str, root: str | None, previous: str | None
+) -> dict[str, Any]:
+    stored = copy.deepcopy(view)
+    stored.update(
+        id=view_id,
+        team_id=st.team_id,
+        app_id=st.app_id,
+        bot_id=st.bot_id,
+        app_installed_team_id=st.team_id,
+        hash=st.new_hash(),
+        root_view_id=root,
+        previous_view_id=previous,
+        state={"values": {}},
+    )
+    for key, default in (
+        ("private_metadata", ""),
+        ("callback_id", ""),
+        ("external_id", ""),
+        ("clear_on_close", False),
+        ("notify_on_close", False),
+        ("submit", None),
+        ("close", None),
+    ):
+        stored.setdefault(key, default)
+    st.views[view_id] = stored
+    st.changed.notify_all()
+    return stored
+
+
+def open_view(st: EmulatorState, args: Args) -> Reply:
+    view = args.get("view")
+    problem = _check_view(st, view)
+    if problem is not None:
+        return problem
+    if view.get("type") != "modal":
+        return fail("invalid_arguments")
+    source = _consume_trigger(st, args.get("trigger_id"))
+    if isinstance(source, Reply):
+        return source
+    view_id = st.new_id("V")
+    stored = _store(st, view, view_id, view_id, None)
+    st.stacks[view_id] = [view_id]
+    return ok(view=copy.deepcopy(stored))
+
+
+def _target(st: EmulatorState, args: Args) -> str | Reply:
+    view_id, external_id = args.get("view_id"), args.get("external_id")
+    if not view_id and not external_id:
+        return fail("invalid_arguments")
+    if not view_id:
+        view_id = next(
+            (vid for vid, v in st.views.items() if v.get("external_id") == external_id), None
+        )
+    if view_id not in st.views or view_id in st.closed_views:
+        return fail("not_found")
+    return str(view_id)
+
+
+def replace_view(st: EmulatorState, view_id: str, view: dict[str, Any]) -> dict[str, Any]:
+    current = st.views[view_id]
+    return _store(st, view, view_id, current.get("root_view_id"), current.get("previous_view_id"))
+
+
+def update_view(st: EmulatorState, args: Args) -> Reply:
+    target = _target(st, args)
+    if isinstance(target, Reply):
+        return target
+    error = hash_error(args.get("hash"), st.views[target].get("hash"))
+    if error is not None:
+        return fail(error)
+    view = args.get("view")
+    problem = _check_view(st, view, keep_id=target)
+    if problem is not None:
+        return problem
+    return ok(view=copy.deepcopy(replace_view(st, target, view)))
+
+
+def push_onto(st: EmulatorState, below: str, view: dict[str, Any]) -> Reply:
+    stack = st.stack_of(below)
+    if stack is None:
+        return fail("not_found")
+    error = push_error(len(stack))
+    if error is not None:
+        return fail(error)
+    view_id = st.new_id("V")
+    stored = _store(st, view, view_id, stack[0], stack[-1])
+    stack.append(view_id)
+    return ok(view=copy.deepcopy(stored))
+
+
+def push_view(st: EmulatorState, args: Args) -> Reply:
+    view = args.get("view")
+    problem = _check_view(st, view)
+    if problem is not None:
+        return problem
+    source = _consume_trigger(st, args.get("trigger_id"))
+    if isinstance(source, Reply):
+        return source
+    if source is None:
+        # A trigger from outside a modal: push onto the most recently opened modal, if any.
+        roots = list(st.stacks)
+        if not roots:
+            return fail("not_found")
+        source = roots[-1]
+    return push_onto(st, source, view)
+
+
+def publish_view(st: EmulatorState, args: Args) -> Reply:
+    user_id = args.get("user_id")
+    if not user_id:
+        return fail("invalid_arguments")
+    if st.strict_channels and user_id not in st.users:
+        return fail("user_not_found")
+    view = args.get("view")
+    problem = _check_view(st, view, keep_id=st.home_views.get(user_id))
+    if problem is not None:
+        return problem
+    if view.get("type") != "home":
+        return fail("invalid_arguments")
+    view_id = st.home_views.get(user_id)
+    if view_id is not None:
+        error = hash_error(args.get("hash"), st.views[view_id].get("hash"))
+        if error is not None:
+            return fail(error)
+    else:
+        view_id = st.new_id("V")
+        st.home_views[user_id] = view_id
+    return ok(view=copy.deepcopy(_store(st, view, view_id, None, None)))
+
+
+def _input_block_ids(view: dict[str, Any]) -> set[str]:
+    return {
+        b.get("block_id", "")
+        for b in view.get("blocks", [])
+        if isinstance(b, dict) and b.get("type") == "input"
+    }
+
+
+def apply_response_action(st: EmulatorState, view_id: str, body: dict[str, Any]) -> Reply:
+    """What Slack does with the bot's ack body to a view_submission."""
+    action = body.get("response_action")
+    if view_id not in st.views or view_id in st.closed_views:
+        return fail("not_found")
+    if action in (None, ""):
+        return ok(closed=st.close_view(view_id))
+    if action == "clear":
+        root = st.views[view_id].get("root_view_id") or view_id
+        return ok(closed=st.close_view(root))
+    if action == "errors":
+        errors = body.get("errors")
+        if not isinstance(errors, dict) or not errors:
+            return fail("invalid_arguments")
+        unknown = sorted(set(errors) - _input_block_ids(st.views[view_id]))
+        if unknown:
+            # Slack silently drops these, so the user never sees the message: a real bug.
+            return fail("invalid_arguments", unknown_block_ids=unknown)
+        return ok()
+    view = body.get("view")
+    problem = _check_view(st, view, keep_id=view_id if action == "update" else None)
+    if problem is not None:
+        return problem
+    if action == "update":
+        return ok(view=copy.deepcopy(replace_view(st, view_id, view)))
+    if action == "push":
+        return push_onto(st, view_id, view)
+    return fail("invalid_arguments")
