@@ -20,7 +20,7 @@ import jinja2
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flows.document import list_templates, render_markdown
-from flows.record import PostmortemRecord
+from storage.record import PostmortemRecord
 from tests.flows.factories import NOW, PEOPLE, big_record
 
 BASELINE = """\

@@ -30,11 +30,11 @@ from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from bot.deps import Deps
-from bot.settings import Settings
 from bot.jobs.sweep import run_sweep
+from bot.settings import Settings
 from flows.policy import Policy
-from storage import reminders as store
 from storage.db import make_engine, migrate, session_factory, session_scope
+from storage.queries import reminders as store
 from storage.tables import ActionItem, Incident, Postmortem, Reminder
 
 NOW = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)

@@ -73,12 +73,12 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.slack.app import create_app
     from bot.deps import build_deps, make_client
-    from bot.jobs.scheduler import start_scheduler
     from bot.http.server import HttpServer
-    from bot.http.wsgi import create_wsgi_app
     from bot.http.webhooks import build_webhooks
+    from bot.http.wsgi import create_wsgi_app
+    from bot.jobs.scheduler import start_scheduler
+    from bot.slack.app import create_app
     from storage.db import migrate
 
     settings.require_slack()
@@ -132,12 +132,12 @@ def cmd_poll_trackers(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_render(settings: Settings, args: argparse.Namespace) -> int:
     from bot.deps import build_deps
     from flows.document import render_markdown
-    from storage import queries
     from storage.db import session_scope
+    from storage.queries import postmortems
 
     deps = build_deps(settings)
     with session_scope(deps.sessions) as session:
-        record = queries.load_record(session, pm_id=args.id)
+        record = postmortems.load_record(session, pm_id=args.id)
     template = args.template or record.postmortem.template or deps.policy.default_template
     sys.stdout.write(
         render_markdown(

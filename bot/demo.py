@@ -14,19 +14,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.slack.app import create_app
 from bot.deps import build_deps, make_client
-from slack_emulator.server import SlackEmulator
-from slack_emulator.signing import SignedSlackClient
+from bot.http.server import HttpServer
+from bot.http.wsgi import create_wsgi_app
+from bot.settings import Settings
+from bot.slack.app import create_app
 from bot.slack.executor import TrackingExecutor
 from bot.slack.ids import Action, Block
 from bot.slack.modals import details, impact, learnings, whys
 from bot.slack.modals.action_items import Field
-from bot.http.server import HttpServer
-from bot.settings import Settings
 from bot.slack.review.views import OVERRIDE
-from bot.http.wsgi import create_wsgi_app
 from flows.policy import Policy
+from slack_emulator.server import SlackEmulator
+from slack_emulator.signing import SignedSlackClient
 from storage.db import migrate
 
 CHANNEL = "C0INCIDENT"

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
+from storage.errors import NotFound, PostmortemError
 
-class PostmortemError(Exception):
-    """A rule of the process was broken; `str(err)` is the message for the user."""
-
-
-class NotFound(PostmortemError):
-    pass
+__all__ = ["FieldErrors", "InvalidState", "NotAllowed", "NotFound", "PostmortemError"]
 
 
 class NotAllowed(PostmortemError):

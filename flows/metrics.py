@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flows.record import PostmortemRecord
+from storage.record import PostmortemRecord
 from storage.tables import ActionItem
 
 PRIORITIES = ("P0", "P1", "P2", "P3")

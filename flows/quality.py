@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Literal
 
 from flows.policy import Policy
-from flows.record import PostmortemRecord
+from storage.record import PostmortemRecord
 from storage.tables import ActionItem
 
 Level = Literal["error", "warning"]

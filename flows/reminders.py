@@ -13,16 +13,28 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlmodel import Session
+
+from flows.errors import NotFound
 from flows.policy import FollowUp, Policy, next_weekly
+from storage.kinds import (
+    DEADLINE,
+    DIGEST,
+    ESCALATION,
+    FOLLOW_UP,
+    NUDGE,
+    OPEN_ITEM_STATUSES,
+    RECURRENCE,
+    SNOOZE,
+)
+from storage.queries import action_items, audit
+from storage.queries.reminders import add_reminders
 from storage.tables import ActionItem, Incident, Postmortem, Reminder
 
-DEADLINE, ESCALATION, FOLLOW_UP, NUDGE, DIGEST, SNOOZE = (
-    "deadline", "escalation", "follow_up", "nudge", "digest", "snooze",
-)
-OPEN_ITEM_STATUSES = ("open", "in_progress")
+__all__ = ["DEADLINE", "DIGEST", "ESCALATION", "FOLLOW_UP", "NUDGE", "OPEN_ITEM_STATUSES",
+           "RECURRENCE", "SNOOZE"]
 # Escalation stage 1 goes to people; later stages go to the announce channel.
 ANNOUNCE = "announce"
-RECURRENCE = "recurrence"
 SNOOZE_FOR = timedelta(days=7)
 
 
@@ -231,28 +243,39 @@ def nudge_order(item: ActionItem, today: date) -> tuple[int, date, int, int]:
     return (0 if is_overdue(item, today) else 1, due, item.postmortem_id, item.number)
 
 
-def catch_up_group(row: Reminder) -> tuple[Any, ...]:
-    """Rows due together in one group collapse to the latest after downtime.
-
-    One deadline reminder and one escalation per post-mortem, one nudge per owner, one digest
-    per channel; the recurrence question is not a progress check-in, so it keeps its own group.
-    """
-    if row.kind in (NUDGE, DIGEST):
-        return (row.kind, row.target)
-    if row.kind == SNOOZE:
-        return (row.kind, row.action_item_id)
-    if row.kind == FOLLOW_UP:
-        question = (row.payload or {}).get("scope") == RECURRENCE
-        return (row.kind, row.postmortem_id, RECURRENCE if question else "progress")
-    return (row.kind, row.postmortem_id)
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """1, 2, 4 … minutes after each failed attempt, capped at an hour: never given up."""
-    return timedelta(minutes=min(2 ** min(max(attempts - 1, 0), 6), 60))
-
-
 def utc(at: datetime) -> datetime:
     if at.tzinfo is None:
         raise ValueError(f"naive datetime {at!r}: pass aware UTC")
     return at.astimezone(UTC)
+
+
+def ensure_nudges(
+    session: Session, *, owner_id: str, owner_tz: str | None, policy: Policy, now: datetime
+) -> bool:
+    """Plan the owner's next weekly nudge if they have open items. Call when one is assigned.
+
+    Idempotent: the week's dedupe key makes a second call a no-op. Returns whether one is set.
+    """
+    if not action_items.has_open_items(session, owner_id=owner_id):
+        return False
+    add_reminders(session, [plan_nudge(owner_id, owner_tz, policy, now)])
+    return True
+
+
+def record_follow_up_answer(
+    session: Session, *, reminder_id: int, answer: RecurrenceAnswer
+) -> Reminder:
+    """Store the day-30 answer on the follow-up row and in the post-mortem's audit trail."""
+    row = session.get(Reminder, reminder_id)
+    if row is None or row.postmortem_id is None:
+        raise NotFound(f"There is no follow-up #{reminder_id}.")
+    # A new dict, so the JSON column sees the change.
+    row.payload = {**(row.payload or {}), "answer": answer.as_payload()}
+    said = "recurred" if answer.recurred else "did not recur"
+    audit.add_event(
+        session, pm_id=row.postmortem_id, actor_id=answer.answered_by, at=answer.answered_at,
+        kind="follow_up.recurrence", summary=f"Day-30 check-in: the incident {said}",
+        detail={"reminder_id": reminder_id, **answer.as_payload()},
+    )
+    session.flush()
+    return row

@@ -9,7 +9,7 @@ from datetime import datetime
 from flows.errors import InvalidState, NotAllowed, PostmortemError
 from flows.lifecycle import CLOSED, DRAFT, IN_REVIEW, PUBLISHED, ensure_status
 from flows.policy import Policy
-from flows.record import PostmortemRecord
+from storage.record import PostmortemRecord
 from storage.tables import ReviewDecision
 
 APPROVED, CHANGES_REQUESTED = "approved", "changes_requested"

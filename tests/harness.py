@@ -13,14 +13,14 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlmodel import Session
 
-from bot.slack.app import create_app
 from bot.deps import Deps, build_deps
+from bot.http.server import HttpServer
+from bot.http.wsgi import create_wsgi_app
+from bot.settings import Settings
+from bot.slack.app import create_app
+from bot.slack.executor import TrackingExecutor
 from slack_emulator.server import SlackEmulator
 from slack_emulator.signing import SignedSlackClient
-from bot.slack.executor import TrackingExecutor
-from bot.http.server import HttpServer
-from bot.settings import Settings
-from bot.http.wsgi import create_wsgi_app
 from storage.db import make_engine, migrate
 
 SIGNING_SECRET = "test-signing-secret"

@@ -19,9 +19,9 @@ from bot.integrations.http import TrackerError
 from bot.integrations.model import DONE, GITHUB, JIRA, TRACKER_NAMES, IssueState, tracker_of_ref
 from bot.slack.messages import note_in_thread, refresh_control_message
 from flows.reminders import OPEN_ITEM_STATUSES, Change, moot_kinds_on
-from storage import queries
 from storage.db import session_scope
-from storage.reminders import cancel_reminders
+from storage.queries import audit, keys
+from storage.queries.reminders import cancel_reminders
 from storage.tables import ActionItem, ProcessedKey
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def close_by_ref(
         item.status, item.updated_at = status, now
         item.done_at = now if status == DONE else None
         word = "done" if status == DONE else "won't do"
-        queries.add_event(
+        audit.add_event(
             session,
             pm_id=item.postmortem_id,
             actor_id=None,
@@ -138,7 +138,7 @@ def close_from_webhook(
     closed = close_by_ref(deps, client, ref, status)
     if delivery_key:
         with session_scope(deps.sessions) as session:
-            queries.claim_key(session, key=delivery_key, now=deps.now())
+            keys.claim_key(session, key=delivery_key, now=deps.now())
     if closed is None:
         return 202, {"ignored": f"no action item is filed as {ref}"}
     return 200, {

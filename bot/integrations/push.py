@@ -8,27 +8,28 @@ can run. A successful push keeps it: the stored tracker_ref answers any later cl
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session, select
 
-from bot.slack import people
 from bot.deps import Deps
 from bot.integrations import github, jira
 from bot.integrations.http import TrackerError
 from bot.integrations.model import GITHUB, JIRA, TRACKERS, Issue, IssueDraft
-from bot.slack.tracker_views import build_push_failed, build_pushed_note
-from bot.http.webhooks.lease import release_lease, take_lease
+from bot.slack import people
 from bot.slack.messages import note_in_thread, refresh_control_message
+from bot.slack.tracker_views import build_push_failed, build_pushed_note
 from flows.errors import InvalidState, NotFound
-from storage import queries
 from storage.db import session_scope
+from storage.queries import audit, keys, postmortems
 from storage.tables import ActionItem, Incident, Postmortem, WorkspaceSetting
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ALWAYS_SETTING = "tracker.always"
 
@@ -70,7 +71,7 @@ def push_action_item(
         assert row is not None
         row.tracker_url, row.tracker_ref, row.tracker_error = issue.url, issue.ref, None
         row.updated_at = deps.now()
-        queries.add_event(
+        audit.add_event(
             session, pm_id=pm.id or 0, actor_id=user_id, at=deps.now(), kind="action_item.tracker",
             summary=f"filed action item #{item.number} as {issue.ref}",
             detail={"action_item_id": action_item_id, "url": issue.url},
@@ -150,7 +151,8 @@ def _begin(deps: Deps, action_item_id: int) -> PushResult | None:
         if item.tracker_ref:
             return PushResult(ok=True, url=item.tracker_url, ref=item.tracker_ref, already=True)
         number = item.number
-    if not take_lease(deps, _lease_key(action_item_id)):
+    lease = _lease_key(action_item_id)
+    if not _with(deps, lambda s: keys.take_lease(s, key=lease, now=deps.now())):
         raise InvalidState(f"Action item #{number} is being filed right now.")
     return None
 
@@ -170,7 +172,7 @@ def _failed(
         row.tracker_error = f"{tracker}: {error}"[:2000]
         row.updated_at = deps.now()
     assert item.id is not None
-    release_lease(deps, _lease_key(item.id))
+    _with(deps, lambda s: keys.release_lease(s, key=_lease_key(item.id)))
     message = build_push_failed(item.id, item.number, item.title, tracker, error)
     _show(client, pm, message, user_id, channel_id)
     return PushResult(ok=False, error=error)
@@ -212,8 +214,8 @@ def _load(session: Session, action_item_id: int) -> tuple[ActionItem, Postmortem
     item = session.get(ActionItem, action_item_id)
     if item is None:
         raise NotFound(f"There is no action item #{action_item_id}.")
-    pm = queries.get_postmortem(session, pm_id=item.postmortem_id)
-    return item, pm, queries.get_incident(session, incident_id=pm.incident_id)
+    pm = postmortems.get_postmortem(session, pm_id=item.postmortem_id)
+    return item, pm, postmortems.get_incident(session, incident_id=pm.incident_id)
 
 
 def _draft(client: WebClient, item: ActionItem, pm: Postmortem, incident: Incident) -> IssueDraft:
@@ -235,3 +237,8 @@ def _draft(client: WebClient, item: ActionItem, pm: Postmortem, incident: Incide
         owner_email=profile.get("email"), due_on=item.due_on, priority=item.priority,
         category=item.category, success_criteria=item.success_criteria,
     )
+
+
+def _with(deps: Deps, work: Callable[[Session], T]) -> T:
+    with session_scope(deps.sessions) as session:
+        return work(session)

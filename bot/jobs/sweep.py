@@ -23,8 +23,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlmodel import Session, col, select
 
-from bot.slack import blocks as bk
 from bot.deps import Deps
+from bot.slack import blocks as bk
 from bot.slack.reminders import views as views
 from flows.reminders import (
     DEADLINE,
@@ -34,14 +34,15 @@ from flows.reminders import (
     NUDGE,
     RECURRENCE,
     SNOOZE,
-    catch_up_group,
+    ensure_nudges,
     follow_up_applies,
     plan_digest,
     week_window,
 )
-from storage import reminders as store
 from storage.db import session_scope
-from storage.reminders import ensure_nudges
+from storage.queries import action_items
+from storage.queries import reminders as store
+from storage.queries.reminders import catch_up_group
 from storage.tables import ActionItem, Incident, Postmortem, Reminder
 
 __all__ = ["SweepReport", "default_worker_id", "ensure_digest", "ensure_nudges", "run_sweep"]
@@ -367,7 +368,7 @@ def _nudge(session: Session, row: Reminder, deps: Deps, now: datetime) -> Decisi
         # Only while something is open: finishing the last item ends the weekly nudges.
         ensure_nudges(s, owner_id=owner, owner_tz=tz, policy=deps.policy, now=at)
 
-    items = store.open_items_of(session, owner_id=owner)
+    items = action_items.open_items_of(session, owner_id=owner)
     snoozed = store.snoozed_items(session, item_ids=[a.id for a, _, _ in items if a.id], now=now)
     items = [row_ for row_ in items if row_[0].id not in snoozed]
     if not items:
@@ -385,7 +386,7 @@ def _digest(session: Session, row: Reminder, deps: Deps, now: datetime) -> Decis
         store.add_reminders(s, [plan_digest(channel, deps.policy, at)])
 
     first, last = week_window(now, deps.policy.deadline.timezone)
-    items = store.items_due_between(session, first=first, last=last)
+    items = action_items.items_due_between(session, first=first, last=last)
     if not items:
         return Moot("no action items due this week", after=plan_next)
     return Outgoing(

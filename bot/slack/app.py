@@ -9,15 +9,14 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
-from bot.slack import commands, errors, capture
-from bot.slack.reminders import followups, nudges
-from bot.slack.review import listeners
 from bot.deps import Deps, make_client
-from bot.slack.modals import action_items, details, impact, learnings, start, timeline, whys
+from bot.slack import capture, commands, errors, offer
 from bot.slack import trackers as tracker_actions
-from bot.slack import offer
-from storage import queries
+from bot.slack.modals import action_items, details, impact, learnings, start, timeline, whys
+from bot.slack.reminders import followups, nudges
+from bot.slack.review import listeners as review
 from storage.db import session_scope
+from storage.queries import keys
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +42,12 @@ def create_app(
         start,
         details,
         timeline,
-        events,
+        capture,
         whys,
         impact,
         learnings,
         action_items,
-        nudge_actions,
+        nudges,
         review,
         followups,
         offer,
@@ -67,7 +66,7 @@ def _dedupe_events(deps: Deps) -> Any:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
             with session_scope(deps.sessions) as session:
-                first = queries.claim_key(session, key=f"event:{event_id}", now=deps.now())
+                first = keys.claim_key(session, key=f"event:{event_id}", now=deps.now())
             if not first:
                 return BoltResponse(status=200, body="")
         return next()

@@ -11,19 +11,19 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
-from bot.slack import blocks as bk
 from bot.deps import Deps
+from bot.slack import blocks as bk
+from bot.slack.forms import view_values
 from bot.slack.ids import Callback
+from bot.slack.messages import tell_user
 from bot.slack.meta import Meta, meta_of
 from bot.slack.modals import timeline as tm
 from bot.slack.modals.common import announce, load_record
 from bot.slack.people import display_name, user_tz
-from bot.slack.forms import view_values
-from bot.slack.messages import tell_user
 from flows import timeline as tl
 from flows.errors import FieldErrors, NotFound, PostmortemError
-from storage import queries
 from storage.db import session_scope
+from storage.queries import postmortems
 from storage.tables import Postmortem
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class AlreadyOnTimeline(PostmortemError):
 def capture_target(deps: Deps, channel_id: str) -> Postmortem | None:
     """The post-mortem a message in `channel_id` belongs to, if one is being written there."""
     with session_scope(deps.sessions) as session:
-        found = queries.find_postmortems_in_channel(session, channel_id=channel_id)
+        found = postmortems.find_postmortems_in_channel(session, channel_id=channel_id)
         return tl.capture_target(found)
 
 

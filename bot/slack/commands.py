@@ -11,13 +11,13 @@ from sqlmodel import col, select
 
 from bot.deps import Deps
 from bot.slack.ids import Command
-from bot.slack.modals.start import build_start_modal
 from bot.slack.messages import SlackPostFailed, post_control_message
+from bot.slack.modals.start import build_start_modal
 from flows.errors import NotFound
 from flows.lifecycle import CLOSED, STATUS_LABELS
 from flows.severity import severity_name
-from storage import queries
 from storage.db import session_scope
+from storage.queries import postmortems
 from storage.tables import Incident, Postmortem
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def repost(deps: Deps, client: WebClient, arg: str) -> str:
         return "Usage: `/postmortem post ID` (the number shown in `/postmortem list`)."
     try:
         with session_scope(deps.sessions) as session:
-            queries.get_postmortem(session, pm_id=int(arg))
+            postmortems.get_postmortem(session, pm_id=int(arg))
         post_control_message(deps, client, int(arg))
     except NotFound as err:
         return str(err)
@@ -108,7 +108,7 @@ def redeliver(deps: Deps, client: WebClient, arg: str) -> str:
     if not arg.isdigit():
         return "Usage: `/postmortem deliver ID`."
     with session_scope(deps.sessions) as session:
-        record = queries.load_record(session, pm_id=int(arg))
+        record = postmortems.load_record(session, pm_id=int(arg))
     finals = [d for d in record.documents if d.version.endswith(".0")]
     if not finals:
         return f"Post-mortem #{arg} has not been published yet."

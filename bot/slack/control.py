@@ -8,8 +8,9 @@ from typing import Any
 from bot.slack import blocks as bk
 from bot.slack.ids import Action, Block
 from flows.lifecycle import DRAFT, STATUS_LABELS
-from flows.record import PostmortemRecord, checklist
+from flows.record import checklist
 from flows.severity import severity_label
+from storage.record import PostmortemRecord
 
 SECTION_BUTTONS: list[tuple[str, Action]] = [
     ("Details", Action.OPEN_DETAILS),

@@ -12,8 +12,8 @@ from slack_sdk.errors import SlackApiError
 from bot.deps import Deps
 from bot.slack.control import build_control_message
 from flows.lifecycle import IncidentFacts, Opened, open_postmortem
-from storage import queries
 from storage.db import session_scope
+from storage.queries import audit, postmortems
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +37,13 @@ def create_postmortem(
 ) -> Opened:
     """Incident, post-mortem, audit event and reminders, in one transaction."""
     from flows.reminders import plan_deadline
-    from storage.reminders import add_reminders
+    from storage.queries.reminders import add_reminders
 
     now = deps.now()
     with session_scope(deps.sessions) as session:
         day = facts.started_at or facts.resolved_at or now
-        start_of_day, _ = queries.day_bounds(day)
-        repeated = queries.service_had_incident(
+        start_of_day, _ = postmortems.day_bounds(day)
+        repeated = postmortems.service_had_incident(
             session,
             services=facts.services,
             since=now - timedelta(days=deps.policy.conditional_repeat_days),
@@ -53,7 +53,7 @@ def create_postmortem(
             owner_id=owner_id,
             policy=deps.policy,
             now=now,
-            sequence=queries.next_incident_sequence(session, day_start=start_of_day),
+            sequence=postmortems.next_incident_sequence(session, day_start=start_of_day),
             repeated=repeated,
             team_id=team_id,
         )
@@ -64,7 +64,7 @@ def create_postmortem(
         session.add(opened.postmortem)
         session.flush()
         assert opened.postmortem.id is not None
-        queries.add_event(
+        audit.add_event(
             session,
             pm_id=opened.postmortem.id,
             actor_id=actor_id or owner_id,
@@ -79,7 +79,7 @@ def create_postmortem(
 def post_control_message(deps: Deps, client: WebClient, pm_id: int) -> str:
     """Post the control message (its thread is the post-mortem's) and remember where it is."""
     with session_scope(deps.sessions) as session:
-        record = queries.load_record(session, pm_id=pm_id)
+        record = postmortems.load_record(session, pm_id=pm_id)
     channel = record.postmortem.channel_id
     if not channel:
         raise SlackPostFailed(pm_id, "no channel is set for this post-mortem")
@@ -92,7 +92,7 @@ def post_control_message(deps: Deps, client: WebClient, pm_id: int) -> str:
         raise SlackPostFailed(pm_id, code) from err
     ts = str(response["ts"])
     with session_scope(deps.sessions) as session:
-        pm = queries.get_postmortem(session, pm_id=pm_id)
+        pm = postmortems.get_postmortem(session, pm_id=pm_id)
         pm.channel_id = str(response.get("channel") or channel)
         pm.message_ts = ts
     return ts
@@ -101,7 +101,7 @@ def post_control_message(deps: Deps, client: WebClient, pm_id: int) -> str:
 def refresh_control_message(deps: Deps, client: WebClient, pm_id: int) -> None:
     """Update the control message in place; a Slack failure is logged, never raised."""
     with session_scope(deps.sessions) as session:
-        record = queries.load_record(session, pm_id=pm_id)
+        record = postmortems.load_record(session, pm_id=pm_id)
     pm = record.postmortem
     if not (pm.channel_id and pm.message_ts):
         return
@@ -116,7 +116,7 @@ def refresh_control_message(deps: Deps, client: WebClient, pm_id: int) -> None:
 def note_in_thread(deps: Deps, client: WebClient, pm_id: int, text: str) -> None:
     """A thread reply under the control message recording a change."""
     with session_scope(deps.sessions) as session:
-        pm = queries.get_postmortem(session, pm_id=pm_id)
+        pm = postmortems.get_postmortem(session, pm_id=pm_id)
         channel, ts = pm.channel_id, pm.message_ts
     if not (channel and ts):
         return

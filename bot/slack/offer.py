@@ -7,16 +7,16 @@ get an Incident row and this offer; whoever presses the button owns the post-mor
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
-from bot.slack import blocks as bk
 from bot.deps import Deps
-from bot.slack.ids import Action
 from bot.http.webhooks.intake import (
     KnownEvent,
     add_timeline,
@@ -26,16 +26,18 @@ from bot.http.webhooks.intake import (
     offered_key,
     requirement_in,
 )
-from bot.http.webhooks.lease import release_lease, take_lease
+from bot.slack import blocks as bk
+from bot.slack.ids import Action
 from bot.slack.messages import SlackPostFailed, post_control_message, tell_user
 from flows.errors import InvalidState
 from flows.lifecycle import open_postmortem
 from flows.severity import severity_label
-from storage import queries
 from storage.db import session_scope
+from storage.queries import audit, keys, postmortems
 from storage.tables import Incident
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def register(app: App, deps: Deps) -> None:
@@ -59,7 +61,7 @@ def register(app: App, deps: Deps) -> None:
             tell_user(client, user_id=user_id, channel_id=channel_id, text=str(err))
         if channel_id and message_ts:
             with session_scope(deps.sessions) as session:
-                incident = queries.get_incident(session, incident_id=incident_id)
+                incident = postmortems.get_incident(session, incident_id=incident_id)
             try:
                 client.chat_update(
                     channel=channel_id, ts=message_ts, **build_offer_taken(incident, user_id)
@@ -75,22 +77,22 @@ def post_offer(
 ) -> None:
     """Post the offer in the incidents channel (else the incident's own); remember it was sent."""
     with session_scope(deps.sessions) as session:
-        incident = queries.get_incident(session, incident_id=incident_id)
+        incident = postmortems.get_incident(session, incident_id=incident_id)
     channel = deps.settings.incidents_channel or incident.channel_id
     if not channel:
         log.warning("offer %s: no incidents channel and no incident channel", incident_id)
         return
     # The lease keeps two concurrent deliveries from posting it twice.
     lease = f"offer-post:{incident_id}"
-    if not take_lease(deps, lease):
+    if not _with(deps, lambda s: keys.take_lease(s, key=lease, now=deps.now())):
         return
     try:
         client.chat_postMessage(channel=channel, **build_offer_message(incident, required, reason))
     except SlackApiError:
-        release_lease(deps, lease)
+        _with(deps, lambda s: keys.release_lease(s, key=lease))
         raise
     with session_scope(deps.sessions) as session:
-        queries.claim_key(session, key=offered_key(incident_id), now=deps.now())
+        keys.claim_key(session, key=offered_key(incident_id), now=deps.now())
 
 
 def open_for_incident(
@@ -103,13 +105,13 @@ def open_for_incident(
 ) -> int:
     """Open the post-mortem of a stored incident (one per incident); returns its id."""
     from flows.reminders import plan_deadline
-    from storage.reminders import add_reminders
+    from storage.queries.reminders import add_reminders
 
     now = deps.now()
     try:
         with session_scope(deps.sessions) as session:
-            incident = queries.get_incident(session, incident_id=incident_id)
-            existing = queries.get_postmortem_for_incident(session, incident_id=incident_id)
+            incident = postmortems.get_incident(session, incident_id=incident_id)
+            existing = postmortems.get_postmortem_for_incident(session, incident_id=incident_id)
             if existing is not None:
                 raise InvalidState(_already(existing.owner_id))
             facts = facts_of(incident)
@@ -129,7 +131,7 @@ def open_for_incident(
             session.add(pm)
             session.flush()
             assert pm.id is not None
-            queries.add_event(
+            audit.add_event(
                 session,
                 pm_id=pm.id,
                 actor_id=owner_id,
@@ -143,7 +145,7 @@ def open_for_incident(
     except IntegrityError as err:
         # Two people pressed the button at once: the other click opened it.
         with session_scope(deps.sessions) as session:
-            other = queries.get_postmortem_for_incident(session, incident_id=incident_id)
+            other = postmortems.get_postmortem_for_incident(session, incident_id=incident_id)
         if other is None:
             raise
         raise InvalidState(_already(other.owner_id)) from err
@@ -198,3 +200,8 @@ def _milestones(incident: Incident) -> list[KnownEvent]:
         mitigated_at=incident.mitigated_at,
         resolved_at=incident.resolved_at,
     )
+
+
+def _with(deps: Deps, work: Callable[[Session], T]) -> T:
+    with session_scope(deps.sessions) as session:
+        return work(session)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.integrations.model import TRACKER_NAMES
 from bot.slack import blocks as bk
 from bot.slack.ids import Action
-from bot.integrations.model import TRACKER_NAMES
 
 ACTION_OF_TRACKER = {"github": Action.TRACKER_GITHUB, "jira": Action.TRACKER_JIRA}
 

@@ -8,9 +8,9 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.slack.ids import Action
 from bot.integrations.model import GITHUB, JIRA
 from bot.integrations.push import PushResult, push_action_item, retry_push
+from bot.slack.ids import Action
 from bot.slack.messages import tell_user
 
 

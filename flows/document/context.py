@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 from flows.document.escape import Md, md_inline
 from flows.lifecycle import STATUS_LABELS
 from flows.metrics import format_duration, incident_metrics, one_sentence_summary
-from flows.record import LEARNING_KINDS, PostmortemRecord
+from flows.record import LEARNING_KINDS
 from flows.severity import severity_label
+from storage.record import PostmortemRecord
 from storage.tables import TimelineEntry
 
 ACTION_STATUS_LABELS = {

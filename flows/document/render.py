@@ -17,7 +17,7 @@ from flows.document.context import VIEW_ROWS, build_context, zone
 from flows.document.escape import Md, finalize, md_block, md_cell, md_inline, md_link
 from flows.errors import PostmortemError
 from flows.metrics import format_duration
-from flows.record import PostmortemRecord
+from storage.record import PostmortemRecord
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
 SUFFIX = ".md.j2"

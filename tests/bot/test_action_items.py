@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from slack_emulator.signing import Response
 from bot.slack.ids import Action
 from bot.slack.modals.action_items import Field, insert_numbered
 from bot.slack.reminders.nudges import status_value
 from flows import action_items as ai
+from slack_emulator.signing import Response
 from storage.tables import ActionItem, AuditEvent, Postmortem, Reminder
 from tests.bot.test_start import start_values
 from tests.harness import Harness

@@ -12,7 +12,7 @@ from sqlmodel import select
 from bot.slack.ids import Action
 from bot.slack.reminders.nudges import NUDGE_DUE_BLOCK, status_value
 from bot.slack.reminders.views import build_nudge
-from storage import reminders as store
+from storage.queries import action_items
 from storage.tables import AuditEvent, Reminder
 from tests.bot.test_action_items import (
     TITLE,
@@ -48,7 +48,7 @@ def told(bot: Harness, user: str) -> str:
 def send_nudge(bot: Harness, owner: str) -> dict[str, Any]:
     """Post the weekly nudge as the sweep would."""
     with bot.session() as session:
-        rows = store.open_items_of(session, owner_id=owner)
+        rows = action_items.open_items_of(session, owner_id=owner)
     bot.client.chat_postMessage(channel=owner, **build_nudge(owner, rows, today=date(2026, 11, 23)))
     return dms(bot, owner)[-1]
 

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import select
 
 from bot.slack.ids import Action
-from bot.slack.review.views import COMMENT, OVERRIDE
 from bot.slack.messages import create_postmortem, post_control_message
+from bot.slack.review.views import COMMENT, OVERRIDE
 from flows.lifecycle import IncidentFacts
 from flows.policy import Policy
 from storage.db import session_scope

@@ -8,8 +8,8 @@ from typing import Any
 from sqlmodel import select
 
 from bot.slack.ids import Action, Block
-from bot.slack.modals import details, impact, learnings, whys
 from bot.slack.messages import create_postmortem
+from bot.slack.modals import details, impact, learnings, whys
 from flows.lifecycle import IncidentFacts
 from storage.tables import AuditEvent, ContributingFactor, Incident, Learning, Postmortem, Why
 from tests.bot.test_review_publish import STARTED, make_postmortem

@@ -16,15 +16,15 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlmodel import select
 
 from bot.deps import Deps
-from slack_emulator.server import SlackEmulator
-from bot.slack.ids import Action
-from bot.settings import Settings
 from bot.jobs.sweep import ChannelPacer, run_sweep
+from bot.settings import Settings
+from bot.slack.ids import Action
 from bot.slack.reminders.views import parse_follow_up_value
 from flows.policy import Policy
-from flows.reminders import plan_deadline, plan_digest, plan_follow_ups, plan_nudge
-from storage import reminders as store
+from flows.reminders import ensure_nudges, plan_deadline, plan_digest, plan_follow_ups, plan_nudge
+from slack_emulator.server import SlackEmulator
 from storage.db import make_engine, migrate, session_factory, session_scope
+from storage.queries import reminders as store
 from storage.tables import Postmortem, Reminder
 from tests.storage.factories import add_item, add_postmortem
 
@@ -207,7 +207,7 @@ def test_weekly_nudge_lists_every_open_item_per_owner_overdue_first(
                  title="Already done")
         add_item(s, pm_b, number=3, owner_id="U0OTHER", now=NOW, title="Someone else's")
         for owner, tz in (("U0OWNER", "Europe/Berlin"), ("U0OTHER", "UTC")):
-            assert store.ensure_nudges(s, owner_id=owner, owner_tz=tz, policy=deps.policy,
+            assert ensure_nudges(s, owner_id=owner, owner_tz=tz, policy=deps.policy,
                                        now=NOW - timedelta(days=1))
     report = sweep(deps, client, now=NOW + timedelta(hours=1))
     assert sorted(e.target for e in report.sent) == ["U0OTHER", "U0OWNER"]

@@ -11,8 +11,8 @@ import pytest
 from sqlmodel import select
 
 from bot.slack.ids import Action, Callback
-from bot.slack.modals.timeline import ACTOR, NAV_NEXT, NAV_PREV, TEXT, TIME_PICK, TIME_TEXT
 from bot.slack.messages import create_postmortem, post_control_message
+from bot.slack.modals.timeline import ACTOR, NAV_NEXT, NAV_PREV, TEXT, TIME_PICK, TIME_TEXT
 from flows.lifecycle import IncidentFacts
 from storage.db import session_scope
 from storage.tables import AuditEvent, TimelineEntry

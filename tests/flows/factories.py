@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flows.record import PostmortemRecord
+from storage.record import PostmortemRecord
 from storage.tables import (
     ActionItem,
     AuditEvent,

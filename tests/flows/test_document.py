@@ -21,7 +21,7 @@ from flows.document import (
     render_markdown,
 )
 from flows.errors import PostmortemError
-from flows.record import PostmortemRecord
+from storage.record import PostmortemRecord
 from tests.flows.factories import NOW, PEOPLE, empty_record, full_record
 
 GOLDEN = Path(__file__).parent / "golden"

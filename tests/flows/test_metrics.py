@@ -13,7 +13,7 @@ from flows.metrics import (
     one_sentence_summary,
     tracker_metrics,
 )
-from flows.record import PostmortemRecord
+from storage.record import PostmortemRecord
 from tests.flows.factories import NOW, START, action, at, empty_record, entry, full_record
 
 

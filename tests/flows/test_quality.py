@@ -9,7 +9,7 @@ import pytest
 
 from flows.policy import Policy
 from flows.quality import Finding, blocking, can_submit, check_quality
-from flows.record import PostmortemRecord
+from storage.record import PostmortemRecord
 from tests.flows.factories import NOW, action, full_record, learning, why
 
 Edit = Callable[[PostmortemRecord], None]

@@ -11,15 +11,14 @@ import pytest
 from flows.policy import Deadline, Policy
 from flows.reminders import (
     Change,
-    catch_up_group,
     iso_week,
     moot_kinds_on,
     plan_deadline,
     plan_digest,
     plan_follow_ups,
     plan_nudge,
-    retry_delay,
 )
+from storage.queries.reminders import catch_up_group, retry_delay
 from storage.tables import Incident, Postmortem
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -8,7 +8,6 @@ import pytest
 
 from flows.errors import NotAllowed, PostmortemError
 from flows.policy import Policy
-from flows.record import PostmortemRecord
 from flows.review import (
     APPROVED,
     decide,
@@ -18,6 +17,7 @@ from flows.review import (
     should_close,
 )
 from flows.whys import next_question
+from storage.record import PostmortemRecord
 from storage.tables import (
     ActionItem,
     AuditEvent,

@@ -13,12 +13,12 @@ from sqlalchemy import Engine, insert, text
 from sqlmodel import Session, select
 
 from bot.deps import Deps
-from bot.settings import Settings
 from bot.jobs.sweep import run_sweep
+from bot.settings import Settings
 from flows.policy import Policy
 from flows.reminders import Change, moot_kinds_on, plan_deadline, plan_follow_ups, plan_nudge
-from storage import reminders as store
 from storage.db import make_engine, session_factory, session_scope
+from storage.queries import reminders as store
 from storage.tables import Incident, Postmortem, Reminder
 from tests.conftest_pg import sqlite_file_url
 from tests.storage.factories import add_postmortem

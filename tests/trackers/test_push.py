@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.slack.ids import Action
 from bot.integrations.push import on_action_item_created, push_action_item, set_always_tracker
+from bot.slack.ids import Action
 from storage.tables import ActionItem, AuditEvent
 from tests.fakes.bot import INCIDENT_CHANNEL, WebhookBot, open_postmortem_via_webhook, webhook_bot
 from tests.fakes.trackers import FakeJira

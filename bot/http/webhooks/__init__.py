@@ -9,8 +9,8 @@ from __future__ import annotations
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.http.wsgi import WsgiApp
 from bot.http.webhooks import github, incident, jira, opsgenie, pagerduty
+from bot.http.wsgi import WsgiApp
 
 
 def build_webhooks(deps: Deps, client: WebClient) -> dict[str, WsgiApp]:

@@ -10,9 +10,6 @@ from __future__ import annotations
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.integrations.closure import close_from_webhook
-from bot.integrations.github import make_ref, state_of
-from bot.http.wsgi import WsgiApp
 from bot.http.webhooks.base import (
     Answer,
     Rejected,
@@ -24,6 +21,9 @@ from bot.http.webhooks.base import (
     same,
     setting,
 )
+from bot.http.wsgi import WsgiApp
+from bot.integrations.closure import close_from_webhook
+from bot.integrations.github import make_ref, state_of
 
 SECRET = "GITHUB_WEBHOOK_SECRET"
 

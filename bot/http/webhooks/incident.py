@@ -18,7 +18,6 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.http.wsgi import WsgiApp
 from bot.http.webhooks.base import (
     Answer,
     Rejected,
@@ -31,6 +30,7 @@ from bot.http.webhooks.base import (
     setting,
 )
 from bot.http.webhooks.intake import KnownEvent, ResolvedIncident, handle_resolved
+from bot.http.wsgi import WsgiApp
 from flows.lifecycle import IncidentFacts
 from flows.severity import parse_severity
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -21,14 +23,14 @@ from sqlmodel import Session, col, select
 
 from bot.deps import Deps
 from bot.http.webhooks.base import Answer, Rejected, setting
-from bot.http.webhooks.lease import is_held, release_lease, take_lease
 from bot.slack.messages import SlackPostFailed, create_postmortem, post_control_message
 from flows.lifecycle import IncidentFacts, open_postmortem
-from storage import queries
 from storage.db import session_scope
+from storage.queries import keys, postmortems
 from storage.tables import Incident, Postmortem, ProcessedKey, TimelineEntry
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 LABELS = {"pagerduty": "PagerDuty", "opsgenie": "Opsgenie"}
@@ -64,7 +66,9 @@ def handle_resolved(deps: Deps, client: WebClient, incoming: ResolvedIncident) -
     key = f"webhook:{source}:{incoming.delivery_id}"
     with session_scope(deps.sessions) as session:
         seen = session.get(ProcessedKey, key) is not None
-        known = queries.find_incident_by_external(session, source=source, external_id=external_id)
+        known = postmortems.find_incident_by_external(
+            session, source=source, external_id=external_id
+        )
         known_id = known.id if known else None
     if known_id is not None or seen:
         return _duplicate(deps, client, source, external_id)
@@ -80,7 +84,7 @@ def handle_resolved(deps: Deps, client: WebClient, incoming: ResolvedIncident) -
     except IntegrityError:
         # A concurrent delivery of the same incident won the race; anything else is ours.
         with session_scope(deps.sessions) as session:
-            if not queries.find_incident_by_external(
+            if not postmortems.find_incident_by_external(
                 session, source=source, external_id=external_id
             ):
                 raise
@@ -88,13 +92,13 @@ def handle_resolved(deps: Deps, client: WebClient, incoming: ResolvedIncident) -
     pm_id = opened.postmortem.id
     assert pm_id is not None
     with session_scope(deps.sessions) as session:
-        incident = queries.get_incident(session, incident_id=opened.postmortem.incident_id)
+        incident = postmortems.get_incident(session, incident_id=opened.postmortem.incident_id)
         incident.mitigated_at = incoming.mitigated_at
         if not facts.channel_id:
             # The incidents channel only hosts the thread; the incident had no channel of its own.
             incident.channel_id = None
         add_timeline(session, pm_id=pm_id, events=timeline_of(incoming), now=deps.now())
-        queries.claim_key(session, key=key, now=deps.now())
+        keys.claim_key(session, key=key, now=deps.now())
     body = {"postmortem_id": pm_id, "reference": opened.incident.reference, "reason": reason}
     try:
         post_control_once(deps, client, pm_id)
@@ -171,7 +175,7 @@ def add_timeline(
 def record_acknowledged(deps: Deps, *, source: str, external_id: str, at: datetime) -> None:
     """Remember an acknowledgement for the resolve that follows (tools omit it from resolves)."""
     with session_scope(deps.sessions) as session:
-        queries.claim_key(session, key=f"ack:{source}:{external_id}:{at.isoformat()}",
+        keys.claim_key(session, key=f"ack:{source}:{external_id}:{at.isoformat()}",
                           now=deps.now())
 
 
@@ -179,10 +183,10 @@ def acknowledged_at(deps: Deps, *, source: str, external_id: str) -> datetime | 
     """The first acknowledgement recorded for this incident, if any."""
     prefix = f"ack:{source}:{external_id}:"
     with session_scope(deps.sessions) as session:
-        keys = session.exec(
+        found = session.exec(
             select(ProcessedKey.key).where(col(ProcessedKey.key).startswith(prefix))
         ).all()
-    times = [datetime.fromisoformat(k.removeprefix(prefix)) for k in keys]
+    times = [datetime.fromisoformat(k.removeprefix(prefix)) for k in found]
     return min(times, default=None)
 
 
@@ -201,7 +205,7 @@ def requirement_in(
     now = deps.now()
     resolved = facts.resolved_at or now
     impact = resolved - facts.started_at if facts.started_at else None
-    repeated = queries.service_had_incident(
+    repeated = postmortems.service_had_incident(
         session, services=facts.services,
         since=now - timedelta(days=deps.policy.conditional_repeat_days), exclude_id=exclude_id,
     )
@@ -218,18 +222,18 @@ def _offer(
     try:
         with session_scope(deps.sessions) as session:
             day = facts.started_at or facts.resolved_at or now
-            start_of_day, _ = queries.day_bounds(day)
+            start_of_day, _ = postmortems.day_bounds(day)
             # open_postmortem is pure: it builds the incident row with the same rules; only
             # the incident is kept until someone presses "Start post-mortem".
             incident = open_postmortem(
                 facts, owner_id="", policy=deps.policy, now=now,
-                sequence=queries.next_incident_sequence(session, day_start=start_of_day),
+                sequence=postmortems.next_incident_sequence(session, day_start=start_of_day),
             ).incident
             incident.mitigated_at = incoming.mitigated_at
             session.add(incident)
             session.flush()
             incident_id, reference = incident.id, incident.reference
-            queries.claim_key(session, key=key, now=now)
+            keys.claim_key(session, key=key, now=now)
     except IntegrityError:
         return _duplicate(deps, client, facts.source, facts.external_id or "")
     assert incident_id is not None
@@ -247,18 +251,18 @@ def _duplicate(deps: Deps, client: WebClient, source: str, external_id: str) -> 
     from bot.slack.offer import post_offer
 
     with session_scope(deps.sessions) as session:
-        incident = queries.find_incident_by_external(
+        incident = postmortems.find_incident_by_external(
             session, source=source, external_id=external_id
         )
         pm: Postmortem | None = None
         if incident is not None and incident.id is not None:
-            pm = queries.get_postmortem_for_incident(session, incident_id=incident.id)
+            pm = postmortems.get_postmortem_for_incident(session, incident_id=incident.id)
     body: dict[str, object] = {"duplicate": True, "postmortem_id": pm.id if pm else None}
     try:
         if pm is not None and pm.id is not None and not pm.message_ts:
             post_control_once(deps, client, pm.id)
         elif (incident is not None and incident.id is not None and pm is None
-              and not is_held(deps, offered_key(incident.id))):
+              and not _with(deps, lambda s: keys.is_held(s, key=offered_key(incident.id)))):
             required, reason = requirement_of(deps, facts_of(incident), incident.id)
             post_offer(deps, client, incident.id, required=required, reason=reason)
     except (SlackPostFailed, SlackApiError) as err:
@@ -269,12 +273,12 @@ def _duplicate(deps: Deps, client: WebClient, source: str, external_id: str) -> 
 def post_control_once(deps: Deps, client: WebClient, pm_id: int) -> None:
     """Post the control message unless a concurrent delivery is posting it right now."""
     key = f"control-post:{pm_id}"
-    if not take_lease(deps, key):
+    if not _with(deps, lambda s: keys.take_lease(s, key=key, now=deps.now())):
         return
     try:
         post_control_message(deps, client, pm_id)
     except SlackPostFailed:
-        release_lease(deps, key)
+        _with(deps, lambda s: keys.release_lease(s, key=key))
         raise
 
 
@@ -305,3 +309,8 @@ def priority_severity(name: str | None) -> int | None:
     """
     match = _PRIORITY.match(name or "")
     return min(int(match.group(1)), 4) if match else None
+
+
+def _with(deps: Deps, work: Callable[[Session], T]) -> T:
+    with session_scope(deps.sessions) as session:
+        return work(session)

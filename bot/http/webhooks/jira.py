@@ -11,10 +11,10 @@ from __future__ import annotations
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.http.webhooks.base import Answer, Rejected, Request, endpoint, obj, require, same, setting
+from bot.http.wsgi import WsgiApp
 from bot.integrations.closure import close_from_webhook
 from bot.integrations.jira import make_ref, state_of
-from bot.http.wsgi import WsgiApp
-from bot.http.webhooks.base import Answer, Rejected, Request, endpoint, obj, require, same, setting
 
 TOKEN = "JIRA_WEBHOOK_TOKEN"
 

@@ -19,7 +19,6 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.http.wsgi import WsgiApp
 from bot.http.webhooks.base import (
     Answer,
     Rejected,
@@ -38,6 +37,7 @@ from bot.http.webhooks.intake import (
     priority_severity,
     record_acknowledged,
 )
+from bot.http.wsgi import WsgiApp
 from flows.lifecycle import IncidentFacts
 
 SOURCE = "opsgenie"

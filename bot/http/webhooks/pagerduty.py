@@ -20,7 +20,6 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.http.wsgi import WsgiApp
 from bot.http.webhooks.base import (
     Answer,
     Rejected,
@@ -40,6 +39,7 @@ from bot.http.webhooks.intake import (
     priority_severity,
     record_acknowledged,
 )
+from bot.http.wsgi import WsgiApp
 from flows.lifecycle import IncidentFacts
 
 SOURCE = "pagerduty"

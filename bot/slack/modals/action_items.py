@@ -14,23 +14,23 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from bot.slack import blocks as bk
 from bot.deps import Deps
+from bot.integrations.push import configured_trackers, on_action_item_created
+from bot.slack import blocks as bk
+from bot.slack.forms import day, text, view_values
 from bot.slack.ids import Action, Callback
 from bot.slack.meta import Meta, meta_of
 from bot.slack.modals.common import action_pm_id, announce, load_record, open_view
-from bot.slack.reminders.nudges import build_owner_dm, settle_reminders, shows_refusals
 from bot.slack.people import user_info, user_tz
-from bot.slack.forms import day, text, view_values
-from bot.integrations.push import configured_trackers, on_action_item_created
+from bot.slack.reminders.nudges import build_owner_dm, settle_reminders, shows_refusals
 from bot.slack.tracker_views import build_tracker_buttons
 from flows import action_items as ai
 from flows.errors import FieldErrors, PostmortemError
 from flows.permissions import require_editor
-from flows.record import PostmortemRecord
 from flows.reminders import Change
-from storage import queries
 from storage.db import session_scope
+from storage.queries import audit, keys, postmortems
+from storage.record import PostmortemRecord
 from storage.tables import ActionItem
 
 log = logging.getLogger(__name__)
@@ -206,7 +206,7 @@ def _claimed(session: Session, deps: Deps, body: dict[str, Any]) -> bool:
     # and a save that fails does not leave the key behind to swallow the user's retry.
     view = body["view"]
     key = f"view:{view.get('id')}:{view.get('hash', '')}"
-    return queries.claim_key(session, key=key, now=deps.now())
+    return keys.claim_key(session, key=key, now=deps.now())
 
 
 def create_item(
@@ -218,7 +218,7 @@ def create_item(
     with session_scope(deps.sessions) as session:
         if not _claimed(session, deps, body):
             return None
-        pm = queries.get_postmortem(session, pm_id=pm_id)
+        pm = postmortems.get_postmortem(session, pm_id=pm_id)
         require_editor(pm, actor, ADD_WHAT)
         item = insert_numbered(session, {
             "postmortem_id": pm_id, "title": valid.title, "owner_id": valid.owner_id,
@@ -228,7 +228,7 @@ def create_item(
         })
         pm.updated_at = now
         session.add(pm)
-        queries.add_event(session, pm_id=pm_id, actor_id=actor, at=now,
+        audit.add_event(session, pm_id=pm_id, actor_id=actor, at=now,
                           kind="action_item.added",
                           summary=f"added {ai.label(item)} “{bk.clip(valid.title, 200)}”",
                           detail={"item_id": item.id, "owner_id": valid.owner_id,
@@ -249,14 +249,14 @@ def update_item(
         item = session.get(ActionItem, item_id)
         if item is None:
             raise PostmortemError("That action item no longer exists.")
-        pm = queries.get_postmortem(session, pm_id=item.postmortem_id)
+        pm = postmortems.get_postmortem(session, pm_id=item.postmortem_id)
         require_editor(pm, actor, ADD_WHAT)
         before_owner, before_due, before_status = item.owner_id, item.due_on, item.status
         changes = ai.apply_changes(item, valid, now)
         if changes:
             pm.updated_at = now
             session.add_all([item, pm])
-            queries.add_event(session, pm_id=item.postmortem_id, actor_id=actor, at=now,
+            audit.add_event(session, pm_id=item.postmortem_id, actor_id=actor, at=now,
                               kind="action_item.updated",
                               summary=f"updated {ai.label(item)}: {', '.join(changes)}",
                               detail={"item_id": item_id, "changes": changes})

@@ -12,14 +12,14 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.deps import Deps
+from bot.slack.messages import note_in_thread, refresh_control_message
 from bot.slack.meta import meta_of
 from bot.slack.people import is_channel_member
-from bot.slack.messages import note_in_thread, refresh_control_message
 from flows.errors import NotAllowed, PostmortemError
 from flows.permissions import can_edit
-from flows.record import PostmortemRecord
-from storage import queries
 from storage.db import session_scope
+from storage.queries import audit, keys, postmortems
+from storage.record import PostmortemRecord
 from storage.tables import Postmortem
 
 T = TypeVar("T")
@@ -39,7 +39,7 @@ def action_pm_id(body: dict[str, Any]) -> int:
 
 def load_record(deps: Deps, pm_id: int) -> PostmortemRecord:
     with session_scope(deps.sessions) as session:
-        return queries.load_record(session, pm_id=pm_id)
+        return postmortems.load_record(session, pm_id=pm_id)
 
 
 def require_participant(client: WebClient, pm: Postmortem, user_id: str) -> None:
@@ -63,10 +63,10 @@ def change(
     """A unit of work on one post-mortem that leaves an audit event and bumps `updated_at`."""
     with session_scope(deps.sessions) as session:
         yield session
-        pm = queries.get_postmortem(session, pm_id=pm_id)
+        pm = postmortems.get_postmortem(session, pm_id=pm_id)
         pm.updated_at = deps.now()
         session.add(pm)
-        queries.add_event(
+        audit.add_event(
             session,
             pm_id=pm_id,
             actor_id=actor_id,
@@ -96,7 +96,7 @@ def once(deps: Deps, body: dict[str, Any]) -> bool:
     view = body.get("view") or {}
     key = f"view:{view.get('id')}:{view.get('hash', '')}"
     with session_scope(deps.sessions) as session:
-        return queries.claim_key(session, key=key, now=deps.now())
+        return keys.claim_key(session, key=key, now=deps.now())
 
 
 def run(deps: Deps, fn: Callable[[Session], T]) -> T:

@@ -8,21 +8,21 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlmodel import select
 
-from bot.slack import blocks as bk
 from bot.deps import Deps
+from bot.slack import blocks as bk
+from bot.slack.forms import text, timestamp, view_values
 from bot.slack.ids import Action, Block, Callback
 from bot.slack.meta import Meta, meta_of
 from bot.slack.modals.common import action_pm_id, announce, change, load_record, once, open_view
 from bot.slack.modals.start import SEVERITY_CHOICES
-from bot.slack.forms import text, timestamp, view_values
 from flows.document import list_templates
 from flows.errors import FieldErrors
 from flows.lifecycle import IncidentFacts
 from flows.permissions import require_editor
-from flows.record import PostmortemRecord
 from flows.severity import parse_severity, severity_name
-from storage import queries
 from storage.db import session_scope
+from storage.queries import postmortems
+from storage.record import PostmortemRecord
 from storage.tables import Incident
 
 REFERENCE = "pm.field.reference"
@@ -236,9 +236,9 @@ def register(app: App, deps: Deps) -> None:
             ack()
             return
         with change(deps, pm_id, user_id, "details", "edited the details") as session:
-            pm = queries.get_postmortem(session, pm_id=pm_id)
+            pm = postmortems.get_postmortem(session, pm_id=pm_id)
             require_editor(pm, user_id, "edit the details")
-            incident = queries.get_incident(session, incident_id=pm.incident_id)
+            incident = postmortems.get_incident(session, incident_id=pm.incident_id)
             changed = _apply(incident, INCIDENT_FIELDS, changes) + _apply(
                 pm, POSTMORTEM_FIELDS, changes
             )
@@ -263,7 +263,7 @@ def register(app: App, deps: Deps) -> None:
 
 def _check_reference_free(deps: Deps, pm_id: int, reference: str) -> None:
     with session_scope(deps.sessions) as session:
-        pm = queries.get_postmortem(session, pm_id=pm_id)
+        pm = postmortems.get_postmortem(session, pm_id=pm_id)
         other = session.exec(select(Incident).where(Incident.reference == reference)).first()
     if other is not None and other.id != pm.incident_id:
         raise FieldErrors({REFERENCE: f"{reference} is already another incident's reference."})
@@ -281,7 +281,7 @@ def _apply(row: Any, names: tuple[str, ...], changes: dict[str, Any]) -> list[st
 def _replan_deadline(session: Any, pm: Any, incident: Any, deps: Deps) -> None:
     """Resolution time moved: the deadline and its reminders move with it, in this transaction."""
     from flows.reminders import replan_deadline
-    from storage.reminders import move_reminders
+    from storage.queries.reminders import move_reminders
 
     move_reminders(
         session,

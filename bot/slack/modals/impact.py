@@ -8,16 +8,16 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.slack import blocks as bk
 from bot.deps import Deps
+from bot.slack import blocks as bk
+from bot.slack.forms import text, view_values
 from bot.slack.ids import Action, Callback
 from bot.slack.meta import Meta, meta_of
 from bot.slack.modals.common import action_pm_id, announce, change, load_record, once, open_view
-from bot.slack.forms import text, view_values
 from flows.errors import FieldErrors
 from flows.permissions import require_editor
-from flows.record import PostmortemRecord
-from storage import queries
+from storage.queries import postmortems
+from storage.record import PostmortemRecord
 
 DURATION = "pm.impact.minutes"
 SLO = "pm.impact.slo"
@@ -144,7 +144,7 @@ def register(app: App, deps: Deps) -> None:
             ack()
             return
         with change(deps, pm_id, user_id, "impact", "edited the impact") as session:
-            pm = queries.get_postmortem(session, pm_id=pm_id)
+            pm = postmortems.get_postmortem(session, pm_id=pm_id)
             require_editor(pm, user_id, "edit the impact")
             changed = [k for k, v in changes.items() if getattr(pm, k) != v]
             for key in changed:

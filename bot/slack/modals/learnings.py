@@ -8,8 +8,9 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.slack import blocks as bk
 from bot.deps import Deps
+from bot.slack import blocks as bk
+from bot.slack.forms import text, view_values
 from bot.slack.ids import Action, Callback
 from bot.slack.meta import Meta, meta_of
 from bot.slack.modals.common import (
@@ -21,11 +22,11 @@ from bot.slack.modals.common import (
     open_view,
     require_participant,
 )
-from bot.slack.forms import text, view_values
 from flows.errors import FieldErrors, NotFound
 from flows.permissions import require_editor_or_creator
-from flows.record import LEARNING_KINDS, PostmortemRecord
-from storage import queries
+from flows.record import LEARNING_KINDS
+from storage.queries import postmortems
+from storage.record import PostmortemRecord
 from storage.tables import Learning
 
 KIND = "pm.learning.kind"
@@ -128,7 +129,7 @@ def register(app: App, deps: Deps) -> None:
         pm_id = action_pm_id(body)
         learning_id = int(body["actions"][0]["value"].split(":")[1])
         with change(deps, pm_id, user_id, "learning_deleted", "deleted a learning") as session:
-            pm = queries.get_postmortem(session, pm_id=pm_id)
+            pm = postmortems.get_postmortem(session, pm_id=pm_id)
             learning = session.get(Learning, learning_id)
             if learning is None or learning.postmortem_id != pm_id:
                 raise NotFound("That entry was already deleted.")

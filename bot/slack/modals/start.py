@@ -9,17 +9,17 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.slack import blocks as bk
 from bot.deps import Deps
-from bot.slack.ids import Block, Callback
-from bot.slack.meta import Meta, meta_of
+from bot.slack import blocks as bk
 from bot.slack.forms import text, timestamp, view_values
+from bot.slack.ids import Block, Callback
 from bot.slack.messages import SlackPostFailed, create_postmortem, post_control_message, tell_user
+from bot.slack.meta import Meta, meta_of
 from flows.errors import FieldErrors
 from flows.lifecycle import IncidentFacts
 from flows.severity import LABELS, parse_severity
-from storage import queries
 from storage.db import session_scope
+from storage.queries import keys
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def register(app: App, deps: Deps) -> None:
         # A double-clicked submit arrives twice with the same view id and hash.
         key = f"view:{view['id']}:{view.get('hash', '')}"
         with session_scope(deps.sessions) as session:
-            first = queries.claim_key(session, key=key, now=deps.now())
+            first = keys.claim_key(session, key=key, now=deps.now())
         if not first:
             ack()
             return

@@ -14,20 +14,20 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack import blocks as bk
 from bot.deps import Deps
+from bot.slack import blocks as bk
+from bot.slack.forms import text, timestamp, view_values
 from bot.slack.ids import Action, Callback
+from bot.slack.messages import tell_user
 from bot.slack.meta import Meta, meta_of
 from bot.slack.modals.common import action_pm_id, announce, change, load_record, open_view
 from bot.slack.modals.common import require_participant as check_participant
 from bot.slack.people import user_tz
-from bot.slack.forms import text, timestamp, view_values
-from bot.slack.messages import tell_user
 from flows import timeline as tl
 from flows.errors import FieldErrors, NotFound, PostmortemError
 from flows.permissions import require_editor_or_creator
-from flows.record import PostmortemRecord
-from storage import queries
+from storage.queries import keys, postmortems
+from storage.record import PostmortemRecord
 from storage.tables import TimelineEntry
 
 log = logging.getLogger(__name__)
@@ -181,12 +181,12 @@ def entry_context(deps: Deps, meta: Meta) -> tl.TimeContext:
 
 
 def _detail(entry: TimelineEntry) -> dict[str, Any]:
-    keys = ("id", "text", "actor", "source", "message_key", "link", "created_by")
-    return {"occurred_at": entry.occurred_at.isoformat(), **{k: getattr(entry, k) for k in keys}}
+    names = ("id", "text", "actor", "source", "message_key", "link", "created_by")
+    return {"occurred_at": entry.occurred_at.isoformat(), **{k: getattr(entry, k) for k in names}}
 
 
 def _claim(session: Any, deps: Deps, view_key: str | None) -> None:
-    if view_key and not queries.claim_key(session, key=view_key, now=deps.now()):
+    if view_key and not keys.claim_key(session, key=view_key, now=deps.now()):
         raise Repeat
 
 
@@ -223,7 +223,7 @@ def edit_entry(
         entry = session.get(TimelineEntry, entry_id)
         if entry is None or entry.postmortem_id != pm_id:
             raise NotFound("That timeline entry no longer exists (someone deleted it).")
-        pm = queries.get_postmortem(session, pm_id=pm_id)
+        pm = postmortems.get_postmortem(session, pm_id=pm_id)
         require_editor_or_creator(pm, actor_id, entry.created_by, f"{what} someone else's entry")
         detail["before"] = _detail(entry)
         if draft is None:

@@ -9,17 +9,17 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from sqlmodel import select
 
-from bot.slack import blocks as bk
 from bot.deps import Deps
+from bot.slack import blocks as bk
+from bot.slack.forms import text, view_values
 from bot.slack.ids import Action, Callback
 from bot.slack.meta import Meta, meta_of
 from bot.slack.modals.common import action_pm_id, announce, change, load_record, once, open_view
-from bot.slack.forms import text, view_values
 from flows.errors import FieldErrors, NotFound
 from flows.permissions import require_editor
-from flows.record import PostmortemRecord
 from flows.whys import FACTOR_CATEGORIES, FACTOR_SEVERITIES, MIN_WHYS, next_question
-from storage import queries
+from storage.queries import postmortems
+from storage.record import PostmortemRecord
 from storage.tables import ContributingFactor, Why
 
 ANSWER = "pm.whys.answer"
@@ -158,7 +158,7 @@ def register(app: App, deps: Deps) -> None:
             ack()
             return
         with change(deps, pm_id, user_id, "whys", "worked on the 5 Whys") as session:
-            pm = queries.get_postmortem(session, pm_id=pm_id)
+            pm = postmortems.get_postmortem(session, pm_id=pm_id)
             require_editor(pm, user_id, "work on the 5 Whys")
             changed = [k for k, v in narrative.items() if getattr(pm, k) != v]
             for key in changed:
@@ -169,7 +169,7 @@ def register(app: App, deps: Deps) -> None:
                         select(Why).where(Why.postmortem_id == pm_id).order_by(Why.position)
                     ).all()
                 )
-                incident = queries.get_incident(session, incident_id=pm.incident_id)
+                incident = postmortems.get_incident(session, incident_id=pm.incident_id)
                 session.add(
                     Why(
                         postmortem_id=pm_id,
@@ -222,9 +222,8 @@ def register(app: App, deps: Deps) -> None:
             ack()
             return
         with change(deps, pm_id, user_id, "factor", "added a contributing factor") as session:
-            require_editor(
-                queries.get_postmortem(session, pm_id=pm_id), user_id, "add contributing factors"
-            )
+            pm = postmortems.get_postmortem(session, pm_id=pm_id)
+            require_editor(pm, user_id, "add contributing factors")
             session.add(
                 ContributingFactor(
                     postmortem_id=pm_id,
@@ -249,9 +248,8 @@ def register(app: App, deps: Deps) -> None:
         pm_id = action_pm_id(body)
         factor_id = int(body["actions"][0]["value"].split(":")[1])
         with change(deps, pm_id, user_id, "factor_deleted", "deleted a factor") as session:
-            require_editor(
-                queries.get_postmortem(session, pm_id=pm_id), user_id, "delete contributing factors"
-            )
+            pm = postmortems.get_postmortem(session, pm_id=pm_id)
+            require_editor(pm, user_id, "delete contributing factors")
             factor = session.get(ContributingFactor, factor_id)
             if factor is None or factor.postmortem_id != pm_id:
                 raise NotFound("That factor was already deleted.")

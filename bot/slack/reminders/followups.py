@@ -7,14 +7,13 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.slack import blocks as bk
 from bot.deps import Deps
+from bot.slack import blocks as bk
 from bot.slack.ids import Action
-from bot.slack.reminders.views import parse_follow_up_value
 from bot.slack.messages import note_in_thread
-from flows.reminders import RecurrenceAnswer
+from bot.slack.reminders.views import parse_follow_up_value
+from flows.reminders import RecurrenceAnswer, record_follow_up_answer
 from storage.db import session_scope
-from storage.reminders import record_follow_up_answer
 
 
 def register(app: App, deps: Deps) -> None:

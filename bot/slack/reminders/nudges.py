@@ -16,24 +16,23 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from bot.slack import blocks as bk
 from bot.deps import Deps
+from bot.slack import blocks as bk
+from bot.slack.forms import day, view_values
 from bot.slack.ids import Action
+from bot.slack.messages import tell_user
 from bot.slack.meta import Meta, meta_of
 from bot.slack.modals.common import announce
 from bot.slack.people import user_tz
-from bot.slack.forms import day, view_values
 from bot.slack.reminders.views import build_nudge
-from bot.slack.messages import tell_user
 from flows import action_items as ai
 from flows.errors import FieldErrors, InvalidState, NotFound, PostmortemError
-from flows.reminders import Change, moot_kinds_on, plan_snooze
-from storage import queries
+from flows.reminders import Change, ensure_nudges, moot_kinds_on, plan_snooze
 from storage.db import session_scope
-from storage.reminders import (
+from storage.queries import audit, postmortems
+from storage.queries.action_items import open_items_of
+from storage.queries.reminders import (
     cancel_reminders,
-    ensure_nudges,
-    open_items_of,
     snooze_action_item,
     snoozed_items,
 )
@@ -140,8 +139,8 @@ def _load(session: Session, item_id: int) -> tuple[ActionItem, Postmortem, Incid
     item = session.get(ActionItem, item_id)
     if item is None:
         raise NotFound("That action item no longer exists.")
-    pm = queries.get_postmortem(session, pm_id=item.postmortem_id)
-    return item, pm, queries.get_incident(session, incident_id=pm.incident_id)
+    pm = postmortems.get_postmortem(session, pm_id=item.postmortem_id)
+    return item, pm, postmortems.get_incident(session, incident_id=pm.incident_id)
 
 
 def _owner_tz(deps: Deps, client: WebClient, item_id: int) -> str:
@@ -178,7 +177,7 @@ def set_status(
         if changed:
             pm.updated_at = now
             session.add_all([item, pm])
-            queries.add_event(
+            audit.add_event(
                 session,
                 pm_id=item.postmortem_id,
                 actor_id=actor_id,
@@ -207,7 +206,7 @@ def move_due(
         if changed:
             item.due_on, item.updated_at, pm.updated_at = due_on, now, now
             session.add_all([item, pm])
-            queries.add_event(
+            audit.add_event(
                 session,
                 pm_id=item.postmortem_id,
                 actor_id=actor_id,
@@ -229,7 +228,7 @@ def snooze(deps: Deps, *, item_id: int, actor_id: str) -> ActionItem:
         item, pm, _ = _load(session, item_id)
         ai.require_status_change(pm, item, actor_id, "snooze its reminders")
         snooze_action_item(session, row=plan_snooze(item, now))
-        queries.add_event(
+        audit.add_event(
             session,
             pm_id=item.postmortem_id,
             actor_id=actor_id,

@@ -7,13 +7,13 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.slack import blocks as bk
 from bot.deps import Deps
+from bot.slack import blocks as bk
+from bot.slack.forms import text, view_values
 from bot.slack.ids import Action, Callback
 from bot.slack.meta import meta_of
 from bot.slack.modals.common import action_pm_id, announce, change, load_record, once
 from bot.slack.review.publish import permalink, publish, render_for, store_document
-from bot.slack.forms import text, view_values
 from bot.slack.review.views import (
     COMMENT,
     OVERRIDE,
@@ -26,7 +26,6 @@ from flows.lifecycle import DRAFT, IN_REVIEW
 from flows.metrics import one_sentence_summary
 from flows.permissions import require_editor
 from flows.quality import check_quality
-from flows.record import PostmortemRecord
 from flows.review import (
     APPROVED,
     CHANGES_REQUESTED,
@@ -36,7 +35,8 @@ from flows.review import (
     pending_reviewers,
     required_reviewers,
 )
-from storage import queries
+from storage.queries import postmortems
+from storage.record import PostmortemRecord
 
 
 def review_summary(record: PostmortemRecord) -> str:
@@ -103,7 +103,7 @@ def register(app: App, deps: Deps) -> None:
             summary,
             {"findings": [f.rule for f in findings], "override": reason or None},
         ) as s:
-            pm = queries.get_postmortem(s, pm_id=pm_id)
+            pm = postmortems.get_postmortem(s, pm_id=pm_id)
             pm.status = IN_REVIEW
             pm.review_requested_at = deps.now()
             if blocking:
@@ -180,7 +180,7 @@ def register(app: App, deps: Deps) -> None:
             deps, pm_id, user_id, "changes_requested", "requested changes", {"comment": comment}
         ) as session:
             session.add(decision)
-            queries.get_postmortem(session, pm_id=pm_id).status = DRAFT
+            postmortems.get_postmortem(session, pm_id=pm_id).status = DRAFT
         ack()
         announce(
             deps,

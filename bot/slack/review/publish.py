@@ -14,17 +14,17 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
+from bot.slack.messages import refresh_control_message
 from bot.slack.people import display_name
 from bot.slack.review.views import build_executive_summary
-from bot.slack.messages import refresh_control_message
 from flows.document import render_markdown
 from flows.lifecycle import PUBLISHED
-from flows.record import PostmortemRecord
 from flows.reminders import moot_kinds_on, plan_follow_ups
 from flows.review import ensure_publishable, next_version
-from storage import queries
 from storage.db import session_scope
-from storage.reminders import add_reminders, cancel_reminders
+from storage.queries import audit, postmortems
+from storage.queries.reminders import add_reminders, cancel_reminders
+from storage.record import PostmortemRecord
 from storage.tables import Document
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def store_document(
 ) -> tuple[PostmortemRecord, Document]:
     """Render and keep a version of the document (a review draft)."""
     with session_scope(deps.sessions) as session:
-        record = queries.load_record(session, pm_id=pm_id)
+        record = postmortems.load_record(session, pm_id=pm_id)
         document = _document(deps, client, record, actor_id=actor_id, final=final, change=change)
         session.add(document)
     return record, document
@@ -99,7 +99,7 @@ def publish(deps: Deps, client: WebClient, pm_id: int, *, actor_id: str) -> Docu
     """Published in one transaction: status, final document, moot reminders, follow-ups."""
     now = deps.now()
     with session_scope(deps.sessions) as session:
-        record = queries.load_record(session, pm_id=pm_id)
+        record = postmortems.load_record(session, pm_id=pm_id)
         ensure_publishable(record)
         pm = record.postmortem
         pm.status, pm.published_at, pm.updated_at = PUBLISHED, now, now
@@ -114,7 +114,7 @@ def publish(deps: Deps, client: WebClient, pm_id: int, *, actor_id: str) -> Docu
         add_reminders(
             session, plan_follow_ups(pm, deps.policy, now, severity=record.incident.severity)
         )
-        queries.add_event(
+        audit.add_event(
             session,
             pm_id=pm_id,
             actor_id=actor_id,
@@ -187,13 +187,13 @@ def close_if_done(deps: Deps, client: WebClient, pm_id: int, *, actor_id: str | 
     from flows.review import should_close
 
     with session_scope(deps.sessions) as session:
-        record = queries.load_record(session, pm_id=pm_id)
+        record = postmortems.load_record(session, pm_id=pm_id)
         if not should_close(record):
             return False
         pm = record.postmortem
         pm.status, pm.closed_at, pm.updated_at = CLOSED, deps.now(), deps.now()
         session.add(pm)
-        queries.add_event(
+        audit.add_event(
             session,
             pm_id=pm_id,
             actor_id=actor_id,

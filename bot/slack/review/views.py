@@ -10,9 +10,9 @@ from bot.slack.ids import Action, Callback
 from bot.slack.meta import Meta
 from flows.metrics import format_duration
 from flows.quality import Finding
-from flows.record import PostmortemRecord
 from flows.review import Reviewer
 from flows.severity import severity_label
+from storage.record import PostmortemRecord
 
 OVERRIDE = "pm.review.override"
 COMMENT = "pm.review.comment"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, update
@@ -19,29 +19,49 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from flows.policy import Policy
-from flows.reminders import (
+from storage.kinds import (
+    CANCELLED,
+    CLAIMED,
     DEADLINE,
     DIGEST,
     ESCALATION,
+    FAILED,
+    FOLLOW_UP,
+    LIVE,
     NUDGE,
-    OPEN_ITEM_STATUSES,
+    PENDING,
+    RECURRENCE,
+    SENT,
     SNOOZE,
-    RecurrenceAnswer,
-    catch_up_group,
-    plan_nudge,
-    retry_delay,
 )
-from storage import queries
-from storage.tables import ActionItem, Incident, Postmortem, Reminder
+from storage.tables import Reminder
 
-PENDING, CLAIMED, SENT, CANCELLED, FAILED = "pending", "claimed", "sent", "cancelled", "failed"
-LIVE = (PENDING, CLAIMED)
 REMINDER = Reminder.__table__  # type: ignore[attr-defined]
 _COLUMNS = (
     "dedupe_key", "kind", "postmortem_id", "action_item_id", "target", "due_at", "status",
     "lease_until", "claimed_by", "attempts", "last_error", "sent_at", "payload",
 )
+
+
+def catch_up_group(row: Reminder) -> tuple[Any, ...]:
+    """Rows due together in one group collapse to the latest after downtime.
+
+    One deadline reminder and one escalation per post-mortem, one nudge per owner, one digest
+    per channel; the recurrence question is not a progress check-in, so it keeps its own group.
+    """
+    if row.kind in (NUDGE, DIGEST):
+        return (row.kind, row.target)
+    if row.kind == SNOOZE:
+        return (row.kind, row.action_item_id)
+    if row.kind == FOLLOW_UP:
+        question = (row.payload or {}).get("scope") == RECURRENCE
+        return (row.kind, row.postmortem_id, RECURRENCE if question else "progress")
+    return (row.kind, row.postmortem_id)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes after each failed attempt, capped at an hour: never given up."""
+    return timedelta(minutes=min(2 ** min(max(attempts - 1, 0), 6), 60))
 
 
 def _dialect(session: Session) -> str:
@@ -313,72 +333,3 @@ def snoozed_items(session: Session, *, item_ids: Iterable[int], now: datetime) -
         Reminder.due_at > now,
     )
     return {i for i in session.exec(stmt).all() if i is not None}
-
-
-OpenItem = tuple[ActionItem, Postmortem, Incident]
-
-
-def open_items_of(session: Session, *, owner_id: str) -> list[OpenItem]:
-    """The owner's open action items across post-mortems (ix_action_item_owner_status)."""
-    stmt = (
-        select(ActionItem, Postmortem, Incident)
-        .join(Postmortem, col(Postmortem.id) == ActionItem.postmortem_id)
-        .join(Incident, col(Incident.id) == Postmortem.incident_id)
-        .where(ActionItem.owner_id == owner_id, col(ActionItem.status).in_(OPEN_ITEM_STATUSES))
-    )
-    return [(a, p, i) for a, p, i in session.exec(stmt).all()]
-
-
-def has_open_items(session: Session, *, owner_id: str) -> bool:
-    stmt = select(ActionItem.id).where(
-        ActionItem.owner_id == owner_id, col(ActionItem.status).in_(OPEN_ITEM_STATUSES)
-    ).limit(1)
-    return session.exec(stmt).first() is not None
-
-
-def items_due_between(session: Session, *, first: date, last: date) -> list[OpenItem]:
-    """Open items due in [first, last]. Weekly only; action_item has no due_on index yet."""
-    stmt = (
-        select(ActionItem, Postmortem, Incident)
-        .join(Postmortem, col(Postmortem.id) == ActionItem.postmortem_id)
-        .join(Incident, col(Incident.id) == Postmortem.incident_id)
-        .where(
-            col(ActionItem.status).in_(OPEN_ITEM_STATUSES),
-            col(ActionItem.due_on) >= first,
-            col(ActionItem.due_on) <= last,
-        )
-        .order_by(col(ActionItem.due_on), col(ActionItem.id))
-    )
-    return [(a, p, i) for a, p, i in session.exec(stmt).all()]
-
-
-def ensure_nudges(
-    session: Session, *, owner_id: str, owner_tz: str | None, policy: Policy, now: datetime
-) -> bool:
-    """Plan the owner's next weekly nudge if they have open items. Call when one is assigned.
-
-    Idempotent: the week's dedupe key makes a second call a no-op. Returns whether one is set.
-    """
-    if not has_open_items(session, owner_id=owner_id):
-        return False
-    add_reminders(session, [plan_nudge(owner_id, owner_tz, policy, now)])
-    return True
-
-
-def record_follow_up_answer(
-    session: Session, *, reminder_id: int, answer: RecurrenceAnswer
-) -> Reminder:
-    """Store the day-30 answer on the follow-up row and in the post-mortem's audit trail."""
-    row = session.get(Reminder, reminder_id)
-    if row is None or row.postmortem_id is None:
-        raise queries.NotFound(f"There is no follow-up #{reminder_id}.")
-    # A new dict, so the JSON column sees the change.
-    row.payload = {**(row.payload or {}), "answer": answer.as_payload()}
-    said = "recurred" if answer.recurred else "did not recur"
-    queries.add_event(
-        session, pm_id=row.postmortem_id, actor_id=answer.answered_by, at=answer.answered_at,
-        kind="follow_up.recurrence", summary=f"Day-30 check-in: the incident {said}",
-        detail={"reminder_id": reminder_id, **answer.as_payload()},
-    )
-    session.flush()
-    return row

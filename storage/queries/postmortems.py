@@ -7,11 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from flows.errors import NotFound
-from flows.record import PostmortemRecord
+from storage.errors import NotFound
+from storage.record import PostmortemRecord
 from storage.tables import (
     ActionItem,
     AuditEvent,
@@ -20,7 +19,6 @@ from storage.tables import (
     Incident,
     Learning,
     Postmortem,
-    ProcessedKey,
     ReviewDecision,
     TimelineEntry,
     Why,
@@ -121,50 +119,6 @@ def service_had_incident(
         if incident.id != exclude_id and wanted & {s.lower() for s in incident.services}:
             return True
     return False
-
-
-def add_event(
-    session: Session,
-    *,
-    pm_id: int,
-    actor_id: str | None,
-    at: datetime,
-    kind: str,
-    summary: str,
-    detail: dict[str, Any] | None = None,
-) -> AuditEvent:
-    event = AuditEvent(
-        postmortem_id=pm_id,
-        actor_id=actor_id,
-        at=at,
-        kind=kind,
-        summary=summary,
-        detail=detail or {},
-    )
-    session.add(event)
-    return event
-
-
-def claim_key(session: Session, *, key: str, now: datetime) -> bool:
-    """Record a delivery key; False when it was already recorded (a retry or a double click).
-
-    Runs in a savepoint so a duplicate does not spoil the caller's transaction.
-    """
-    try:
-        with session.begin_nested():
-            session.add(ProcessedKey(key=key, at=now))
-            session.flush()
-        return True
-    except IntegrityError:
-        return False
-
-
-def forget_keys_before(session: Session, *, before: datetime) -> int:
-    stmt = select(ProcessedKey).where(ProcessedKey.at < before)
-    old = session.exec(stmt).all()
-    for row in old:
-        session.delete(row)
-    return len(old)
 
 
 def day_bounds(at: datetime) -> tuple[datetime, datetime]:

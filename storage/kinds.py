@@ -1,0 +1,21 @@
+"""The values that status and kind columns hold, shared by every layer that reads them."""
+
+from __future__ import annotations
+
+# Post-mortem lifecycle: Draft → In review → Published → Closed.
+DRAFT, IN_REVIEW, PUBLISHED, CLOSED = "draft", "in_review", "published", "closed"
+
+# Action items.
+OPEN, IN_PROGRESS, DONE, WONT_DO = "open", "in_progress", "done", "wont_do"
+ITEM_STATUSES = (OPEN, IN_PROGRESS, DONE, WONT_DO)
+OPEN_ITEM_STATUSES = (OPEN, IN_PROGRESS)
+
+# Reminder rows: what the bot owes someone at a time.
+DEADLINE, ESCALATION, FOLLOW_UP, NUDGE, DIGEST, SNOOZE = (
+    "deadline", "escalation", "follow_up", "nudge", "digest", "snooze",
+)
+# Reminder row statuses.
+PENDING, CLAIMED, SENT, CANCELLED, FAILED = "pending", "claimed", "sent", "cancelled", "failed"
+LIVE = (PENDING, CLAIMED)
+# The day-30 follow-up asks a question instead of reporting progress.
+RECURRENCE = "recurrence"

@@ -1,0 +1,1 @@
+"""Queries by domain. Keyword-only; they raise, never log-and-return-None."""

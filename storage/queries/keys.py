@@ -1,0 +1,63 @@
+"""Delivery keys and short leases, both rows of `processed_key`.
+
+A key records that a delivery (a Slack event id, a view submission, a webhook delivery) was
+handled, so a retry or a double click is recognised. A lease is a key that says "I am doing this
+now" across threads and replicas: released when the work fails so a retry can take it, taken
+over once older than its time to live because the process that held it died mid-request.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from storage.tables import ProcessedKey
+
+DEFAULT_LEASE_TTL = timedelta(minutes=2)
+
+
+def claim_key(session: Session, *, key: str, now: datetime) -> bool:
+    """Record a delivery key; False when it was already recorded (a retry or a double click).
+
+    Runs in a savepoint so a duplicate does not spoil the caller's transaction.
+    """
+    try:
+        with session.begin_nested():
+            session.add(ProcessedKey(key=key, at=now))
+            session.flush()
+        return True
+    except IntegrityError:
+        return False
+
+
+def forget_keys_before(session: Session, *, before: datetime) -> int:
+    stmt = select(ProcessedKey).where(ProcessedKey.at < before)
+    old = session.exec(stmt).all()
+    for row in old:
+        session.delete(row)
+    return len(old)
+
+
+def take_lease(
+    session: Session, *, key: str, now: datetime, ttl: timedelta = DEFAULT_LEASE_TTL
+) -> bool:
+    """True when this caller now holds `key`; False while someone else holds it."""
+    held = session.get(ProcessedKey, key)
+    if held is not None and held.at > now - ttl:
+        return False
+    if held is not None:
+        session.delete(held)
+        session.flush()
+    return claim_key(session, key=key, now=now)
+
+
+def release_lease(session: Session, *, key: str) -> None:
+    held = session.get(ProcessedKey, key)
+    if held is not None:
+        session.delete(held)
+
+
+def is_held(session: Session, *, key: str) -> bool:
+    return session.get(ProcessedKey, key) is not None
