@@ -73,7 +73,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.deps import build_deps, make_client
+    from bot.deps import build_deps
     from bot.http.server import HttpServer
     from bot.http.webhooks import build_webhooks
     from bot.http.wsgi import create_wsgi_app
@@ -84,8 +84,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.require_slack()
     deps = build_deps(settings)
     migrate(deps.engine)
-    client = make_client(settings)
-    app = create_app(deps, client)
+    client = deps.slack()
+    app = create_app(deps)
     scheduler = None if args.no_scheduler else start_scheduler(deps, client)
     try:
         if settings.slack_app_token:
@@ -104,27 +104,31 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        # What was acked is finished before the process goes: the outbox keeps the rest.
+        deps.background.wait_idle(timeout=20)
+        deps.background.shutdown(wait=False)
     return 0
 
 
 def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.deps import build_deps, make_client
+    from bot.deps import build_deps
     from bot.jobs.sweep import run_sweep
 
     deps = build_deps(settings)
     if not args.dry_run:
         settings.require_slack()
-    report = run_sweep(deps, make_client(settings), now=args.at, dry_run=args.dry_run)
+    report = run_sweep(deps, deps.slack(), now=args.at, dry_run=args.dry_run)
     for line in report.lines():
         print(line)
     return 0
 
 
 def cmd_poll_trackers(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.deps import build_deps, make_client
+    from bot.deps import build_deps
     from bot.integrations.closure import poll_trackers
 
-    closed = poll_trackers(build_deps(settings), make_client(settings))
+    deps = build_deps(settings)
+    closed = poll_trackers(deps, deps.slack())
     print(f"{closed} action item(s) closed from their tracker issues")
     return 0
 

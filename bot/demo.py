@@ -14,12 +14,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.deps import build_deps, make_client
+from bot.deps import build_deps
 from bot.http.server import HttpServer
 from bot.http.wsgi import create_wsgi_app
 from bot.settings import Settings
 from bot.slack.app import create_app
-from bot.slack.executor import TrackingExecutor
+from bot.slack.background import Background
 from bot.slack.ids import Action, Block
 from bot.slack.modals import details, impact, learnings, whys
 from bot.slack.modals.action_items import Field
@@ -51,12 +51,16 @@ def when(at: datetime) -> dict[str, Any]:
 
 
 class Demo:
-    def __init__(self, emu: SlackEmulator, slack: SignedSlackClient, pool: TrackingExecutor):
+    def __init__(self, emu: SlackEmulator, slack: SignedSlackClient, pool: Background):
         self.emu, self.slack, self.pool = emu, slack, pool
+
+    def settle(self) -> None:
+        if not self.pool.wait_idle(timeout=20):
+            raise RuntimeError("the bot did not finish what a click set off")
 
     def click(self, user: str, action: str, value: str, **kw: Any) -> None:
         self.slack.block_action(user, action, value=value, **kw)
-        self.pool.settle()
+        self.settle()
 
     def opened_view(self) -> dict[str, Any]:
         call = self.emu.calls_to("views.open")[-1]
@@ -64,7 +68,7 @@ class Demo:
 
     def submit(self, user: str, view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
         response = self.slack.view_submission(user, view, values).json() or {}
-        self.pool.settle()
+        self.settle()
         if response.get("response_action") == "errors":
             raise RuntimeError(f"the demo's input was refused: {response['errors']}")
         return response
@@ -87,8 +91,8 @@ def run_demo(out: str, say: Callable[[str], None] = print) -> int:
         deps = build_deps(settings)
         deps.policy = Policy(roles={"engineering_manager": "U0CAROL"})
         migrate(deps.engine)
-        pool = TrackingExecutor()
-        app = create_app(deps, make_client(settings), pool)
+        pool = deps.background
+        app = create_app(deps)
         server = HttpServer(create_wsgi_app(deps, app), host="127.0.0.1", port=0).start()
         try:
             slack = SignedSlackClient(server.url, settings.slack_signing_secret or "", emu)
@@ -111,7 +115,7 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
         user_id="U0ALICE",
         channel_id=CHANNEL,
     )
-    demo.pool.settle()
+    demo.settle()
     demo.submit(
         "U0ALICE",
         demo.opened_view(),
@@ -186,7 +190,7 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
                 "event_ts": ts,
             }
         )
-        demo.pool.settle()
+        demo.settle()
 
     say("4. bob works through the 5 Whys; each answer becomes the next question")
     demo.click("U0BOB", Action.OPEN_WHYS, pm_id, channel_id=CHANNEL)
@@ -273,7 +277,7 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
     for title, owner, priority, category, criteria in items:
         list_view = demo.opened_view()
         demo.slack.block_action("U0ALICE", Action.ACTION_ITEM_ADD, value=pm_id, view=list_view)
-        demo.pool.settle()
+        demo.settle()
         pushed = emu.calls_to("views.push")[-1].response["view"]["id"]
         demo.submit(
             "U0ALICE",

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
 from sqlalchemy import Engine
 
 from bot.settings import Settings
+from bot.slack.background import Background
+from bot.slack.client import make_client
 from flows.policy import Policy, load_policy
 from storage.db import SessionFactory, make_engine, session_factory
 
@@ -31,13 +29,23 @@ class Deps:
     sessions: SessionFactory
     policy: Policy
     clock: Clock = system_clock
+    client: WebClient | None = None
+    # Work that runs after Slack has its ack, on threads of its own.
+    background: Background = field(default_factory=Background)
 
     def now(self) -> datetime:
         return self.clock()
 
+    def slack(self, team_id: str | None = None) -> WebClient:
+        """The Web API client for a workspace's messages (one bot token: the same for all)."""
+        if self.client is None:
+            self.client = client_for(self.settings)
+        return self.client
+
 
 def build_deps(
-    settings: Settings, clock: Clock = system_clock, engine: Engine | None = None
+    settings: Settings, clock: Clock = system_clock, engine: Engine | None = None,
+    client: WebClient | None = None,
 ) -> Deps:
     engine = engine or make_engine(settings.database_url)
     return Deps(
@@ -46,17 +54,9 @@ def build_deps(
         sessions=session_factory(engine),
         policy=load_policy(settings.config_path),
         clock=clock,
+        client=client,
     )
 
 
-def make_client(settings: Settings, max_rate_limit_retries: int = 3) -> WebClient:
-    """A Web API client aimed at SLACK_API_URL that waits out 429s as Slack asks (Retry-After)."""
-    return WebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        timeout=10,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=max_rate_limit_retries),
-        ],
-    )
+def client_for(settings: Settings) -> WebClient:
+    return make_client(settings.slack_bot_token, settings.slack_api_url)

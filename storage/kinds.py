@@ -14,6 +14,10 @@ OPEN_ITEM_STATUSES = (OPEN, IN_PROGRESS)
 DEADLINE, ESCALATION, FOLLOW_UP, NUDGE, DIGEST, SNOOZE = (
     "deadline", "escalation", "follow_up", "nudge", "digest", "snooze",
 )
+# Outbox rows, in the same table: messages owed right now rather than at a time. A MESSAGE is
+# rendered when it is written; a REFRESH redraws a post-mortem's control message from the
+# database when it is sent; an UPLOAD puts a stored document version into the thread.
+MESSAGE, REFRESH, UPLOAD = "message", "refresh", "upload"
 # Reminder row statuses.
 PENDING, CLAIMED, SENT, CANCELLED, FAILED = "pending", "claimed", "sent", "cancelled", "failed"
 LIVE = (PENDING, CLAIMED)

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -220,7 +221,8 @@ class AuditEvent(SQLModel, table=True):
 
 
 class Reminder(SQLModel, table=True):
-    """A message the bot owes someone at a time: sent exactly once by whichever sweep claims it."""
+    """A message the bot owes Slack, now (an announcement) or at a time (a reminder): sent
+    exactly once by whichever worker claims it. The bot's outbox."""
 
     __tablename__ = "reminder"
     __table_args__ = (Index("ix_reminder_due", "status", "due_at"),)
@@ -239,6 +241,13 @@ class Reminder(SQLModel, table=True):
     last_error: str | None = _text()
     sent_at: datetime | None = _utc()
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    team_id: str | None = Field(default=None, max_length=32)
+    # Set while a send may have reached Slack without us hearing back (claimed and not settled,
+    # or the connection dropped): the next attempt looks in the channel before sending again.
+    unsure: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    # Where Slack put the message: channel id and ts, from its answer or from the lookup.
+    slack_channel: str | None = Field(default=None, max_length=32)
+    slack_ts: str | None = Field(default=None, max_length=32)
 
 
 class ProcessedKey(SQLModel, table=True):

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlmodel import Session
 
 from bot.deps import Deps, build_deps
@@ -18,7 +17,7 @@ from bot.http.server import HttpServer
 from bot.http.wsgi import create_wsgi_app
 from bot.settings import Settings
 from bot.slack.app import create_app
-from bot.slack.executor import TrackingExecutor
+from bot.slack.client import make_client
 from slack_emulator.server import SlackEmulator
 from slack_emulator.signing import SignedSlackClient
 from storage.db import make_engine, migrate
@@ -48,11 +47,12 @@ class Harness:
     clock: FakeClock
     client: WebClient
     url: str
-    executor: TrackingExecutor
 
-    def settle(self) -> None:
+    def settle(self, timeout: float = 10.0) -> None:
         """Wait until every listener has finished what it does after its ack."""
-        self.executor.settle()
+        assert self.deps.background.wait_idle(timeout), (
+            f"{self.deps.background.pending} after-ack task(s) still running"
+        )
 
     def session(self) -> Session:
         return self.deps.sessions()
@@ -92,14 +92,9 @@ def running_bot(
         engine = make_engine(database_url)
         migrate(engine)
         config = make_settings(emu, database_url, archive_dir=tmp_path / "archive", **settings)
-        deps = build_deps(config, clock=clock, engine=engine)
-        client = WebClient(
-            token=emu.bot_token,
-            base_url=emu.api_url,
-            retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)],
-        )
-        executor = TrackingExecutor()
-        app = create_app(deps, client, executor)
+        client = make_client(emu.bot_token, emu.api_url)
+        deps = build_deps(config, clock=clock, engine=engine, client=client)
+        app = create_app(deps)
         from bot.http.webhooks import build_webhooks
 
         server = HttpServer(
@@ -119,11 +114,10 @@ def running_bot(
                 clock=clock,
                 client=client,
                 url=server.url,
-                executor=executor,
             )
         finally:
             server.stop()
-            executor.shutdown(wait=True)
+            deps.background.shutdown(wait=True)
             engine.dispose()
 
 

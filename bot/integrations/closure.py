@@ -18,8 +18,9 @@ from bot.integrations import github, jira
 from bot.integrations.http import TrackerError
 from bot.integrations.model import DONE, GITHUB, JIRA, TRACKER_NAMES, IssueState, tracker_of_ref
 from bot.slack.messages import note_in_thread, refresh_control_message
-from flows.reminders import OPEN_ITEM_STATUSES, Change, moot_kinds_on
+from flows.reminders.plan import Change, moot_kinds_on
 from storage.db import session_scope
+from storage.kinds import OPEN_ITEM_STATUSES
 from storage.queries import audit, keys
 from storage.queries.reminders import cancel_reminders
 from storage.tables import ActionItem, ProcessedKey

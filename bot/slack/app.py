@@ -1,74 +1,48 @@
-"""The Bolt app: built by a function, never at import, so tests and the CLI choose its wiring."""
+"""The Bolt app: built by a function, never at import, so tests and the CLI choose its wiring.
+
+Listeners run in the thread that answers Slack (`process_before_response`) and decide there
+what must happen before the ack; everything else goes to the background pool
+(bot/slack/router.py). One global middleware resolves each request's context."""
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
-from typing import Any
 
-from slack_bolt import App, BoltResponse
-from slack_sdk import WebClient
+from slack_bolt import App
 
-from bot.deps import Deps, make_client
-from bot.slack import capture, commands, errors, offer
-from bot.slack import trackers as tracker_actions
+from bot.deps import Deps
+from bot.slack import capture, commands, errors, offer, trackers
+from bot.slack.middleware import resolve_context
 from bot.slack.modals import action_items, details, impact, learnings, start, timeline, whys
 from bot.slack.reminders import followups, nudges
 from bot.slack.review import listeners as review
-from storage.db import session_scope
-from storage.queries import keys
+from bot.slack.router import Router
 
 log = logging.getLogger(__name__)
 
+SURFACES = (
+    commands, start, details, timeline, capture, whys, impact, learnings, action_items, nudges,
+    review, followups, offer, trackers,
+)
 
-def create_app(
-    deps: Deps, client: WebClient | None = None, executor: Executor | None = None
-) -> App:
+
+def create_app(deps: Deps) -> App:
     settings = deps.settings
     settings.require_slack()
     app = App(
-        client=client or make_client(settings),
+        client=deps.slack(),
         signing_secret=settings.slack_signing_secret,
         # auth.test would run at construction; Bolt checks the token on first use instead.
         token_verification_enabled=False,
-        # Listeners run after the ack on Bolt's thread pool: Slack gets its 3-second answer.
-        process_before_response=False,
+        process_before_response=True,
         logger=logging.getLogger("bolt"),
-        listener_executor=executor,
     )
-    app.middleware(_dedupe_events(deps))
-    surfaces = (
-        commands,
-        start,
-        details,
-        timeline,
-        capture,
-        whys,
-        impact,
-        learnings,
-        action_items,
-        nudges,
-        review,
-        followups,
-        offer,
-        tracker_actions,
-    )
-    for surface in surfaces:
-        surface.register(app, deps)
+    app.middleware(resolve_context(deps))
+    router = Router(app, deps)
+    for surface in SURFACES:
+        if hasattr(surface, "register_listeners"):
+            surface.register_listeners(router)
+        else:
+            surface.register(app, deps)  # not yet moved onto the router
     errors.register(app)
-    errors.guard_listeners(app)
     return app
-
-
-def _dedupe_events(deps: Deps) -> Any:
-    def dedupe(body: dict[str, Any], next: Any) -> BoltResponse | None:
-        """Slack redelivers events it thinks we missed; handle each event_id once."""
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id:
-            with session_scope(deps.sessions) as session:
-                first = keys.claim_key(session, key=f"event:{event_id}", now=deps.now())
-            if not first:
-                return BoltResponse(status=200, body="")
-        return next()
-
-    return dedupe

@@ -36,7 +36,7 @@ def create_postmortem(
     actor_id: str | None = None,
 ) -> Opened:
     """Incident, post-mortem, audit event and reminders, in one transaction."""
-    from flows.reminders import plan_deadline
+    from flows.reminders.plan import plan_deadline
     from storage.queries.reminders import add_reminders
 
     now = deps.now()

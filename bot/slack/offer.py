@@ -104,7 +104,7 @@ def open_for_incident(
     fallback_channel: str | None,
 ) -> int:
     """Open the post-mortem of a stored incident (one per incident); returns its id."""
-    from flows.reminders import plan_deadline
+    from flows.reminders.plan import plan_deadline
     from storage.queries.reminders import add_reminders
 
     now = deps.now()

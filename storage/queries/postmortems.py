@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from storage.errors import NotFound
@@ -67,7 +67,13 @@ def get_postmortem_for_incident(session: Session, *, incident_id: int) -> Postmo
     return session.exec(select(Postmortem).where(Postmortem.incident_id == incident_id)).first()
 
 
-def load_record(session: Session, *, pm_id: int) -> PostmortemRecord:
+def load_summary(session: Session, *, pm_id: int) -> PostmortemRecord:
+    """What the control message and the section modals show: every part but the stored
+    document versions and the audit trail, which only review and the document need."""
+    return load_record(session, pm_id=pm_id, history=False)
+
+
+def load_record(session: Session, *, pm_id: int, history: bool = True) -> PostmortemRecord:
     """The post-mortem with every part, each list in the order the document shows it."""
     pm = get_postmortem(session, pm_id=pm_id)
     incident = get_incident(session, incident_id=pm.incident_id)
@@ -76,7 +82,7 @@ def load_record(session: Session, *, pm_id: int) -> PostmortemRecord:
         stmt = select(model).where(model.postmortem_id == pm_id).order_by(*order)
         return list(session.exec(stmt).all())
 
-    return PostmortemRecord(
+    record = PostmortemRecord(
         incident=incident,
         postmortem=pm,
         timeline=rows(TimelineEntry, TimelineEntry.occurred_at, TimelineEntry.id),
@@ -84,10 +90,27 @@ def load_record(session: Session, *, pm_id: int) -> PostmortemRecord:
         factors=rows(ContributingFactor, ContributingFactor.id),
         learnings=rows(Learning, Learning.id),
         action_items=rows(ActionItem, ActionItem.number),
-        decisions=rows(ReviewDecision, ReviewDecision.id),
-        documents=rows(Document, Document.id),
-        events=rows(AuditEvent, AuditEvent.id),
     )
+    if history:
+        record.decisions = rows(ReviewDecision, ReviewDecision.id)
+        record.documents = rows(Document, Document.id)
+        record.events = rows(AuditEvent, AuditEvent.id)
+    return record
+
+
+def bump_version(session: Session, *, pm_id: int) -> int:
+    """Count one more change to the post-mortem, atomically (concurrent writers each get
+    their own number); returns the new version."""
+    stmt = (
+        update(Postmortem)
+        .where(col(Postmortem.id) == pm_id)
+        .values(version=col(Postmortem.version) + 1)
+        .returning(col(Postmortem.version))
+    )
+    version = session.execute(stmt).scalar_one_or_none()
+    if version is None:
+        raise NotFound(f"There is no post-mortem #{pm_id}.")
+    return int(version)
 
 
 def count_incidents_since(session: Session, *, since: datetime, until: datetime) -> int:

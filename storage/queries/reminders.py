@@ -28,18 +28,21 @@ from storage.kinds import (
     FAILED,
     FOLLOW_UP,
     LIVE,
+    MESSAGE,
     NUDGE,
     PENDING,
     RECURRENCE,
     SENT,
     SNOOZE,
+    UPLOAD,
 )
 from storage.tables import Reminder
 
 REMINDER = Reminder.__table__  # type: ignore[attr-defined]
 _COLUMNS = (
     "dedupe_key", "kind", "postmortem_id", "action_item_id", "target", "due_at", "status",
-    "lease_until", "claimed_by", "attempts", "last_error", "sent_at", "payload",
+    "lease_until", "claimed_by", "attempts", "last_error", "sent_at", "payload", "team_id",
+    "unsure", "slack_channel", "slack_ts",
 )
 
 
@@ -49,6 +52,8 @@ def catch_up_group(row: Reminder) -> tuple[Any, ...]:
     One deadline reminder and one escalation per post-mortem, one nudge per owner, one digest
     per channel; the recurrence question is not a progress check-in, so it keeps its own group.
     """
+    if row.kind in (MESSAGE, UPLOAD):
+        return (row.kind, row.id)
     if row.kind in (NUDGE, DIGEST):
         return (row.kind, row.target)
     if row.kind == SNOOZE:
@@ -73,14 +78,20 @@ def _values(row: Reminder) -> dict[str, Any]:
     values["status"] = values["status"] or PENDING
     values["attempts"] = values["attempts"] or 0
     values["payload"] = values["payload"] or {}
+    values["unsure"] = bool(values["unsure"])
     return values
 
 
 def add_reminders(session: Session, rows: Iterable[Reminder]) -> int:
     """Insert rows whose dedupe key is new; the rest are left as they are. Returns inserted."""
+    return len(insert_reminders(session, rows))
+
+
+def insert_reminders(session: Session, rows: Iterable[Reminder]) -> list[int]:
+    """`add_reminders`, returning the new rows' ids (to deliver them right after the commit)."""
     params = [_values(r) for r in rows]
     if not params:
-        return 0
+        return []
     dialect = _dialect(session)
     if dialect == "postgresql":
         stmt: Any = postgresql.insert(REMINDER)
@@ -89,7 +100,7 @@ def add_reminders(session: Session, rows: Iterable[Reminder]) -> int:
     else:
         raise RuntimeError(f"add_reminders supports SQLite and PostgreSQL, not {dialect}")
     stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(REMINDER.c.id)
-    return len(session.execute(stmt, params).all())
+    return [int(row[0]) for row in session.execute(stmt, params).all()]
 
 
 def cancel_reminders(
@@ -152,7 +163,7 @@ def move_reminders(
         if old.status in LIVE and not moved and old.payload == planned.payload:
             continue
         old.due_at, old.target, old.payload = planned.due_at, planned.target, planned.payload
-        old.status, old.attempts, old.last_error = PENDING, 0, None
+        old.status, old.attempts, old.last_error, old.unsure = PENDING, 0, None, False
         old.lease_until = old.claimed_by = old.sent_at = None
         changed += 1
     for stale in existing.values():
@@ -188,6 +199,8 @@ def claim_due_reminders(
 
     After downtime several rows of one group (`catch_up_group`) can be due at once: only the
     latest is claimed; the older ones are cancelled as "superseded" instead of flooding Slack.
+    The rows come back with `unsure` as it was before this claim: True means an earlier attempt
+    may have reached Slack, so the sender looks before it sends.
     """
     locking = _dialect(session) == "postgresql"
     stmt = select(Reminder).where(_due(now)).order_by(
@@ -213,17 +226,47 @@ def claim_due_reminders(
                 status=CANCELLED, lease_until=None, last_error=f"superseded by #{winner.id}"
             )
         )
-    lease_until = now + lease
-    claimed = {"status": CLAIMED, "claimed_by": worker_id, "lease_until": lease_until}
+    _mark_claimed(session, winners, now=now, worker_id=worker_id, lease=lease)
+    winners.sort(key=lambda r: (r.due_at, r.id or 0))
+    return winners
+
+
+def claim_reminders(
+    session: Session, *, ids: Sequence[int], now: datetime, worker_id: str, lease: timedelta
+) -> list[Reminder]:
+    """Claim these rows if they are still pending and due: a change's own messages, sent right
+    after its commit. Rows a sweep got to first (or that failed and wait for a retry) are not
+    returned; the sweep delivers them."""
+    if not ids:
+        return []
+    stmt = select(Reminder).where(
+        col(Reminder.id).in_(list(ids)), Reminder.status == PENDING, Reminder.due_at <= now
+    ).order_by(col(Reminder.id))
+    if _dialect(session) == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = list(session.exec(stmt).all())
+    _mark_claimed(session, rows, now=now, worker_id=worker_id, lease=lease)
+    return rows
+
+
+def _mark_claimed(
+    session: Session, rows: list[Reminder], *, now: datetime, worker_id: str, lease: timedelta
+) -> None:
+    if not rows:
+        return
+    claimed = {"status": CLAIMED, "claimed_by": worker_id, "lease_until": now + lease}
+    # `unsure` is set in the database only: until this claim is settled, a send may have
+    # reached Slack. The objects keep the value from before, which the sender needs.
+    # The table, not the ORM class: an ORM update would also rewrite the objects' `unsure`.
     session.execute(
-        update(Reminder).where(REMINDER.c.id.in_([w.id for w in winners])).values(**claimed)
+        update(REMINDER).where(REMINDER.c.id.in_([r.id for r in rows])).values(
+            **claimed, unsure=True
+        )
     )
-    for row in winners:
+    for row in rows:
         # The UPDATE above already wrote these; keep the objects in step without re-flushing.
         for name, value in claimed.items():
             set_committed_value(row, name, value)
-    winners.sort(key=lambda r: (r.due_at, r.id or 0))
-    return winners
 
 
 def _same_group_due(
@@ -257,10 +300,19 @@ def _settle(session: Session, reminder_id: int, worker_id: str, **values: Any) -
     return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
 
-def mark_sent(session: Session, *, reminder_id: int, worker_id: str, now: datetime) -> bool:
+def mark_sent(
+    session: Session,
+    *,
+    reminder_id: int,
+    worker_id: str,
+    now: datetime,
+    channel: str | None = None,
+    ts: str | None = None,
+) -> bool:
+    """Sent (or found already sent): `channel` and `ts` say where Slack put it."""
     return _settle(
         session, reminder_id, worker_id, status=SENT, sent_at=now, lease_until=None,
-        last_error=None,
+        last_error=None, unsure=False, slack_channel=channel, slack_ts=ts,
     )
 
 
@@ -272,14 +324,15 @@ def release_reminders(session: Session, *, reminder_ids: Sequence[int], worker_i
         REMINDER.c.id.in_(list(reminder_ids)),
         REMINDER.c.status == CLAIMED,
         REMINDER.c.claimed_by == worker_id,
-    ).values(status=PENDING, claimed_by=None, lease_until=None)
+    ).values(status=PENDING, claimed_by=None, lease_until=None, unsure=False)
     return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
 
 def mark_cancelled(session: Session, *, reminder_id: int, worker_id: str, reason: str) -> bool:
     """A claimed row that turned out moot at send time (published, item done, nobody to tell)."""
     return _settle(
-        session, reminder_id, worker_id, status=CANCELLED, lease_until=None, last_error=reason
+        session, reminder_id, worker_id, status=CANCELLED, lease_until=None, last_error=reason,
+        unsure=False,
     )
 
 
@@ -292,10 +345,13 @@ def mark_failed(
     error: str,
     retry_at: datetime | None = None,
     permanent: bool = False,
+    unsure: bool = False,
 ) -> bool:
     """Back to pending for another try (exponential backoff, capped), the error kept visible.
 
     `permanent` is for errors no retry can fix (the user left the workspace): status failed.
+    `unsure`: the failure does not prove Slack did not take it (a dropped connection, a
+    timeout), so the next attempt looks before it sends.
     """
     row = session.get(Reminder, reminder_id)
     if row is None:
@@ -304,12 +360,12 @@ def mark_failed(
     if permanent:
         return _settle(
             session, reminder_id, worker_id, status=FAILED, attempts=attempts,
-            last_error=error, lease_until=None,
+            last_error=error, lease_until=None, unsure=unsure,
         )
     retry_at = max(retry_at or now, now + retry_delay(attempts))
     return _settle(
         session, reminder_id, worker_id, status=PENDING, attempts=attempts, last_error=error,
-        due_at=retry_at, lease_until=None, claimed_by=None,
+        due_at=retry_at, lease_until=None, claimed_by=None, unsure=unsure,
     )
 
 

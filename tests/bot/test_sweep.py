@@ -21,7 +21,8 @@ from bot.settings import Settings
 from bot.slack.ids import Action
 from bot.slack.reminders.views import parse_follow_up_value
 from flows.policy import Policy
-from flows.reminders import ensure_nudges, plan_deadline, plan_digest, plan_follow_ups, plan_nudge
+from flows.reminders.nudge import ensure_nudges, plan_nudge
+from flows.reminders.plan import plan_deadline, plan_digest, plan_follow_ups
 from slack_emulator.server import SlackEmulator
 from storage.db import make_engine, migrate, session_factory, session_scope
 from storage.queries import reminders as store

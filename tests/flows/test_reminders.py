@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from flows.policy import Deadline, Policy
-from flows.reminders import (
+from flows.reminders.nudge import plan_nudge
+from flows.reminders.plan import (
     Change,
     iso_week,
     moot_kinds_on,
     plan_deadline,
     plan_digest,
     plan_follow_ups,
-    plan_nudge,
 )
 from storage.queries.reminders import catch_up_group, retry_delay
 from storage.tables import Incident, Postmortem

@@ -16,7 +16,8 @@ from bot.deps import Deps
 from bot.jobs.sweep import run_sweep
 from bot.settings import Settings
 from flows.policy import Policy
-from flows.reminders import Change, moot_kinds_on, plan_deadline, plan_follow_ups, plan_nudge
+from flows.reminders.nudge import plan_nudge
+from flows.reminders.plan import Change, moot_kinds_on, plan_deadline, plan_follow_ups
 from storage.db import make_engine, session_factory, session_scope
 from storage.queries import reminders as store
 from storage.tables import Incident, Postmortem, Reminder

@@ -27,7 +27,7 @@ from bot.slack.tracker_views import build_tracker_buttons
 from flows import action_items as ai
 from flows.errors import FieldErrors, PostmortemError
 from flows.permissions import require_editor
-from flows.reminders import Change
+from flows.reminders.plan import Change
 from storage.db import session_scope
 from storage.queries import audit, keys, postmortems
 from storage.record import PostmortemRecord

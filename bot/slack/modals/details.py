@@ -280,7 +280,7 @@ def _apply(row: Any, names: tuple[str, ...], changes: dict[str, Any]) -> list[st
 
 def _replan_deadline(session: Any, pm: Any, incident: Any, deps: Deps) -> None:
     """Resolution time moved: the deadline and its reminders move with it, in this transaction."""
-    from flows.reminders import replan_deadline
+    from flows.reminders.plan import replan_deadline
     from storage.queries.reminders import move_reminders
 
     move_reminders(

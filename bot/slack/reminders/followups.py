@@ -12,7 +12,7 @@ from bot.slack import blocks as bk
 from bot.slack.ids import Action
 from bot.slack.messages import note_in_thread
 from bot.slack.reminders.views import parse_follow_up_value
-from flows.reminders import RecurrenceAnswer, record_follow_up_answer
+from flows.reminders.followup import RecurrenceAnswer, record_follow_up_answer
 from storage.db import session_scope
 
 

@@ -27,7 +27,8 @@ from bot.slack.people import user_tz
 from bot.slack.reminders.views import build_nudge
 from flows import action_items as ai
 from flows.errors import FieldErrors, InvalidState, NotFound, PostmortemError
-from flows.reminders import Change, ensure_nudges, moot_kinds_on, plan_snooze
+from flows.reminders.nudge import ensure_nudges
+from flows.reminders.plan import Change, moot_kinds_on, plan_snooze
 from storage.db import session_scope
 from storage.queries import audit, postmortems
 from storage.queries.action_items import open_items_of

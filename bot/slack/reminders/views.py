@@ -12,7 +12,8 @@ from typing import Any
 
 from bot.slack import blocks as bk
 from bot.slack.ids import Action
-from flows.reminders import RECURRENCE, is_overdue, nudge_order
+from flows.reminders.plan import is_overdue, nudge_order
+from storage.kinds import RECURRENCE
 from storage.tables import ActionItem, Incident, Postmortem
 
 Message = dict[str, Any]

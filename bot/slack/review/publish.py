@@ -19,7 +19,7 @@ from bot.slack.people import display_name
 from bot.slack.review.views import build_executive_summary
 from flows.document import render_markdown
 from flows.lifecycle import PUBLISHED
-from flows.reminders import moot_kinds_on, plan_follow_ups
+from flows.reminders.plan import moot_kinds_on, plan_follow_ups
 from flows.review import ensure_publishable, next_version
 from storage.db import session_scope
 from storage.queries import audit, postmortems

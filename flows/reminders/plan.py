@@ -1,4 +1,4 @@
-"""Which reminders a post-mortem owes, and when: deadline, escalation, follow-up, nudge, digest.
+"""Which reminders a post-mortem owes, and when: deadline, escalation, follow-up, digest, snooze.
 
 Pure: takes rows read as data, the policy and `now` (aware UTC) and returns `Reminder` rows for
 storage to insert in the same transaction as the change that caused them. Every row carries a
@@ -7,32 +7,22 @@ dedupe key, so planning twice (a retried request, two replicas) inserts it once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
-
-from flows.errors import NotFound
 from flows.policy import FollowUp, Policy, next_weekly
 from storage.kinds import (
     DEADLINE,
     DIGEST,
     ESCALATION,
     FOLLOW_UP,
-    NUDGE,
-    OPEN_ITEM_STATUSES,
     RECURRENCE,
     SNOOZE,
 )
-from storage.queries import action_items, audit
-from storage.queries.reminders import add_reminders
 from storage.tables import ActionItem, Incident, Postmortem, Reminder
 
-__all__ = ["DEADLINE", "DIGEST", "ESCALATION", "FOLLOW_UP", "NUDGE", "OPEN_ITEM_STATUSES",
-           "RECURRENCE", "SNOOZE"]
 # Escalation stage 1 goes to people; later stages go to the announce channel.
 ANNOUNCE = "announce"
 SNOOZE_FOR = timedelta(days=7)
@@ -175,36 +165,10 @@ def _follow_up_payload(f: FollowUp) -> dict[str, Any]:
     return payload
 
 
-@dataclass(frozen=True)
-class RecurrenceAnswer:
-    """The answer to the day-30 question, for the audit trail and the tracker."""
-
-    recurred: bool
-    answered_by: str
-    answered_at: datetime
-
-    def as_payload(self) -> dict[str, Any]:
-        return {
-            "recurred": self.recurred,
-            "answered_by": self.answered_by,
-            "answered_at": self.answered_at.isoformat(),
-        }
-
-
 def iso_week(at: datetime, tz_name: str) -> str:
     """`2025-W43`: the ISO week of `at` as seen in `tz_name`."""
     year, week, _ = at.astimezone(ZoneInfo(tz_name)).isocalendar()
     return f"{year}-W{week:02d}"
-
-
-def plan_nudge(owner_id: str, owner_tz: str | None, policy: Policy, now: datetime) -> Reminder:
-    """The owner's next weekly nudge, at the policy's weekday and hour on their own clock."""
-    tz = owner_tz or "UTC"
-    due_at = next_weekly(now, policy.nudge_weekday, policy.nudge_hour, tz)
-    return Reminder(
-        dedupe_key=f"nudge:{owner_id}:{iso_week(due_at, tz)}", kind=NUDGE, target=owner_id,
-        due_at=due_at, payload={"tz": tz},
-    )
 
 
 def plan_digest(channel: str, policy: Policy, now: datetime) -> Reminder:
@@ -247,35 +211,3 @@ def utc(at: datetime) -> datetime:
     if at.tzinfo is None:
         raise ValueError(f"naive datetime {at!r}: pass aware UTC")
     return at.astimezone(UTC)
-
-
-def ensure_nudges(
-    session: Session, *, owner_id: str, owner_tz: str | None, policy: Policy, now: datetime
-) -> bool:
-    """Plan the owner's next weekly nudge if they have open items. Call when one is assigned.
-
-    Idempotent: the week's dedupe key makes a second call a no-op. Returns whether one is set.
-    """
-    if not action_items.has_open_items(session, owner_id=owner_id):
-        return False
-    add_reminders(session, [plan_nudge(owner_id, owner_tz, policy, now)])
-    return True
-
-
-def record_follow_up_answer(
-    session: Session, *, reminder_id: int, answer: RecurrenceAnswer
-) -> Reminder:
-    """Store the day-30 answer on the follow-up row and in the post-mortem's audit trail."""
-    row = session.get(Reminder, reminder_id)
-    if row is None or row.postmortem_id is None:
-        raise NotFound(f"There is no follow-up #{reminder_id}.")
-    # A new dict, so the JSON column sees the change.
-    row.payload = {**(row.payload or {}), "answer": answer.as_payload()}
-    said = "recurred" if answer.recurred else "did not recur"
-    audit.add_event(
-        session, pm_id=row.postmortem_id, actor_id=answer.answered_by, at=answer.answered_at,
-        kind="follow_up.recurrence", summary=f"Day-30 check-in: the incident {said}",
-        detail={"reminder_id": reminder_id, **answer.as_payload()},
-    )
-    session.flush()
-    return row

@@ -1,0 +1,72 @@
+"""The Web API client: every call to SLACK_API_URL, with a retry policy per kind of method.
+
+A call that changes nothing (reads, `chat.update`, `views.*`) is retried after a dropped
+connection and waits out a short 429. A call that posts (`chat.postMessage`, file uploads,
+ephemeral messages) is never retried here: Slack may have taken it before the connection
+dropped. Posts go through the outbox (bot/slack/delivery.py), which looks before it retries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+
+# Methods that post something new: never repeated blindly.
+POSTING = frozenset({
+    "chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage", "chat.meMessage",
+    "files.completeUploadExternal", "files.upload", "conversations.create",
+})
+# Wait out a 429 inline only when Slack asks for a short pause: a view must open within the
+# trigger's 3 seconds, and a longer wait belongs to the outbox's retry, not a thread.
+MAX_INLINE_WAIT = 2.0
+
+
+def method_of(request: HttpRequest) -> str:
+    return request.url.rstrip("/").rsplit("/", 1)[-1]
+
+
+class SafeConnectionRetry(ConnectionErrorRetryHandler):
+    def _can_retry(self, *, state: RetryState, request: HttpRequest,
+                   response: HttpResponse | None = None, error: Exception | None = None) -> bool:
+        if method_of(request) in POSTING:
+            return False
+        return super()._can_retry(state=state, request=request, response=response, error=error)
+
+
+class ShortRateLimitRetry(RateLimitErrorRetryHandler):
+    def _can_retry(self, *, state: RetryState, request: HttpRequest,
+                   response: HttpResponse | None = None, error: Exception | None = None) -> bool:
+        if response is None or response.status_code != 429 or method_of(request) in POSTING:
+            return False
+        return retry_after(response) <= MAX_INLINE_WAIT
+
+
+def retry_after(response: HttpResponse) -> float:
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after":
+            value = values[0] if isinstance(values, list) else values
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return MAX_INLINE_WAIT + 1
+    return 1.0
+
+
+def make_client(token: str | None, base_url: str, **kwargs: Any) -> WebClient:
+    """A client aimed at `base_url` (SLACK_API_URL) with the retry policy above."""
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=10,
+        retry_handlers=[SafeConnectionRetry(max_retry_count=2),
+                        ShortRateLimitRetry(max_retry_count=1)],
+        **kwargs,
+    )

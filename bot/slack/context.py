@@ -1,0 +1,153 @@
+"""One Slack request as every listener reads it, resolved once by the middleware.
+
+Who is asking (user and workspace), where (channel, the modal's private_metadata), which
+post-mortem the click or the form is about, and the request's own unit of work: a write
+transaction whose outbox rows are delivered once it commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
+
+from bot.deps import Deps
+from bot.slack.forms import view_values
+from bot.slack.meta import Meta
+from flows.errors import PostmortemError
+from storage.db import session_scope
+from storage.queries import keys
+
+log = logging.getLogger(__name__)
+
+
+class Repeat(Exception):
+    """The same submission arrived twice (a double click): the first one did the work."""
+
+
+@dataclass
+class Ctx:
+    deps: Deps
+    client: WebClient
+    body: dict[str, Any]
+    user_id: str
+    team_id: str | None
+    # The user's own workspace: differs from `team_id` for a guest from a Slack Connect org.
+    user_team_id: str | None
+    channel_id: str | None
+    trigger_id: str | None
+    meta: Meta
+    action: dict[str, Any] = field(default_factory=dict)
+    pm_id: int | None = None
+    # Set while running after the ack (actions, shortcuts, events): deliveries go out inline.
+    after_ack: bool = False
+    _later: list[Callable[[], None]] = field(default_factory=list)
+    _outbox: list[int] = field(default_factory=list)
+
+    # ---- reading the request ---------------------------------------------------------------
+
+    @property
+    def view(self) -> dict[str, Any]:
+        return dict(self.body.get("view") or {})
+
+    @property
+    def value(self) -> str:
+        """The clicked button's value (or the picked option's)."""
+        value = self.action.get("value") or (self.action.get("selected_option") or {}).get(
+            "value"
+        )
+        return str(value or "")
+
+    def values(self) -> dict[str, Any]:
+        """A submitted modal's inputs, keyed by block_id."""
+        return view_values(self.view)
+
+    def require_pm(self) -> int:
+        if self.pm_id is None:
+            raise PostmortemError("I could not tell which post-mortem this is for.")
+        return self.pm_id
+
+    def now(self) -> datetime:
+        return self.deps.now()
+
+    # ---- doing the work --------------------------------------------------------------------
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with session_scope(self.deps.sessions) as session:
+            yield session
+
+    @contextmanager
+    def unit(self) -> Iterator[Session]:
+        """A write transaction. A submitted form is claimed in it, so a double-clicked submit
+        saves once (`Repeat`) and a save that fails leaves nothing to swallow the retry."""
+        with session_scope(self.deps.sessions) as session:
+            if self.body.get("type") == "view_submission":
+                view = self.view
+                key = f"view:{view.get('id')}:{view.get('hash', '')}"
+                if not keys.claim_key(session, key=key, now=self.now()):
+                    raise Repeat
+            before = len(self._outbox)
+            yield session
+            queued = self._outbox[before:]
+        if queued:
+            self.send_outbox(queued)
+
+    def queue(self, ids: list[int]) -> None:
+        """Outbox rows written in the current unit: delivered once it commits."""
+        self._outbox.extend(ids)
+
+    def send_outbox(self, ids: list[int]) -> None:
+        from bot.slack.delivery import deliver_now
+
+        if self.after_ack:
+            deliver_now(self.deps, ids)
+        else:
+            self.later(lambda: deliver_now(self.deps, ids))
+
+    def later(self, work: Callable[[], None]) -> None:
+        """Run after the ack (from a handler that runs before it); at once when already after."""
+        if self.after_ack:
+            work()
+        else:
+            self._later.append(work)
+
+    def take_later(self) -> list[Callable[[], None]]:
+        work, self._later = self._later, []
+        return work
+
+    # ---- answering the user ----------------------------------------------------------------
+
+    def open_view(self, view: dict[str, Any]) -> dict[str, Any]:
+        """Open a modal, or push it when the click came from inside one."""
+        if self.body.get("view") and (self.body.get("container") or {}).get("type") == "view" \
+                and self.view.get("type") == "modal":
+            return dict(self.client.views_push(trigger_id=self.trigger_id, view=view))
+        return dict(self.client.views_open(trigger_id=self.trigger_id, view=view))
+
+    def tell(self, text: str, channel_id: str | None = None) -> None:
+        """An ephemeral message where the user is working; a DM when that channel refuses us."""
+        tell_user(self.client, user_id=self.user_id, channel_id=channel_id or self.channel_id,
+                  text=text)
+
+
+def tell_user(client: WebClient, *, user_id: str, channel_id: str | None, text: str) -> None:
+    if channel_id:
+        try:
+            client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
+            return
+        except SlackApiError as err:
+            log.warning(
+                "ephemeral to %s in %s failed: %s", user_id, channel_id, err.response.get("error")
+            )
+    try:
+        client.chat_postMessage(channel=user_id, text=text)
+    except SlackApiError as err:
+        log.error("could not reach %s at all: %s", user_id, err.response.get("error"))

@@ -1,0 +1,69 @@
+"""The one global middleware: every request's context resolved once, before any listener.
+
+It reads who is asking and about which post-mortem into a `Ctx` (bot/slack/context.py), drops
+Slack's redeliveries of events already handled, and sets the log context. Shapes were checked
+before Bolt saw the request (bot/http/slack_gate.py), so what is read here is there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import BoltContext, BoltResponse
+from slack_sdk import WebClient
+
+from bot.deps import Deps
+from bot.slack.context import Ctx
+from bot.slack.meta import Meta
+from storage.db import session_scope
+from storage.queries import keys
+
+
+def resolve_context(deps: Deps) -> Callable[..., BoltResponse | None]:
+    def middleware(
+        body: dict[str, Any], context: BoltContext, client: WebClient,
+        next: Callable[[], None],
+    ) -> BoltResponse | None:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id:
+            # Slack redelivers events it thinks we missed; handle each event_id once.
+            with session_scope(deps.sessions) as session:
+                first = keys.claim_key(session, key=f"event:{event_id}", now=deps.now())
+            if not first:
+                return BoltResponse(status=200, body="")
+        context["ctx"] = context_of(deps, body, client)
+        next()
+        return None
+
+    return middleware
+
+
+def context_of(deps: Deps, body: dict[str, Any], client: WebClient) -> Ctx:
+    user = body.get("user") or {}
+    event = body.get("event") or {}
+    user_id = str(user.get("id") or body.get("user_id") or event.get("user") or "")
+    team_id = (body.get("team") or {}).get("id") or body.get("team_id")
+    channel = body.get("channel") or {}
+    channel_id = (channel.get("id") if isinstance(channel, dict) else None) or body.get(
+        "channel_id"
+    )
+    meta = Meta.load((body.get("view") or {}).get("private_metadata"))
+    actions = body.get("actions") or []
+    action = dict(actions[0]) if actions else {}
+    ctx = Ctx(
+        deps=deps, client=client, body=body, user_id=user_id, team_id=team_id,
+        user_team_id=user.get("team_id") or team_id, channel_id=channel_id,
+        trigger_id=body.get("trigger_id"), meta=meta, action=action,
+    )
+    ctx.pm_id = _pm_id(ctx)
+    return ctx
+
+
+def _pm_id(ctx: Ctx) -> int | None:
+    """A button's value starts with the post-mortem id ("12" or "12:7"); a modal carries it
+    in its metadata."""
+    head = ctx.value.split(":", 1)[0]
+    if head.isdigit() and ctx.action.get("action_id", "").startswith("pm."):
+        return int(head)
+    return ctx.meta.pm_id

@@ -1,0 +1,72 @@
+"""Writing what the bot owes Slack into the outbox, in the transaction of the change it
+reports: the change and its announcement commit together or not at all. bot/slack/delivery.py
+sends the rows, right after the commit and, for any it could not, in the next sweep."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from storage.kinds import MESSAGE, REFRESH, UPLOAD
+from storage.queries import postmortems
+from storage.queries.reminders import insert_reminders
+from storage.tables import Document, Postmortem, Reminder
+
+Message = dict[str, Any]
+
+
+def post(
+    session: Session, *, channel: str, message: Message, now: datetime, key: str | None = None,
+    thread_ts: str | None = None, pm_id: int | None = None, team_id: str | None = None,
+) -> list[int]:
+    """A chat.postMessage, sent once. `key` names the message when a second request could
+    ask for the same one (the summary of version 2.0); otherwise every call is a new message."""
+    payload: dict[str, Any] = {"channel": channel, **message}
+    if thread_ts:
+        payload["thread_ts"] = thread_ts
+    row = Reminder(
+        dedupe_key=key or f"message:{uuid.uuid4().hex}", kind=MESSAGE, postmortem_id=pm_id,
+        target=channel, due_at=now, payload=payload, team_id=team_id,
+    )
+    return insert_reminders(session, [row])
+
+
+def note(session: Session, pm: Postmortem, text: str, *, now: datetime) -> list[int]:
+    """A reply in the post-mortem's thread; nothing while its control message is not posted."""
+    if not (pm.channel_id and pm.message_ts):
+        return []
+    return post(session, channel=pm.channel_id, thread_ts=pm.message_ts, message={"text": text},
+                now=now, pm_id=pm.id, team_id=pm.team_id)
+
+
+def refresh(session: Session, pm: Postmortem, *, now: datetime) -> list[int]:
+    """Redraw the control message from the database when sent. Each change gets its own row;
+    rows that pile up for one post-mortem collapse into the newest when claimed together."""
+    assert pm.id is not None
+    version = postmortems.bump_version(session, pm_id=pm.id)
+    row = Reminder(dedupe_key=f"refresh:{pm.id}:{version}", kind=REFRESH, postmortem_id=pm.id,
+                   due_at=now, team_id=pm.team_id)
+    return insert_reminders(session, [row])
+
+
+def announce(session: Session, pm: Postmortem, text: str, *, now: datetime) -> list[int]:
+    """The usual pair after a change: a thread note saying what changed, the message redrawn."""
+    return note(session, pm, text, now=now) + refresh(session, pm, now=now)
+
+
+def upload(
+    session: Session, pm: Postmortem, document: Document, *, filename: str, title: str,
+    comment: str, now: datetime,
+) -> list[int]:
+    """Put a stored document version into the post-mortem's thread, once."""
+    if not pm.channel_id:
+        return []
+    payload = {"document_id": document.id, "channel": pm.channel_id,
+               "thread_ts": pm.message_ts, "filename": filename, "title": title,
+               "comment": comment}
+    row = Reminder(dedupe_key=f"upload:{document.id}", kind=UPLOAD, postmortem_id=pm.id,
+                   target=pm.channel_id, due_at=now, payload=payload, team_id=pm.team_id)
+    return insert_reminders(session, [row])

@@ -1,0 +1,1 @@
+"""Reminders: what is planned when (plan), the weekly nudge (nudge), what a due row says (due)."""
