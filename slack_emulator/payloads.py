@@ -149,3 +149,65 @@ def block_actions(
     if response_url is not None:
         payload["response_url"] = response_url
     return payload
+
+
+def event_callback(
+    *,
+    team_id: str,
+    app_id: str,
+    bot_user_id: str,
+    event: dict[str, Any],
+    event_id: str,
+    event_time: int,
+) -> dict[str, Any]:
+    """The Events API envelope, as POSTed to the request URL or carried by Socket Mode."""
+    return {
+        "token": "emulator-verification-token",
+        "team_id": team_id,
+        "api_app_id": app_id,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": event_time,
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": team_id,
+                "user_id": bot_user_id,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+    }
+
+
+def slash_command(
+    *,
+    team_id: str,
+    app_id: str,
+    command: str,
+    text: str,
+    user_id: str,
+    channel_id: str,
+    channel_name: str | None,
+    user_name: str | None,
+    response_url: str,
+    trigger_id: str,
+) -> dict[str, str]:
+    """A slash command's fields (form-encoded over HTTP, a JSON object over Socket Mode)."""
+    return {
+        "token": "emulator-verification-token",
+        "team_id": team_id,
+        "team_domain": "emulator",
+        "channel_id": channel_id,
+        "channel_name": channel_name or channel_id.lower(),
+        "user_id": user_id,
+        "user_name": user_name or user_id.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": app_id,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": trigger_id,
+    }

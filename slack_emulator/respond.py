@@ -9,10 +9,14 @@ from slack_emulator.state import EmulatorState, Reply, ResponseTarget, fail, ok
 
 
 def new_response_url(
-    st: EmulatorState, channel_id: str | None, message_ts: str | None, user_id: str | None
+    st: EmulatorState,
+    channel_id: str | None,
+    message_ts: str | None,
+    user_id: str | None,
+    team_id: str,
 ) -> str:
     target_id = st.new_id("R")
-    st.response_targets[target_id] = ResponseTarget(channel_id, message_ts, user_id)
+    st.response_targets[target_id] = ResponseTarget(channel_id, message_ts, user_id, team_id)
     return f"{st.base_url}/response/{target_id}"
 
 
@@ -20,9 +24,10 @@ def handle_response(st: EmulatorState, target_id: str, body: dict[str, Any]) -> 
     target = st.response_targets.get(target_id)
     if target is None:
         return Reply({"ok": False, "error": "expired_url"}, status=404)
-    channel = st.resolve_channel(target.channel_id) if target.channel_id else None
+    ws = st.team(target.team_id)
+    channel = ws.resolve_channel(target.channel_id) if target.channel_id else None
     original = (
-        st.find_message(channel, target.message_ts)
+        ws.find_message(channel, target.message_ts)
         if channel is not None and target.message_ts
         else None
     )
@@ -41,19 +46,19 @@ def handle_response(st: EmulatorState, target_id: str, body: dict[str, Any]) -> 
             return Reply({"ok": False, "error": "message_not_found"}, status=404)
         original["text"] = text or ""
         original["blocks"] = blocks or []
-        original["edited"] = {"user": st.bot_user_id, "ts": st.next_ts()}
+        original["edited"] = {"user": ws.bot_user_id, "ts": st.next_ts()}
         st.changed.notify_all()
         return ok()
     if channel is None:
         return fail("channel_not_found")
     if body.get("response_type") == "in_channel":
-        st.add_message(
+        ws.add_message(
             channel,
-            st.bot_message(text=text or "", blocks=blocks, thread_ts=body.get("thread_ts")),
+            ws.bot_message(text=text or "", blocks=blocks, thread_ts=body.get("thread_ts")),
         )
     else:
         st.ephemeral.append(
-            st.bot_message(
+            ws.bot_message(
                 channel=channel.id,
                 user_to=target.user_id,
                 ts=st.next_ts(),

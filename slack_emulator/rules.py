@@ -7,6 +7,7 @@ None, so the rules can be unit-tested without a server and reused by every endpo
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,11 @@ from slack_emulator.block_rules import block_problems, view_problems
 TEXT_MAX = 40000
 MAX_VIEW_STACK = 3
 RATE_WINDOW = 1.0
+# Slack publishes no number for message metadata; the emulator draws the line at 8 KB of JSON
+# so a bot stuffing whole documents into metadata finds out in tests (metadata_too_large).
+METADATA_MAX_BYTES = 8192
+# "Event types can contain letters, numbers, underscores, and hyphens" (message metadata docs).
+EVENT_TYPE = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,31 @@ def message_rejection(text: Any, blocks: Any, attachments: Any = None) -> Reject
         if problems:
             return Rejection("invalid_blocks", problems)
     return None
+
+
+@dataclass(frozen=True)
+class MetadataCheck:
+    metadata: dict[str, Any] | None = None
+    error: str | None = None
+    warning: str | None = None
+
+
+def check_metadata(value: Any) -> MetadataCheck:
+    """chat.postMessage / chat.update `metadata`: malformed JSON or a non-object payload is an
+    error; an invalid event_type is only a warning and Slack drops the metadata."""
+    if value is None or value == "":
+        return MetadataCheck()
+    if not isinstance(value, dict):
+        # A string here was not valid JSON (or not a JSON object) after argument parsing.
+        return MetadataCheck(error="invalid_metadata_format")
+    if not isinstance(value.get("event_payload"), dict):
+        return MetadataCheck(error="invalid_metadata_format")
+    if len(json.dumps(value, separators=(",", ":")).encode()) > METADATA_MAX_BYTES:
+        return MetadataCheck(error="metadata_too_large")
+    event_type = value.get("event_type")
+    if not isinstance(event_type, str) or not EVENT_TYPE.fullmatch(event_type):
+        return MetadataCheck(warning="invalid_metadata_schema")
+    return MetadataCheck({"event_type": event_type, "event_payload": value["event_payload"]})
 
 
 def view_rejection(view: Any) -> Rejection | None:

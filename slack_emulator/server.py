@@ -1,24 +1,34 @@
-"""SlackEmulator: a fake Slack Web API on loopback for tests and the offline demo."""
+"""SlackEmulator: a fake Slack Web API on loopback for tests and the offline demo.
+
+This module holds the HTTP plumbing and request dispatch; the Python API tests use to set up
+workspaces, inspect state and inject faults lives in the mixins it inherits.
+"""
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import json
+import socket
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from slack_emulator.api import METHODS
-from slack_emulator.api.files import receive_upload
+from slack_emulator.api import APP_METHODS, CLIENT_METHODS, METHODS, TOKEN_METHODS
+from slack_emulator.api.files import download, receive_upload
+from slack_emulator.api.oauth import authorize_page
+from slack_emulator.api.users import auth_test
 from slack_emulator.api.views import apply_response_action
-from slack_emulator.respond import handle_response, new_response_url
-from slack_emulator.rules import auth_error
-from slack_emulator.state import Call, EmulatorState, Reply, fail, user_record
+from slack_emulator.faults import SEND, Delivery, FaultControls
+from slack_emulator.inspection import Inspection
+from slack_emulator.respond import handle_response
+from slack_emulator.seeding import Seeding
+from slack_emulator.socket_mode import SocketModeHub
+from slack_emulator.state import Call, EmulatorState, Reply, fail
+from slack_emulator.tokens import Token, authenticate
 from slack_emulator.wire import bearer_token, multipart, parse_args
 
 
@@ -30,7 +40,20 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def do_GET(self) -> None:
-        self._dispatch()
+        url = urlsplit(self.path)
+        emu = self.server.emulator
+        if url.path.startswith("/link"):
+            # Socket Mode: this thread becomes the WebSocket connection until it closes.
+            self.close_connection = True
+            emu._socket_mode.serve(self)
+        elif url.path == "/oauth/v2/authorize":
+            status, html, headers = emu._authorize(url.query)
+            self._send(status, html.encode(), "text/html", headers)
+        elif url.path.startswith("/files-pri/"):
+            status, content, mimetype = emu._download(url.path, self.headers.get("Authorization"))
+            self._send(status, content, mimetype)
+        else:
+            self._dispatch()
 
     def do_POST(self) -> None:
         self._dispatch()
@@ -43,10 +66,14 @@ class _Handler(BaseHTTPRequestHandler):
         emu = self.server.emulator
         parts = url.path.strip("/").split("/", 1)
         if len(parts) == 2 and parts[0] == "api":
-            reply = emu._api(parts[1], url.query, content_type, body, self.headers)
-            self._send(
-                reply.status, json.dumps(reply.body).encode(), "application/json", reply.headers
-            )
+            reply, delivery = emu._api(parts[1], url.query, content_type, body, self.headers)
+            if delivery.kind == "drop":
+                self._drop()
+                return
+            if delivery.released is not None:
+                delivery.released.wait()
+            payload = json.dumps(reply.body).encode()
+            self._send(reply.status, payload, "application/json", reply.headers)
         elif len(parts) == 2 and parts[0] == "upload":
             if content_type.startswith("multipart/form-data"):
                 body = multipart(content_type, body).get("file", b"")
@@ -59,16 +86,26 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, b"Not Found", "text/plain")
 
+    def _drop(self) -> None:
+        """Close the TCP connection without a byte of HTTP response."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
     def _send(
         self, status: int, payload: bytes, content_type: str, headers: dict[str, str] | None = None
     ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", f"{content_type}; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", f"{content_type}; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except OSError:
+            # The client went away (e.g. killed while its response was held): nothing to do.
+            self.close_connection = True
 
 
 class _Server(ThreadingHTTPServer):
@@ -79,7 +116,7 @@ class _Server(ThreadingHTTPServer):
         self.emulator = emulator
 
 
-class SlackEmulator:
+class SlackEmulator(Seeding, Inspection, FaultControls):
     def __init__(
         self,
         post_burst: int = 3,
@@ -91,14 +128,17 @@ class SlackEmulator:
         bot_user_id: str = "UBOT0001",
         bot_id: str = "BBOT0001",
         app_id: str = "A0001",
+        team_name: str = "Emulator",
     ) -> None:
-        self.bot_token = "xoxb-emulator"
-        self._state = EmulatorState(clock, team_id, bot_user_id, bot_id, app_id, strict_channels)
+        self._state = EmulatorState(clock, app_id, strict_channels)
         self._state.post_burst = post_burst
         self._state.trigger_ttl = trigger_ttl
-        self._state.users[bot_user_id] = user_record(
-            team_id, bot_user_id, "postmortem-bot", "UTC", 0, True, None, "Postmortem Bot"
-        )
+        default = self._state.add_team(team_id, team_name, bot_user_id, bot_id)
+        self._install(default.team_id, "xoxb-emulator")
+        app_token = f"xapp-1-{app_id}-1-emulator"
+        self._state.app.app_token = app_token
+        self._state.tokens[app_token] = Token(app_token, "app", None, None, "connections:write")
+        self._socket_mode = SocketModeHub(self._state)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -118,6 +158,9 @@ class SlackEmulator:
     def stop(self) -> None:
         if self._server is None:
             return
+        # Held responses and open WebSockets would otherwise keep server threads alive.
+        self._state.faults.clear()
+        self._socket_mode.close_all(1001, "emulator stopping")
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -148,20 +191,9 @@ class SlackEmulator:
         return f"{self.base_url}/api/"
 
     @property
-    def team_id(self) -> str:
-        return self._state.team_id
-
-    @property
-    def bot_user_id(self) -> str:
-        return self._state.bot_user_id
-
-    @property
-    def bot_id(self) -> str:
-        return self._state.bot_id
-
-    @property
-    def app_id(self) -> str:
-        return self._state.app_id
+    def socket_mode(self) -> SocketModeHub:
+        """Push Socket Mode envelopes to connected clients and read their acks."""
+        return self._socket_mode
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -210,161 +242,94 @@ class SlackEmulator:
         with self._state.lock:
             self._state.calls.clear()
 
-    # ---- workspace setup ---------------------------------------------------------------
-    def new_trigger_id(self, view_id: str | None = None) -> str:
-        with self._state.lock:
-            return self._state.new_trigger(view_id)
-
-    def new_response_url(
-        self,
-        channel_id: str | None = None,
-        message_ts: str | None = None,
-        user_id: str | None = None,
-    ) -> str:
-        with self._state.lock:
-            return new_response_url(self._state, channel_id, message_ts, user_id)
-
-    def add_user(
-        self,
-        user_id: str,
-        name: str,
-        tz: str = "UTC",
-        tz_offset: int | None = None,
-        is_bot: bool = False,
-        email: str | None = None,
-        real_name: str | None = None,
-    ) -> dict[str, Any]:
-        record = user_record(
-            self._state.team_id, user_id, name, tz, tz_offset, is_bot, email, real_name
-        )
-        with self._state.lock:
-            self._state.users[user_id] = record
-        return copy.deepcopy(record)
-
-    def add_channel(
-        self,
-        channel_id: str,
-        name: str,
-        members: list[str] | None = None,
-        bot_is_member: bool = True,
-    ) -> None:
-        with self._state.lock:
-            self._state.add_channel(channel_id, name, members or [], bot_is_member)
-
-    def post_as_user(
-        self,
-        channel: str,
-        user: str,
-        text: str,
-        thread_ts: str | None = None,
-        at: float | None = None,
-    ) -> str:
-        """A human's message; `at` (Unix seconds) back-dates it, as history would be."""
-        with self._state.lock:
-            target = self._state.resolve_channel(channel, ids_only=False)
-            if target is None:
-                raise KeyError(f"unknown channel {channel!r}")
-            message: dict[str, Any] = {"user": user, "text": text, "team": self.team_id}
-            if at is not None:
-                message["ts"] = f"{at:.6f}"
-            if thread_ts:
-                message["thread_ts"] = thread_ts
-            return str(self._state.add_message(target, message)["ts"])
-
-    def fail_next(
-        self, method: str, error: str, status: int = 200, retry_after: int | None = None
-    ) -> None:
-        headers: dict[str, str] = {}
-        if status == 429 or retry_after is not None:
-            headers["Retry-After"] = str(retry_after if retry_after is not None else 1)
-        with self._state.lock:
-            self._state.failures.setdefault(method, deque()).append(
-                Reply({"ok": False, "error": error}, status=status, headers=headers)
-            )
-
-    # ---- inspection --------------------------------------------------------------------
-    def messages(self, channel: str) -> list[dict[str, Any]]:
-        with self._state.lock:
-            target = self._state.resolve_channel(channel, ids_only=False)
-            if target is None:
-                return []
-            return sorted(copy.deepcopy(target.messages), key=lambda m: float(m["ts"]))
-
-    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
-        return [m for m in self.messages(channel) if ts in (m["ts"], m.get("thread_ts"))]
-
-    def im_channel(self, user_id: str) -> str:
-        with self._state.lock:
-            return self._state.im_for(user_id).id
-
-    @property
-    def ephemeral_messages(self) -> list[dict[str, Any]]:
-        with self._state.lock:
-            return copy.deepcopy(self._state.ephemeral)
-
-    @property
-    def views(self) -> dict[str, dict[str, Any]]:
-        with self._state.lock:
-            return copy.deepcopy(self._state.views)
-
-    def is_view_open(self, view_id: str) -> bool:
-        with self._state.lock:
-            return self._state.stack_of(view_id) is not None or (
-                view_id in self._state.home_views.values()
-            )
-
-    def view_stack(self, view_id: str) -> list[str]:
-        with self._state.lock:
-            return list(self._state.stack_of(view_id) or [])
-
-    def close_view(self, view_id: str) -> list[str]:
-        with self._state.lock:
-            return self._state.close_view(view_id)
-
     def apply_view_response(self, view_id: str, body: dict[str, Any]) -> Call:
         """Apply a view_submission ack body (response_action) as Slack would; recorded as a
         Call(method="response_action") so tests can assert on validation failures."""
         with self._state.lock:
             reply = apply_response_action(self._state, view_id, body)
-            return self._record("response_action", {"view_id": view_id, **body}, reply)
-
-    @property
-    def uploaded_files(self) -> list[dict[str, Any]]:
-        with self._state.lock:
-            return copy.deepcopy(self._state.uploaded_files)
+            team_id = (self._state.views.get(view_id) or {}).get("team_id")
+            return self._record("response_action", {"view_id": view_id, **body}, reply, team_id)
 
     # ---- request handling (called from server threads) ---------------------------------
-    def _record(self, method: str, args: dict[str, Any], reply: Reply) -> Call:
-        call = Call(method, args, reply.body, reply.status, self._state.clock(), list(reply.notes))
-        self._state.record(call)
+    def _record(
+        self,
+        method: str,
+        args: dict[str, Any],
+        reply: Reply,
+        team_id: str | None = None,
+        fault: str | None = None,
+    ) -> Call:
+        st = self._state
+        call = Call(
+            method, args, reply.body, reply.status, st.clock(), list(reply.notes), team_id, fault
+        )
+        st.record(call)
         return call
 
-    def _api(self, method: str, query: str, content_type: str, body: bytes, headers: Any) -> Reply:
+    def _api(
+        self, method: str, query: str, content_type: str, body: bytes, headers: Any
+    ) -> tuple[Reply, Delivery]:
         args = parse_args(query, content_type, body)
         with self._state.lock:
-            reply = self._answer(method, args, headers.get("Authorization"))
-            self._record(method, args, reply)
-            return reply
+            reply, team_id, fault = self._answer(method, args, headers.get("Authorization"))
+            call = self._record(method, args, reply, team_id, fault)
+            delivery = self._state.faults.delivery(call) if fault is None else SEND
+            return reply, delivery
 
-    def _answer(self, method: str, args: dict[str, Any], authorization: str | None) -> Reply:
-        handler = METHODS.get(method)
-        if handler is None:
-            return fail("unknown_method", req_method=method)
+    def _answer(
+        self, method: str, args: dict[str, Any], authorization: str | None
+    ) -> tuple[Reply, str | None, str | None]:
+        """(reply, team of the token, injected fault)."""
+        st = self._state
+        if method in CLIENT_METHODS:
+            kind = "client"
+        elif method in APP_METHODS:
+            kind = "app"
+        elif method in TOKEN_METHODS:
+            kind = "token"
+        elif method in METHODS:
+            kind = "workspace"
+        else:
+            return fail("unknown_method", req_method=method), None, None
         if args.pop("__invalid_json__", False):
-            return fail("invalid_json")
-        error = auth_error(bearer_token(authorization, args), [self.bot_token])
-        if error is not None:
-            return fail(error)
-        queued = self._state.failures.get(method)
+            return fail("invalid_json"), None, None
+        if kind == "client":
+            return CLIENT_METHODS[method](st, args, authorization), None, None
+        token = authenticate(
+            st.tokens,
+            st.clock(),
+            bearer_token(authorization, args),
+            kind,  # type: ignore[arg-type]
+        )
+        if isinstance(token, str):
+            return fail(token), None, None
+        retry_after = st.faults.rate_limited(method)
+        if retry_after is not None:
+            limited = Reply(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(retry_after)},
+            )
+            return limited, token.team_id, "ratelimited"
+        queued = st.failures.get(method)
         if queued:
-            return queued.popleft()
-        return handler(self._state, args)
+            return queued.popleft(), token.team_id, None
+        if kind == "app":
+            return APP_METHODS[method](st, token, args), token.team_id, None
+        ws = st.teams[str(token.team_id)]
+        if kind == "token":
+            return auth_test(ws, token), ws.team_id, None
+        return METHODS[method](ws, args), ws.team_id, None
 
     def _upload(self, file_id: str, content: bytes) -> tuple[int, str]:
         with self._state.lock:
             status, text = receive_upload(self._state, file_id, content)
             reply = Reply({"ok": status == 200, "body": text}, status=status)
-            self._record("file_upload", {"file_id": file_id, "length": len(content)}, reply)
+            pending = self._state.files.get(file_id)
+            team_id = pending.team_id if pending else None
+            self._record(
+                "file_upload", {"file_id": file_id, "length": len(content)}, reply, team_id
+            )
             return status, text
 
     def _respond(self, target_id: str, content_type: str, body: bytes) -> Reply:
@@ -375,5 +340,22 @@ class SlackEmulator:
             args = json.loads(args["payload"])
         with self._state.lock:
             reply = handle_response(self._state, target_id, args)
-            self._record("response_url", args, reply)
+            target = self._state.response_targets.get(target_id)
+            self._record("response_url", args, reply, target.team_id if target else None)
             return reply
+
+    def _authorize(self, query: str) -> tuple[int, str, dict[str, str]]:
+        with self._state.lock:
+            return authorize_page(self._state, query)
+
+    def _download(self, path: str, authorization: str | None) -> tuple[int, bytes, str]:
+        with self._state.lock:
+            token = authenticate(
+                self._state.tokens,
+                self._state.clock(),
+                bearer_token(authorization, {}),
+                "workspace",
+            )
+            if isinstance(token, str):
+                return 403, b"Forbidden", "text/plain"
+            return download(self._state, token.team_id, path.removeprefix("/files-pri/"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import json
@@ -84,22 +85,43 @@ class SignedSlackClient:
     def _form(self, fields: dict[str, str]) -> Response:
         return self._post(urlencode(fields).encode(), "application/x-www-form-urlencoded")
 
+    def for_team(self, team_id: str) -> SignedSlackClient:
+        """The same client, sending requests as coming from workspace `team_id`."""
+        other = copy.copy(self)
+        other.team_id = team_id
+        return other
+
     # ---- helpers -----------------------------------------------------------------------
     @property
     def _app_id(self) -> str:
         return self.emulator.app_id if self.emulator else "A0001"
 
+    @property
+    def _known_team(self) -> bool:
+        return self.emulator is not None and any(
+            t.team_id == self.team_id for t in self.emulator.teams
+        )
+
+    @property
+    def _bot_user_id(self) -> str:
+        if self.emulator is None:
+            return "UBOT0001"
+        if self._known_team:
+            return self.emulator.team(self.team_id).bot_user_id
+        return self.emulator.bot_user_id
+
     def _trigger(self, view_id: str | None = None) -> str:
         if self.emulator is None:
             return f"{int(self.clock())}.0.emulator"
-        return self.emulator.new_trigger_id(view_id)
+        return self.emulator.new_trigger_id(view_id, self.team_id if self._known_team else None)
 
     def _response_url(
         self, channel_id: str | None, message_ts: str | None, user_id: str | None
     ) -> str:
         if self.emulator is None:
             return "https://hooks.slack.com/actions/T0001/0/emulator"
-        return self.emulator.new_response_url(channel_id, message_ts, user_id)
+        team = self.team_id if self._known_team else None
+        return self.emulator.new_response_url(channel_id, message_ts, user_id, team)
 
     def _current_view(self, view: dict[str, Any] | str) -> dict[str, Any]:
         """The emulator's latest copy, so payloads carry the hash Slack would send now."""
@@ -121,21 +143,18 @@ class SignedSlackClient:
         user_name: str | None = None,
     ) -> Response:
         return self._form(
-            {
-                "token": "emulator-verification-token",
-                "team_id": self.team_id,
-                "team_domain": "emulator",
-                "channel_id": channel_id,
-                "channel_name": channel_name or channel_id.lower(),
-                "user_id": user_id,
-                "user_name": user_name or user_id.lower(),
-                "command": command,
-                "text": text,
-                "api_app_id": self._app_id,
-                "is_enterprise_install": "false",
-                "response_url": self._response_url(channel_id, None, user_id),
-                "trigger_id": self._trigger(),
-            }
+            payloads.slash_command(
+                team_id=self.team_id,
+                app_id=self._app_id,
+                command=command,
+                text=text,
+                user_id=user_id,
+                channel_id=channel_id,
+                channel_name=channel_name,
+                user_name=user_name,
+                response_url=self._response_url(channel_id, None, user_id),
+                trigger_id=self._trigger(),
+            )
         )
 
     def interaction(self, payload: dict[str, Any]) -> Response:
@@ -144,27 +163,38 @@ class SignedSlackClient:
     def event(self, event: dict[str, Any], event_id: str | None = None) -> Response:
         self._events += 1
         now = int(self.clock())
-        event = {"event_ts": f"{self.clock():.6f}", **event}
-        envelope = {
-            "token": "emulator-verification-token",
-            "team_id": self.team_id,
-            "api_app_id": self._app_id,
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{now}{self._events:06d}",
-            "event_time": now,
-            "authorizations": [
-                {
-                    "enterprise_id": None,
-                    "team_id": self.team_id,
-                    "user_id": self.emulator.bot_user_id if self.emulator else "UBOT0001",
-                    "is_bot": True,
-                    "is_enterprise_install": False,
-                }
-            ],
-            "is_ext_shared_channel": False,
-        }
+        envelope = payloads.event_callback(
+            team_id=self.team_id,
+            app_id=self._app_id,
+            bot_user_id=self._bot_user_id,
+            event={"event_ts": f"{self.clock():.6f}", **event},
+            event_id=event_id or f"Ev{now}{self._events:06d}",
+            event_time=now,
+        )
         return self._post(json.dumps(envelope).encode(), "application/json")
+
+    def app_home_opened(self, user_id: str, tab: str = "home") -> Response:
+        """The user opens the app's Home (or Messages) tab; carries the published home view,
+        if any, like Slack does."""
+        event: dict[str, Any] = {"type": "app_home_opened", "user": user_id, "tab": tab}
+        if self.emulator is not None:
+            team = self.team_id if self._known_team else None
+            event["channel"] = self.emulator.im_channel(user_id, team)
+            home = self.emulator.home_of(user_id, team)
+            if home is not None and tab == "home":
+                event["view"] = home
+        return self.event(event)
+
+    def home_action(
+        self, user_id: str, action_id: str, value: Any = None, block_id: str | None = None
+    ) -> Response:
+        """A click in the user's published home tab: container type "view", view type home."""
+        if self.emulator is None:
+            raise RuntimeError("home_action needs the emulator that holds the home tab")
+        home = self.emulator.home_of(user_id, self.team_id if self._known_team else None)
+        if home is None:
+            raise KeyError(f"no home tab published for {user_id}")
+        return self.block_action(user_id, action_id, value=value, view=home, block_id=block_id)
 
     def block_action(
         self,

@@ -6,39 +6,59 @@ import copy
 from collections import deque
 from typing import Any
 
-from slack_emulator.rules import RATE_WINDOW, message_rejection, rate_limited, truthy
-from slack_emulator.state import Channel, EmulatorState, Reply, fail, ok
+from slack_emulator.rules import (
+    RATE_WINDOW,
+    MetadataCheck,
+    check_metadata,
+    message_rejection,
+    rate_limited,
+    truthy,
+)
+from slack_emulator.state import Reply, fail, ok
+from slack_emulator.workspace import Channel, Workspace
 
 Args = dict[str, Any]
 
 
-def channel_for_write(st: EmulatorState, ref: Any) -> Channel | Reply:
-    channel = st.resolve_channel(ref, ids_only=False)
+def channel_for_write(ws: Workspace, ref: Any) -> Channel | Reply:
+    channel = ws.resolve_channel(ref, ids_only=False)
     if channel is None:
         return fail("channel_not_found")
-    if st.strict_channels and not channel.is_im and not channel.bot_is_member:
+    if ws.st.strict_channels and not channel.is_im and not channel.bot_is_member:
         return fail("not_in_channel")
     return channel
+
+
+def add_warning(reply: Reply, warning: str, note: str) -> Reply:
+    warnings = reply.body.setdefault("response_metadata", {}).setdefault("warnings", [])
+    warnings.append(warning)
+    reply.body["warning"] = ",".join(warnings)
+    reply.notes.append(note)
+    return reply
 
 
 def missing_text_warning(reply: Reply, text: Any, blocks: Any) -> Reply:
     # Slack accepts blocks without fallback text but warns: notifications show nothing useful.
     if blocks and not text:
-        reply.body["warning"] = "missing_text"
-        reply.body["response_metadata"] = {"warnings": ["missing_text"]}
-        reply.notes.append("blocks posted without fallback text")
+        add_warning(reply, "missing_text", "blocks posted without fallback text")
     return reply
 
 
-def post_message(st: EmulatorState, args: Args) -> Reply:
-    channel = channel_for_write(st, args.get("channel"))
+def metadata_warning(reply: Reply, check: MetadataCheck) -> Reply:
+    if check.warning:
+        add_warning(reply, check.warning, "metadata ignored: invalid event_type")
+    return reply
+
+
+def post_message(ws: Workspace, args: Args) -> Reply:
+    channel = channel_for_write(ws, args.get("channel"))
     if isinstance(channel, Reply):
         return channel
-    now = st.clock()
-    times = st.post_times.setdefault(channel.id, deque())
+    now = ws.st.clock()
+    times = ws.post_times.setdefault(channel.id, deque())
     while times and now - times[0] >= RATE_WINDOW:
         times.popleft()
-    if rate_limited(times, now, st.post_burst):
+    if rate_limited(times, now, ws.st.post_burst):
         return Reply(
             {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
         )
@@ -46,37 +66,40 @@ def post_message(st: EmulatorState, args: Args) -> Reply:
     rejection = message_rejection(text, blocks, args.get("attachments"))
     if rejection is not None:
         return Reply(rejection.body())
+    meta = check_metadata(args.get("metadata"))
+    if meta.error:
+        return fail(meta.error)
     times.append(now)
     notes: list[str] = []
     thread_ts = args.get("thread_ts") or None
-    if thread_ts and st.find_message(channel, thread_ts) is None:
+    if thread_ts and ws.find_message(channel, thread_ts) is None:
         # Real Slack accepts this and the reply ends up orphaned; tests usually want to know.
         notes.append(f"thread_ts {thread_ts} does not exist in {channel.id}")
-    message = st.bot_message(
+    message = ws.bot_message(
         text=text or "",
         blocks=blocks,
         attachments=args.get("attachments"),
         thread_ts=thread_ts,
-        metadata=args.get("metadata"),
+        metadata=meta.metadata,
         username=args.get("username"),
         icon_emoji=args.get("icon_emoji"),
     )
     if thread_ts and truthy(args.get("reply_broadcast")):
         message["subtype"] = "thread_broadcast"
-    st.add_message(channel, message)
+    ws.add_message(channel, message)
     reply = ok(channel=channel.id, ts=message["ts"], message=copy.deepcopy(message))
     reply.notes.extend(notes)
-    return missing_text_warning(reply, text, blocks)
+    return metadata_warning(missing_text_warning(reply, text, blocks), meta)
 
 
-def update(st: EmulatorState, args: Args) -> Reply:
-    channel = st.resolve_channel(args.get("channel"))
+def update(ws: Workspace, args: Args) -> Reply:
+    channel = ws.resolve_channel(args.get("channel"))
     if channel is None:
         return fail("channel_not_found")
-    message = st.find_message(channel, args.get("ts"))
+    message = ws.find_message(channel, args.get("ts"))
     if message is None:
         return fail("message_not_found")
-    if message.get("bot_id") != st.bot_id:
+    if message.get("bot_id") != ws.bot_id:
         return fail("cant_update_message")
     text, blocks = args.get("text"), args.get("blocks")
     if text is None and blocks is None and args.get("attachments") is None:
@@ -88,6 +111,12 @@ def update(st: EmulatorState, args: Args) -> Reply:
     )
     if rejection is not None:
         return Reply(rejection.body())
+    meta = check_metadata(args.get("metadata"))
+    if meta.error:
+        return fail(meta.error)
+    if meta.metadata is not None:
+        # Metadata left out of an update stays on the message, like the text does.
+        message["metadata"] = meta.metadata
     if text is not None:
         message["text"] = text
     if blocks is not None:
@@ -95,25 +124,26 @@ def update(st: EmulatorState, args: Args) -> Reply:
         message["blocks"] = blocks
     if args.get("attachments") is not None:
         message["attachments"] = args["attachments"]
-    message["edited"] = {"user": st.bot_user_id, "ts": st.next_ts()}
-    st.changed.notify_all()
+    message["edited"] = {"user": ws.bot_user_id, "ts": ws.st.next_ts()}
+    ws.st.changed.notify_all()
     reply = ok(
         channel=channel.id,
         ts=message["ts"],
         text=message.get("text", ""),
         message=copy.deepcopy(message),
     )
-    return missing_text_warning(reply, message.get("text"), message.get("blocks"))
+    missing_text_warning(reply, message.get("text"), message.get("blocks"))
+    return metadata_warning(reply, meta)
 
 
-def post_ephemeral(st: EmulatorState, args: Args) -> Reply:
-    channel = channel_for_write(st, args.get("channel"))
+def post_ephemeral(ws: Workspace, args: Args) -> Reply:
+    channel = channel_for_write(ws, args.get("channel"))
     if isinstance(channel, Reply):
         return channel
     user = args.get("user")
     if not user:
         return fail("user_not_found")
-    if st.strict_channels and user not in st.users:
+    if ws.st.strict_channels and user not in ws.users:
         return fail("user_not_found")
     if channel.members and user not in channel.members:
         return fail("user_not_in_channel")
@@ -121,9 +151,9 @@ def post_ephemeral(st: EmulatorState, args: Args) -> Reply:
     rejection = message_rejection(text, blocks, args.get("attachments"))
     if rejection is not None:
         return Reply(rejection.body())
-    ts = st.next_ts()
-    st.ephemeral.append(
-        st.bot_message(
+    ts = ws.st.next_ts()
+    ws.st.ephemeral.append(
+        ws.bot_message(
             channel=channel.id,
             user_to=user,
             ts=ts,
@@ -135,42 +165,42 @@ def post_ephemeral(st: EmulatorState, args: Args) -> Reply:
     return missing_text_warning(ok(message_ts=ts), text, blocks)
 
 
-def delete(st: EmulatorState, args: Args) -> Reply:
-    channel = st.resolve_channel(args.get("channel"))
+def delete(ws: Workspace, args: Args) -> Reply:
+    channel = ws.resolve_channel(args.get("channel"))
     if channel is None:
         return fail("channel_not_found")
-    message = st.find_message(channel, args.get("ts"))
+    message = ws.find_message(channel, args.get("ts"))
     if message is None:
         return fail("message_not_found")
-    if message.get("bot_id") != st.bot_id:
+    if message.get("bot_id") != ws.bot_id:
         return fail("cant_delete_message")
     channel.messages.remove(message)
     return ok(channel=channel.id, ts=message["ts"])
 
 
-def get_permalink(st: EmulatorState, args: Args) -> Reply:
-    channel = st.resolve_channel(args.get("channel"))
+def get_permalink(ws: Workspace, args: Args) -> Reply:
+    channel = ws.resolve_channel(args.get("channel"))
     if channel is None:
         return fail("channel_not_found")
     ts = args.get("message_ts")
-    message = st.find_message(channel, ts)
+    message = ws.find_message(channel, ts)
     if message is None:
         return fail("message_not_found")
-    link = f"https://emulator.slack.com/archives/{channel.id}/p{str(ts).replace('.', '')}"
+    link = f"{ws.url}archives/{channel.id}/p{str(ts).replace('.', '')}"
     parent = message.get("thread_ts")
     if parent and parent != ts:
         link += f"?thread_ts={parent}&cid={channel.id}"
     return ok(channel=channel.id, permalink=link)
 
 
-def reactions_add(st: EmulatorState, args: Args) -> Reply:
-    channel = st.resolve_channel(args.get("channel"))
+def reactions_add(ws: Workspace, args: Args) -> Reply:
+    channel = ws.resolve_channel(args.get("channel"))
     if channel is None:
         return fail("channel_not_found")
     name = str(args.get("name") or "").strip(":")
     if not name:
         return fail("invalid_name")
-    message = st.find_message(channel, args.get("timestamp"))
+    message = ws.find_message(channel, args.get("timestamp"))
     if message is None:
         return fail("message_not_found")
     reactions: list[dict[str, Any]] = message.setdefault("reactions", [])
@@ -178,9 +208,9 @@ def reactions_add(st: EmulatorState, args: Args) -> Reply:
     if entry is None:
         entry = {"name": name, "users": [], "count": 0}
         reactions.append(entry)
-    if st.bot_user_id in entry["users"]:
+    if ws.bot_user_id in entry["users"]:
         return fail("already_reacted")
-    entry["users"].append(st.bot_user_id)
+    entry["users"].append(ws.bot_user_id)
     entry["count"] += 1
-    st.changed.notify_all()
+    ws.st.changed.notify_all()
     return ok()

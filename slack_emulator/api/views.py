@@ -3,30 +3,44 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 from slack_emulator.rules import hash_error, push_error, trigger_error, view_rejection
 from slack_emulator.state import EmulatorState, Reply, fail, ok
+from slack_emulator.workspace import Workspace
 
 Args = dict[str, Any]
+# "view_too_large: Error returned if the provided view is greater than 250kb."
+VIEW_MAX_BYTES = 250_000
 
 
-def _check_view(st: EmulatorState, view: Any, keep_id: str | None = None) -> Reply | None:
+def _check_view(ws: Workspace, view: Any, keep_id: str | None = None) -> Reply | None:
     rejection = view_rejection(view)
     if rejection is not None:
         return Reply(rejection.body())
+    if len(json.dumps(view).encode()) > VIEW_MAX_BYTES:
+        return fail("view_too_large")
     external_id = view.get("external_id")
+    st = ws.st
     if external_id and any(
-        v.get("external_id") == external_id and vid != keep_id and vid not in st.closed_views
+        v.get("external_id") == external_id
+        and v.get("team_id") == ws.team_id
+        and vid != keep_id
+        and vid not in st.closed_views
         for vid, v in st.views.items()
     ):
         return fail("duplicate_external_id")
     return None
 
 
-def _consume_trigger(st: EmulatorState, trigger_id: Any) -> str | Reply | None:
+def _consume_trigger(ws: Workspace, trigger_id: Any) -> str | Reply | None:
     """Returns the view the trigger came from (None for message/command triggers) or an error."""
+    st = ws.st
     trigger = st.triggers.get(trigger_id) if isinstance(trigger_id, str) else None
+    if trigger is not None and trigger.team_id not in (None, ws.team_id):
+        # A trigger Slack sent for another workspace means nothing to this token.
+        trigger = None
     error = trigger_error(
         trigger.issued_at if trigger else None,
         trigger.used if trigger else False,
@@ -41,15 +55,16 @@ def _consume_trigger(st: EmulatorState, trigger_id: Any) -> str | Reply | None:
 
 
 def _store(
-    st: EmulatorState, view: dict[str, Any], view_id: str, root: str | None, previous: str | None
+    ws: Workspace, view: dict[str, Any], view_id: str, root: str | None, previous: str | None
 ) -> dict[str, Any]:
+    st = ws.st
     stored = copy.deepcopy(view)
     stored.update(
         id=view_id,
-        team_id=st.team_id,
+        team_id=ws.team_id,
         app_id=st.app_id,
-        bot_id=st.bot_id,
-        app_installed_team_id=st.team_id,
+        bot_id=ws.bot_id,
+        app_installed_team_id=ws.team_id,
         hash=st.new_hash(),
         root_view_id=root,
         previous_view_id=previous,
@@ -70,105 +85,130 @@ def _store(
     return stored
 
 
-def open_view(st: EmulatorState, args: Args) -> Reply:
+def open_view(ws: Workspace, args: Args) -> Reply:
     view = args.get("view")
-    problem = _check_view(st, view)
+    problem = _check_view(ws, view)
     if problem is not None:
         return problem
     if view.get("type") != "modal":
         return fail("invalid_arguments")
-    source = _consume_trigger(st, args.get("trigger_id"))
+    source = _consume_trigger(ws, args.get("trigger_id"))
     if isinstance(source, Reply):
         return source
-    view_id = st.new_id("V")
-    stored = _store(st, view, view_id, view_id, None)
-    st.stacks[view_id] = [view_id]
+    view_id = ws.st.new_id("V")
+    stored = _store(ws, view, view_id, view_id, None)
+    ws.st.stacks[view_id] = [view_id]
     return ok(view=copy.deepcopy(stored))
 
 
-def _target(st: EmulatorState, args: Args) -> str | Reply:
+def _target(ws: Workspace, args: Args) -> str | Reply:
+    st = ws.st
     view_id, external_id = args.get("view_id"), args.get("external_id")
     if not view_id and not external_id:
         return fail("invalid_arguments")
     if not view_id:
         view_id = next(
-            (vid for vid, v in st.views.items() if v.get("external_id") == external_id), None
+            (
+                vid
+                for vid, v in st.views.items()
+                if v.get("external_id") == external_id and ws.owns_view(vid)
+            ),
+            None,
         )
-    if view_id not in st.views or view_id in st.closed_views:
+    if not ws.owns_view(view_id) or view_id in st.closed_views:
         return fail("not_found")
     return str(view_id)
 
 
-def replace_view(st: EmulatorState, view_id: str, view: dict[str, Any]) -> dict[str, Any]:
-    current = st.views[view_id]
-    return _store(st, view, view_id, current.get("root_view_id"), current.get("previous_view_id"))
+def replace_view(ws: Workspace, view_id: str, view: dict[str, Any]) -> dict[str, Any]:
+    current = ws.st.views[view_id]
+    return _store(ws, view, view_id, current.get("root_view_id"), current.get("previous_view_id"))
 
 
-def update_view(st: EmulatorState, args: Args) -> Reply:
-    target = _target(st, args)
+def update_view(ws: Workspace, args: Args) -> Reply:
+    target = _target(ws, args)
     if isinstance(target, Reply):
         return target
-    error = hash_error(args.get("hash"), st.views[target].get("hash"))
+    error = hash_error(args.get("hash"), ws.st.views[target].get("hash"))
     if error is not None:
         return fail(error)
     view = args.get("view")
-    problem = _check_view(st, view, keep_id=target)
+    problem = _check_view(ws, view, keep_id=target)
     if problem is not None:
         return problem
-    return ok(view=copy.deepcopy(replace_view(st, target, view)))
+    return ok(view=copy.deepcopy(replace_view(ws, target, view)))
 
 
-def push_onto(st: EmulatorState, below: str, view: dict[str, Any]) -> Reply:
-    stack = st.stack_of(below)
+def push_onto(ws: Workspace, below: str, view: dict[str, Any]) -> Reply:
+    stack = ws.st.stack_of(below)
     if stack is None:
         return fail("not_found")
     error = push_error(len(stack))
     if error is not None:
         return fail(error)
-    view_id = st.new_id("V")
-    stored = _store(st, view, view_id, stack[0], stack[-1])
+    view_id = ws.st.new_id("V")
+    stored = _store(ws, view, view_id, stack[0], stack[-1])
     stack.append(view_id)
     return ok(view=copy.deepcopy(stored))
 
 
-def push_view(st: EmulatorState, args: Args) -> Reply:
+def push_view(ws: Workspace, args: Args) -> Reply:
     view = args.get("view")
-    problem = _check_view(st, view)
+    problem = _check_view(ws, view)
     if problem is not None:
         return problem
-    source = _consume_trigger(st, args.get("trigger_id"))
+    source = _consume_trigger(ws, args.get("trigger_id"))
     if isinstance(source, Reply):
         return source
     if source is None:
         # A trigger from outside a modal: push onto the most recently opened modal, if any.
-        roots = list(st.stacks)
+        roots = [root for root in ws.st.stacks if ws.owns_view(root)]
         if not roots:
             return fail("not_found")
         source = roots[-1]
-    return push_onto(st, source, view)
+    return push_onto(ws, source, view)
 
 
-def publish_view(st: EmulatorState, args: Args) -> Reply:
+def publish_view(ws: Workspace, args: Args) -> Reply:
+    """views.publish: one home tab per user, replaced wholesale (hash guards races)."""
     user_id = args.get("user_id")
-    if not user_id:
-        return fail("invalid_arguments")
-    if st.strict_channels and user_id not in st.users:
-        return fail("user_not_found")
+    if (
+        not isinstance(user_id, str)
+        or not user_id
+        or (ws.st.strict_channels and user_id not in ws.users)
+    ):
+        return Reply(
+            {
+                "ok": False,
+                "error": "invalid_arguments",
+                "response_metadata": {"messages": ["invalid `user_id`"]},
+            }
+        )
+    if not ws.st.app.home_tab_enabled:
+        return fail("not_enabled")
     view = args.get("view")
-    problem = _check_view(st, view, keep_id=st.home_views.get(user_id))
+    view_id = ws.home_views.get(user_id)
+    problem = _check_view(ws, view, keep_id=view_id)
     if problem is not None:
         return problem
     if view.get("type") != "home":
-        return fail("invalid_arguments")
-    view_id = st.home_views.get(user_id)
+        return Reply(
+            {
+                "ok": False,
+                "error": "invalid_arguments",
+                "response_metadata": {
+                    "messages": ["[ERROR] must be home [json-pointer:/view/type]"]
+                },
+            }
+        )
     if view_id is not None:
-        error = hash_error(args.get("hash"), st.views[view_id].get("hash"))
+        error = hash_error(args.get("hash"), ws.st.views[view_id].get("hash"))
         if error is not None:
             return fail(error)
     else:
-        view_id = st.new_id("V")
-        st.home_views[user_id] = view_id
-    return ok(view=copy.deepcopy(_store(st, view, view_id, None, None)))
+        view_id = ws.st.new_id("V")
+        ws.home_views[user_id] = view_id
+    return ok(view=copy.deepcopy(_store(ws, view, view_id, view_id, None)))
 
 
 def _input_block_ids(view: dict[str, Any]) -> set[str]:
@@ -184,6 +224,7 @@ def apply_response_action(st: EmulatorState, view_id: str, body: dict[str, Any])
     action = body.get("response_action")
     if view_id not in st.views or view_id in st.closed_views:
         return fail("not_found")
+    ws = st.team(st.views[view_id].get("team_id"))
     if action in (None, ""):
         return ok(closed=st.close_view(view_id))
     if action == "clear":
@@ -199,11 +240,11 @@ def apply_response_action(st: EmulatorState, view_id: str, body: dict[str, Any])
             return fail("invalid_arguments", unknown_block_ids=unknown)
         return ok()
     view = body.get("view")
-    problem = _check_view(st, view, keep_id=view_id if action == "update" else None)
+    problem = _check_view(ws, view, keep_id=view_id if action == "update" else None)
     if problem is not None:
         return problem
     if action == "update":
-        return ok(view=copy.deepcopy(replace_view(st, view_id, view)))
+        return ok(view=copy.deepcopy(replace_view(ws, view_id, view)))
     if action == "push":
-        return push_onto(st, view_id, view)
+        return push_onto(ws, view_id, view)
     return fail("invalid_arguments")

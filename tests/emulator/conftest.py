@@ -7,6 +7,8 @@ from slack_sdk import WebClient
 
 from slack_emulator import SlackEmulator
 
+from .bot_server import BotServer, serve
+
 
 class FakeClock:
     """Drives trigger expiry and rate limits without sleeping."""
@@ -35,3 +37,9 @@ def emu(clock: FakeClock) -> Iterator[SlackEmulator]:
 @pytest.fixture
 def client(emu: SlackEmulator) -> WebClient:
     return WebClient(token=emu.bot_token, base_url=emu.api_url)
+
+
+@pytest.fixture
+def capture() -> Iterator[BotServer]:
+    """A stand-in bot endpoint that records every signed request it receives."""
+    yield from serve(None)

@@ -3,73 +3,18 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-import pytest
-from slack_bolt import App, BoltRequest
+from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
 from slack_emulator import SignedSlackClient, SlackEmulator, sign
 
+from .bot_server import BotServer, serve
+
 SECRET = "emulator-signing-secret"
-
-
-class _BotServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, app: App | None) -> None:
-        super().__init__(("127.0.0.1", 0), _BotHandler)
-        self.app = app
-        self.received: list[tuple[bytes, dict[str, str]]] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-class _BotHandler(BaseHTTPRequestHandler):
-    server: _BotServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        self.server.received.append((body, headers))
-        status, payload, content_type = 200, b"", "text/plain"
-        if self.server.app is not None:
-            response = self.server.app.dispatch(
-                BoltRequest(body=body.decode(), headers={k: [v] for k, v in headers.items()})
-            )
-            status, payload = response.status, response.body.encode()
-            content_type = response.headers.get("content-type", ["text/plain"])[0]
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-
-def _serve(app: App | None) -> Iterator[_BotServer]:
-    server = _BotServer(app)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.fixture
-def capture() -> Iterator[_BotServer]:
-    yield from _serve(None)
 
 
 def test_sign_matches_slack_verifier() -> None:
@@ -84,7 +29,7 @@ def test_sign_matches_slack_verifier() -> None:
     )
 
 
-def test_every_request_kind_is_signed(emu: SlackEmulator, capture: _BotServer) -> None:
+def test_every_request_kind_is_signed(emu: SlackEmulator, capture: BotServer) -> None:
     bot = SignedSlackClient(capture.url, SECRET, emulator=emu)
     bot.command("/postmortem", text="start DB outage", user_id="U1", channel_id="C1")
     bot.event({"type": "app_mention", "user": "U1", "text": "hi", "channel": "C1"})
@@ -114,7 +59,7 @@ def test_every_request_kind_is_signed(emu: SlackEmulator, capture: _BotServer) -
 
 def test_bad_signature_is_rejected_by_bolt(emu: SlackEmulator) -> None:
     app = App(signing_secret=SECRET, client=WebClient(token=emu.bot_token, base_url=emu.api_url))
-    for server in _serve(app):
+    for server in serve(app):
         bot = SignedSlackClient(server.url, SECRET, emulator=emu)
         body = b"command=%2Fpostmortem"
         headers = {
@@ -185,7 +130,7 @@ def _bolt_app(emu: SlackEmulator) -> App:
 
 
 def test_bolt_round_trip(emu: SlackEmulator) -> None:
-    for server in _serve(_bolt_app(emu)):
+    for server in serve(_bolt_app(emu)):
         bot = SignedSlackClient(server.url, SECRET, emulator=emu)
         assert bot.command("/postmortem", user_id="U1", channel_id="C1").status == 200
         [opened] = emu.wait_for("views.open")
