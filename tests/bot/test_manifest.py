@@ -13,7 +13,7 @@ from bot.slack.ids import Action, Callback, Command
 from tests.harness import Harness
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMAS = ROOT.parent / "shared" / "slack" / "manifest-schema"
+SCHEMAS = ROOT / "tests" / "vendor" / "slack_manifest_schema"
 
 
 def manifest() -> dict:
