@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flows.errors import NotAllowed
 from storage.tables import Postmortem
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: a Slack user, and the workspace they belong to (a guest from another
+    organisation in a shared channel belongs to theirs, not ours)."""
+
+    user_id: str
+    team_id: str | None = None
 
 
 def editors(pm: Postmortem) -> set[str]:
@@ -16,7 +27,17 @@ def can_edit(pm: Postmortem, user_id: str) -> bool:
     return user_id in editors(pm)
 
 
-def require_editor(pm: Postmortem, user_id: str, what: str) -> None:
+def require_workspace(pm: Postmortem, team_id: str | None) -> None:
+    """Nobody outside the post-mortem's workspace changes it, whatever channel they share."""
+    if pm.team_id and team_id and team_id != pm.team_id:
+        raise NotAllowed("This post-mortem belongs to another workspace: only its own members "
+                         "can change it.")
+
+
+def require_editor(
+    pm: Postmortem, user_id: str, what: str, *, team_id: str | None = None
+) -> None:
+    require_workspace(pm, team_id)
     if not can_edit(pm, user_id):
         names = ", ".join(f"<@{p}>" for p in sorted(editors(pm)))
         raise NotAllowed(
@@ -27,9 +48,11 @@ def require_editor(pm: Postmortem, user_id: str, what: str) -> None:
 
 
 def require_editor_or_creator(
-    pm: Postmortem, user_id: str, created_by: str | None, what: str
+    pm: Postmortem, user_id: str, created_by: str | None, what: str, *,
+    team_id: str | None = None,
 ) -> None:
     """People may always change their own entries; others' entries belong to the editors."""
+    require_workspace(pm, team_id)
     if created_by == user_id:
         return
-    require_editor(pm, user_id, what)
+    require_editor(pm, user_id, what, team_id=team_id)

@@ -20,10 +20,12 @@ from sqlmodel import Session
 
 from bot.deps import Deps
 from bot.slack.forms import view_values
+from bot.slack import outbox
 from bot.slack.meta import Meta
 from flows.errors import PostmortemError
+from flows.permissions import Actor
 from storage.db import session_scope
-from storage.queries import keys
+from storage.queries import keys, postmortems
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,10 @@ class Ctx:
             raise PostmortemError("I could not tell which post-mortem this is for.")
         return self.pm_id
 
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.user_id, self.user_team_id)
+
     def now(self) -> datetime:
         return self.deps.now()
 
@@ -99,6 +105,12 @@ class Ctx:
             queued = self._outbox[before:]
         if queued:
             self.send_outbox(queued)
+
+    def announce(self, session: Session, pm_id: int, text: str) -> None:
+        """In the current unit: a thread note "@user <text>" and the control message redrawn,
+        both sent once the unit commits. `text` is written by the bot: escape user text in it."""
+        pm = postmortems.get_postmortem(session, pm_id=pm_id)
+        self.queue(outbox.announce(session, pm, f"<@{self.user_id}> {text}", now=self.now()))
 
     def queue(self, ids: list[int]) -> None:
         """Outbox rows written in the current unit: delivered once it commits."""

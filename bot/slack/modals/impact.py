@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
-from slack_sdk import WebClient
-
-from bot.deps import Deps
 from bot.slack import blocks as bk
-from bot.slack.forms import text, view_values
+from bot.slack.context import Ctx
+from bot.slack.forms import text
 from bot.slack.ids import Action, Callback
-from bot.slack.meta import Meta, meta_of
-from bot.slack.modals.common import action_pm_id, announce, change, load_record, once, open_view
+from bot.slack.meta import Meta
+from bot.slack.router import Reply, Router
+from flows import impact
 from flows.errors import FieldErrors
 from flows.permissions import require_editor
 from storage.queries import postmortems
@@ -121,42 +119,29 @@ def read_impact(values: dict[str, Any], computed_minutes: int | None) -> dict[st
     return out
 
 
-def register(app: App, deps: Deps) -> None:
-    @app.action(Action.OPEN_IMPACT)
-    def handle_open_impact(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        record = load_record(deps, action_pm_id(body))
-        require_editor(record.postmortem, body["user"]["id"], "edit the impact")
-        open_view(client, body, build_impact_modal(record))
+def register_listeners(router: Router) -> None:
+    router.action(Action.OPEN_IMPACT)(open_impact)
+    router.view(Callback.IMPACT)(submit_impact)
 
-    @app.view(Callback.IMPACT)
-    def handle_impact_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        user_id = body["user"]["id"]
-        pm_id = meta_of(body).pm_id
-        assert pm_id is not None
-        record = load_record(deps, pm_id)
-        pm = record.postmortem
-        computed = None
-        if pm.impact_minutes is None and (duration := record.impact_duration()) is not None:
-            computed = int(duration.total_seconds() // 60)
-        changes = read_impact(view_values(body["view"]), computed)
-        if not once(deps, body):
-            ack()
-            return
-        with change(deps, pm_id, user_id, "impact", "edited the impact") as session:
-            pm = postmortems.get_postmortem(session, pm_id=pm_id)
-            require_editor(pm, user_id, "edit the impact")
-            changed = [k for k, v in changes.items() if getattr(pm, k) != v]
-            for key in changed:
-                setattr(pm, key, changes[key])
-        ack()
+
+def open_impact(ctx: Ctx) -> None:
+    with ctx.read() as session:
+        record = postmortems.load_summary(session, pm_id=ctx.require_pm())
+    require_editor(record.postmortem, ctx.user_id, "edit the impact", team_id=ctx.user_team_id)
+    ctx.open_view(build_impact_modal(record))
+
+
+def submit_impact(ctx: Ctx) -> Reply:
+    pm_id = ctx.require_pm()
+    with ctx.read() as session:
+        computed = impact.computed_minutes(postmortems.load_summary(session, pm_id=pm_id))
+    changes = read_impact(ctx.values(), computed)
+    with ctx.unit() as session:
+        changed = impact.save_impact(session, pm_id=pm_id, actor=ctx.actor, changes=changes,
+                                     now=ctx.now())
         if changed:
             labels = {attr: label.lower() for attr, label, _ in TEXT_FIELDS.values()}
             labels |= {"impact_minutes": "duration", "slo_target": "SLO"}
-            announce(
-                deps,
-                client,
-                pm_id,
-                user_id,
-                "updated the impact: " + ", ".join(labels[k] for k in changed),
-            )
+            ctx.announce(session, pm_id,
+                         "updated the impact: " + ", ".join(labels[k] for k in changed))
+    return None

@@ -5,28 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
-from slack_sdk import WebClient
-from sqlmodel import select
-
-from bot.deps import Deps
 from bot.slack import blocks as bk
-from bot.slack.forms import text, view_values
+from bot.slack.context import Ctx
+from bot.slack.forms import text
 from bot.slack.ids import Action, Callback
-from bot.slack.meta import Meta, meta_of
-from bot.slack.modals.common import action_pm_id, announce, change, load_record, once, open_view
-from flows.errors import FieldErrors, NotFound
+from bot.slack.meta import Meta
+from bot.slack.router import Reply, Router, update
+from flows import whys
+from flows.errors import FieldErrors
 from flows.permissions import require_editor
 from flows.whys import FACTOR_CATEGORIES, FACTOR_SEVERITIES, MIN_WHYS, next_question
 from storage.queries import postmortems
 from storage.record import PostmortemRecord
-from storage.tables import ContributingFactor, Why
 
 ANSWER = "pm.whys.answer"
 ROOT_CAUSE = "pm.whys.root_cause"
 CAUSE_WHAT = "pm.whys.what"
 CAUSE_WHY = "pm.whys.why"
 CAUSE_HOW = "pm.whys.how"
+NARRATIVE_BLOCKS = {ROOT_CAUSE: "root_cause", CAUSE_WHAT: "cause_what", CAUSE_WHY: "cause_why",
+                    CAUSE_HOW: "cause_how"}
 FACTOR_TEXT = "pm.factor.text"
 FACTOR_CATEGORY = "pm.factor.category"
 FACTOR_SEVERITY = "pm.factor.severity"
@@ -36,19 +34,19 @@ MAX_FACTORS = 20  # with 30 whys and the inputs, stays under Slack's 100 blocks
 
 def build_whys_modal(record: PostmortemRecord) -> dict[str, Any]:
     pm = record.postmortem
-    whys = record.whys
-    shown = whys[-MAX_SHOWN_WHYS:]
+    chain = record.whys
+    shown = chain[-MAX_SHOWN_WHYS:]
     lines = [f"*{w.position}. {bk.escape(w.question)}*\n→ {bk.escape(w.answer)}" for w in shown]
     intro = (
         "Ask why until you reach something systemic: a process, tool or safeguard — "
         "never a person. Each answer becomes the next question."
     )
     blocks: list[bk.Block] = [bk.context(intro)]
-    if len(whys) > len(shown):
-        blocks.append(bk.context(f"_{len(whys) - len(shown)} earlier whys not shown._"))
+    if len(chain) > len(shown):
+        blocks.append(bk.context(f"_{len(chain) - len(shown)} earlier whys not shown._"))
     blocks += [bk.section(line) for line in lines]
-    question = next_question(record.incident.title, whys)
-    position = len(whys) + 1
+    question = next_question(record.incident.title, chain)
+    position = len(chain) + 1
     label = f"Why {position}? {question}"
     more = "" if position > MIN_WHYS else f" ({MIN_WHYS - position + 1} more to reach {MIN_WHYS})"
     blocks.append(
@@ -133,139 +131,85 @@ def build_factor_modal(pm_id: int) -> dict[str, Any]:
     )
 
 
-def register(app: App, deps: Deps) -> None:
-    @app.action(Action.OPEN_WHYS)
-    def handle_open_whys(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        record = load_record(deps, action_pm_id(body))
-        require_editor(record.postmortem, body["user"]["id"], "work on the 5 Whys")
-        open_view(client, body, build_whys_modal(record))
+def register_listeners(router: Router) -> None:
+    router.action(Action.OPEN_WHYS)(open_whys)
+    router.view(Callback.WHYS)(submit_whys)
+    router.action(Action.WHYS_ADD_FACTOR)(open_factor)
+    router.view(Callback.FACTORS)(submit_factor)
+    router.action(Action.WHYS_DELETE_FACTOR)(delete_factor)
 
-    @app.view(Callback.WHYS)
-    def handle_whys_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        user_id = body["user"]["id"]
-        pm_id = meta_of(body).pm_id
-        assert pm_id is not None
-        values = view_values(body["view"])
-        answer = text(values, ANSWER)
-        narrative = {
-            "root_cause": text(values, ROOT_CAUSE) or None,
-            "cause_what": text(values, CAUSE_WHAT) or None,
-            "cause_why": text(values, CAUSE_WHY) or None,
-            "cause_how": text(values, CAUSE_HOW) or None,
-        }
-        if not once(deps, body):
-            ack()
-            return
-        with change(deps, pm_id, user_id, "whys", "worked on the 5 Whys") as session:
-            pm = postmortems.get_postmortem(session, pm_id=pm_id)
-            require_editor(pm, user_id, "work on the 5 Whys")
-            changed = [k for k, v in narrative.items() if getattr(pm, k) != v]
-            for key in changed:
-                setattr(pm, key, narrative[key])
-            if answer:
-                whys = list(
-                    session.exec(
-                        select(Why).where(Why.postmortem_id == pm_id).order_by(Why.position)
-                    ).all()
-                )
-                incident = postmortems.get_incident(session, incident_id=pm.incident_id)
-                session.add(
-                    Why(
-                        postmortem_id=pm_id,
-                        position=len(whys) + 1,
-                        question=next_question(incident.title, whys),
-                        answer=answer,
-                    )
-                )
-        record = load_record(deps, pm_id)
-        if answer:
-            # The next why, in the same modal: the answer just given is its question.
-            ack(response_action="update", view=build_whys_modal(record))
-        else:
-            ack()
+
+def _record(ctx: Ctx) -> PostmortemRecord:
+    with ctx.read() as session:
+        return postmortems.load_summary(session, pm_id=ctx.require_pm())
+
+
+def open_whys(ctx: Ctx) -> None:
+    record = _record(ctx)
+    require_editor(record.postmortem, ctx.user_id, "work on the 5 Whys", team_id=ctx.user_team_id)
+    ctx.open_view(build_whys_modal(record))
+
+
+def submit_whys(ctx: Ctx) -> Reply:
+    values = ctx.values()
+    answer = text(values, ANSWER)
+    narrative = {attr: text(values, block) or None for block, attr in NARRATIVE_BLOCKS.items()}
+    with ctx.unit() as session:
+        saved = whys.save_whys(session, pm_id=ctx.require_pm(), actor=ctx.actor, answer=answer,
+                               narrative=narrative, now=ctx.now())
         notes = []
-        if answer:
-            notes.append(f"answered why {len(record.whys)}")
-        if "root_cause" in changed:
+        if saved.answered:
+            notes.append(f"answered why {saved.answered}")
+        if "root_cause" in saved.changed:
             notes.append("set the systemic root cause")
-        if set(changed) - {"root_cause"}:
+        if set(saved.changed) - {"root_cause"}:
             notes.append("updated the root-cause narrative")
         if notes:
-            announce(deps, client, pm_id, user_id, " and ".join(notes))
+            ctx.announce(session, ctx.require_pm(), " and ".join(notes))
+    # The next why, in the same modal: the answer just given is its question.
+    return update(build_whys_modal(_record(ctx))) if saved.answered else None
 
-    @app.action(Action.WHYS_ADD_FACTOR)
-    def handle_add_factor(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        pm_id = action_pm_id(body)
-        record = load_record(deps, pm_id)
-        require_editor(record.postmortem, body["user"]["id"], "add contributing factors")
-        client.views_push(trigger_id=body["trigger_id"], view=build_factor_modal(pm_id))
 
-    @app.view(Callback.FACTORS)
-    def handle_factor_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        user_id = body["user"]["id"]
-        pm_id = meta_of(body).pm_id
-        assert pm_id is not None
-        values = view_values(body["view"])
-        factor = text(values, FACTOR_TEXT)
-        errors = {}
-        if not factor:
-            errors[FACTOR_TEXT] = "Describe the factor."
-        if values.get(FACTOR_CATEGORY) not in FACTOR_CATEGORIES:
-            errors[FACTOR_CATEGORY] = "Pick a category."
-        if values.get(FACTOR_SEVERITY) not in FACTOR_SEVERITIES:
-            errors[FACTOR_SEVERITY] = "Pick a severity."
-        if errors:
-            raise FieldErrors(errors)
-        if not once(deps, body):
-            ack()
-            return
-        with change(deps, pm_id, user_id, "factor", "added a contributing factor") as session:
-            pm = postmortems.get_postmortem(session, pm_id=pm_id)
-            require_editor(pm, user_id, "add contributing factors")
-            session.add(
-                ContributingFactor(
-                    postmortem_id=pm_id,
-                    text=factor,
-                    category=values[FACTOR_CATEGORY],
-                    severity=values[FACTOR_SEVERITY],
-                )
-            )
-        ack()
-        # Refresh the whys modal underneath so the new factor shows.
-        previous = body["view"].get("previous_view_id")
-        if previous:
-            client.views_update(view_id=previous, view=build_whys_modal(load_record(deps, pm_id)))
-        announce(
-            deps, client, pm_id, user_id, f"added a contributing factor: {bk.escape(factor[:200])}"
-        )
+def open_factor(ctx: Ctx) -> None:
+    record = _record(ctx)
+    require_editor(record.postmortem, ctx.user_id, "add contributing factors",
+                   team_id=ctx.user_team_id)
+    ctx.client.views_push(trigger_id=ctx.trigger_id, view=build_factor_modal(record.id))
 
-    @app.action(Action.WHYS_DELETE_FACTOR)
-    def handle_delete_factor(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        user_id = body["user"]["id"]
-        pm_id = action_pm_id(body)
-        factor_id = int(body["actions"][0]["value"].split(":")[1])
-        with change(deps, pm_id, user_id, "factor_deleted", "deleted a factor") as session:
-            pm = postmortems.get_postmortem(session, pm_id=pm_id)
-            require_editor(pm, user_id, "delete contributing factors")
-            factor = session.get(ContributingFactor, factor_id)
-            if factor is None or factor.postmortem_id != pm_id:
-                raise NotFound("That factor was already deleted.")
-            deleted = factor.text
-            session.delete(factor)
-        view = body.get("view")
-        if view:
-            client.views_update(
-                view_id=view["id"],
-                hash=view.get("hash"),
-                view=build_whys_modal(load_record(deps, pm_id)),
-            )
-        announce(
-            deps,
-            client,
-            pm_id,
-            user_id,
-            f"deleted a contributing factor: {bk.escape(deleted[:200])}",
-        )
+
+def submit_factor(ctx: Ctx) -> Reply:
+    values = ctx.values()
+    factor = text(values, FACTOR_TEXT)
+    errors = {}
+    if not factor:
+        errors[FACTOR_TEXT] = "Describe the factor."
+    if values.get(FACTOR_CATEGORY) not in FACTOR_CATEGORIES:
+        errors[FACTOR_CATEGORY] = "Pick a category."
+    if values.get(FACTOR_SEVERITY) not in FACTOR_SEVERITIES:
+        errors[FACTOR_SEVERITY] = "Pick a severity."
+    if errors:
+        raise FieldErrors(errors)
+    with ctx.unit() as session:
+        whys.add_factor(session, pm_id=ctx.require_pm(), actor=ctx.actor, text=factor,
+                        category=values[FACTOR_CATEGORY], severity=values[FACTOR_SEVERITY],
+                        now=ctx.now())
+        ctx.announce(session, ctx.require_pm(),
+                     f"added a contributing factor: {bk.escape(factor[:200])}")
+    # Redraw the whys modal underneath so the new factor shows.
+    previous = ctx.view.get("previous_view_id")
+    if previous:
+        ctx.later(lambda: ctx.client.views_update(view_id=previous,
+                                                  view=build_whys_modal(_record(ctx))))
+    return None
+
+
+def delete_factor(ctx: Ctx) -> None:
+    _, _, factor_id = ctx.value.partition(":")
+    with ctx.unit() as session:
+        factor = whys.delete_factor(session, pm_id=ctx.require_pm(), actor=ctx.actor,
+                                    factor_id=int(factor_id or 0), now=ctx.now())
+        ctx.announce(session, ctx.require_pm(),
+                     f"deleted a contributing factor: {bk.escape(factor.text[:200])}")
+    if ctx.view:
+        ctx.client.views_update(view_id=ctx.view["id"], hash=ctx.view.get("hash"),
+                                view=build_whys_modal(_record(ctx)))
