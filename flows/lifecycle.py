@@ -6,11 +6,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
 
+from sqlmodel import Session
+
 from flows.errors import FieldErrors, InvalidState
 from flows.policy import Policy
+from flows.reminders.plan import plan_deadline
+from storage.kinds import CLOSED, DRAFT, IN_REVIEW, PUBLISHED
+from storage.queries import audit, postmortems
+from storage.queries.reminders import add_reminders
 from storage.tables import Incident, Postmortem
 
-DRAFT, IN_REVIEW, PUBLISHED, CLOSED = "draft", "in_review", "published", "closed"
+__all__ = ["CLOSED", "DRAFT", "IN_REVIEW", "PUBLISHED"]
 STATUS_LABELS = {
     DRAFT: "Draft",
     IN_REVIEW: "In review",
@@ -115,6 +121,35 @@ def open_postmortem(
         updated_at=now,
     )
     return Opened(incident, postmortem, required, reason)
+
+
+def create_postmortem(
+    session: Session, facts: IncidentFacts, *, owner_id: str, policy: Policy, now: datetime,
+    team_id: str | None = None, actor_id: str | None = None,
+) -> Opened:
+    """Incident, post-mortem, audit event and deadline reminders, in the caller's transaction."""
+    day = facts.started_at or facts.resolved_at or now
+    start_of_day, _ = postmortems.day_bounds(day)
+    repeated = postmortems.service_had_incident(
+        session, services=facts.services,
+        since=now - timedelta(days=policy.conditional_repeat_days),
+    )
+    opened = open_postmortem(
+        facts, owner_id=owner_id, policy=policy, now=now,
+        sequence=postmortems.next_incident_sequence(session, day_start=start_of_day),
+        repeated=repeated, team_id=team_id,
+    )
+    session.add(opened.incident)
+    session.flush()
+    assert opened.incident.id is not None
+    opened.postmortem.incident_id = opened.incident.id
+    session.add(opened.postmortem)
+    session.flush()
+    assert opened.postmortem.id is not None
+    audit.add_event(session, pm_id=opened.postmortem.id, actor_id=actor_id or owner_id, at=now,
+                    kind="created", summary=f"opened the post-mortem ({opened.reason})")
+    add_reminders(session, plan_deadline(opened.postmortem, opened.incident, policy, now))
+    return opened
 
 
 def ensure_status(pm: Postmortem, *allowed: str) -> None:

@@ -17,7 +17,8 @@ DEADLINE, ESCALATION, FOLLOW_UP, NUDGE, DIGEST, SNOOZE = (
 # Outbox rows, in the same table: messages owed right now rather than at a time. A MESSAGE is
 # rendered when it is written; a REFRESH redraws a post-mortem's control message from the
 # database when it is sent; an UPLOAD puts a stored document version into the thread.
-MESSAGE, REFRESH, UPLOAD = "message", "refresh", "upload"
+# A CONTROL is a post-mortem's control message, rendered when sent; its ts is kept on the row.
+MESSAGE, REFRESH, UPLOAD, CONTROL = "message", "refresh", "upload", "control"
 # Reminder row statuses.
 PENDING, CLAIMED, SENT, CANCELLED, FAILED = "pending", "claimed", "sent", "cancelled", "failed"
 LIVE = (PENDING, CLAIMED)

@@ -19,8 +19,8 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.deps import Deps
-from bot.slack.forms import view_values
 from bot.slack import outbox
+from bot.slack.forms import view_values
 from bot.slack.meta import Meta
 from flows.errors import PostmortemError
 from flows.permissions import Actor

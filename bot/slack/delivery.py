@@ -23,13 +23,14 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlmodel import Session
 
 from bot.deps import Deps
 from bot.slack.control import build_control_message
 from bot.slack.reminders.render import render_due
 from flows.reminders.due import Due, Moot, decide, settle_then
 from storage.db import session_scope
-from storage.kinds import MESSAGE, REFRESH, UPLOAD
+from storage.kinds import CONTROL, MESSAGE, REFRESH, UPLOAD
 from storage.queries import postmortems
 from storage.queries import reminders as store
 from storage.tables import Document, Reminder
@@ -135,8 +136,14 @@ def entry(row: Reminder, detail: str, target: str | None = None) -> Entry:
 # ---- what a row means now ------------------------------------------------------------------
 
 
-def prepare(session: Any, deps: Deps, row: Reminder, now: datetime) -> tuple[Plan, Any]:
-    """The plan for a claimed row, read against the current state, and what to do once sent."""
+After = Callable[[Session, str | None, str | None], None]
+
+
+def prepare(
+    session: Session, deps: Deps, row: Reminder, now: datetime
+) -> tuple[Plan, After | None]:
+    """The plan for a claimed row, read against the current state, and what to do in the
+    transaction that settles it (given the channel and ts Slack put it at)."""
     if row.kind == MESSAGE:
         payload = dict(row.payload or {})
         message = {k: v for k, v in payload.items() if k in ("text", "blocks")}
@@ -146,14 +153,37 @@ def prepare(session: Any, deps: Deps, row: Reminder, now: datetime) -> tuple[Pla
         return _redraw(session, row, now), None
     if row.kind == UPLOAD:
         return _upload(session, row), None
+    if row.kind == CONTROL:
+        return _control(session, row, now)
     decision = decide(session, row, policy=deps.policy, now=now,
                       digest_channel=deps.policy.digest_channel or deps.settings.announce_channel)
+
+    def then(s: Session, _channel: str | None, _ts: str | None) -> None:
+        settle_then(s, decision.then, policy=deps.policy, now=now)
+
     if isinstance(decision, Moot):
-        return Skip(decision.reason, done=decision.done), decision.then
-    return _post_due(decision, row, deps, now), decision.then
+        return Skip(decision.reason, done=decision.done), then
+    return _post_due(decision, row, deps, now), then
 
 
-def _redraw(session: Any, row: Reminder, now: datetime) -> Plan:
+def _control(session: Session, row: Reminder, now: datetime) -> tuple[Plan, After | None]:
+    if row.postmortem_id is None:
+        return Skip("no post-mortem"), None
+    record = postmortems.load_summary(session, pm_id=row.postmortem_id)
+    pm_id, channel = record.id, record.postmortem.channel_id
+    if not channel:
+        return Skip("no channel is set for this post-mortem"), None
+
+    def remember(s: Session, posted_in: str | None, ts: str | None) -> None:
+        # Its thread is the post-mortem's from now on.
+        pm = postmortems.get_postmortem(s, pm_id=pm_id)
+        pm.channel_id, pm.message_ts = posted_in or channel, ts
+        s.add(pm)
+
+    return Post(channel, lambda _link: build_control_message(record, now)), remember
+
+
+def _redraw(session: Session, row: Reminder, now: datetime) -> Plan:
     if row.postmortem_id is None:
         return Skip("no post-mortem")
     record = postmortems.load_summary(session, pm_id=row.postmortem_id)
@@ -163,7 +193,7 @@ def _redraw(session: Any, row: Reminder, now: datetime) -> Plan:
     return Redraw(pm.channel_id, pm.message_ts, build_control_message(record, now))
 
 
-def _upload(session: Any, row: Reminder) -> Plan:
+def _upload(session: Session, row: Reminder) -> Plan:
     payload = row.payload or {}
     document = session.get(Document, int(payload["document_id"]))
     if document is None:
@@ -327,7 +357,7 @@ def deliver_one(
         with session_scope(deps.sessions) as session:
             plan, then = prepare(session, deps, row, clock())
             if isinstance(plan, Skip):
-                _settle_skip(session, deps, row, worker, plan, then, clock())
+                _settle_skip(session, row, worker, plan, then, clock())
                 report.skipped.append(entry(row, plan.reason))
                 return
         found = already_sent(client, row, plan)
@@ -347,8 +377,8 @@ def deliver_one(
     with session_scope(deps.sessions) as session:
         held = store.mark_sent(session, reminder_id=row.id, worker_id=worker, now=clock(),
                                channel=channel, ts=ts)
-        if held:
-            settle_then(session, then, policy=deps.policy, now=clock())
+        if held and then is not None:
+            then(session, channel, ts)
     if not held:
         log.warning("reminder #%s sent after its lease was lost or it was cancelled", row.id)
     addressed = plan.channel if isinstance(plan, Post | Redraw | Upload) else channel
@@ -356,7 +386,7 @@ def deliver_one(
 
 
 def _settle_skip(
-    session: Any, deps: Deps, row: Reminder, worker: str, plan: Skip, then: Any, now: datetime
+    session: Session, row: Reminder, worker: str, plan: Skip, then: After | None, now: datetime
 ) -> None:
     assert row.id is not None
     if plan.done:
@@ -364,8 +394,8 @@ def _settle_skip(
     else:
         held = store.mark_cancelled(session, reminder_id=row.id, worker_id=worker,
                                     reason=plan.reason)
-    if held:
-        settle_then(session, then, policy=deps.policy, now=now)
+    if held and then is not None:
+        then(session, None, None)
 
 
 def _fail(

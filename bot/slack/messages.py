@@ -4,16 +4,18 @@ control message, note changes in its thread. Each opens its own short unit of wo
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
+from bot.slack import outbox
 from bot.slack.control import build_control_message
-from flows.lifecycle import IncidentFacts, Opened, open_postmortem
+from bot.slack.delivery import deliver_now
+from flows import lifecycle
+from flows.lifecycle import IncidentFacts, Opened
 from storage.db import session_scope
-from storage.queries import audit, postmortems
+from storage.queries import postmortems
 
 log = logging.getLogger(__name__)
 
@@ -36,66 +38,27 @@ def create_postmortem(
     actor_id: str | None = None,
 ) -> Opened:
     """Incident, post-mortem, audit event and reminders, in one transaction."""
-    from flows.reminders.plan import plan_deadline
-    from storage.queries.reminders import add_reminders
-
-    now = deps.now()
     with session_scope(deps.sessions) as session:
-        day = facts.started_at or facts.resolved_at or now
-        start_of_day, _ = postmortems.day_bounds(day)
-        repeated = postmortems.service_had_incident(
-            session,
-            services=facts.services,
-            since=now - timedelta(days=deps.policy.conditional_repeat_days),
-        )
-        opened = open_postmortem(
-            facts,
-            owner_id=owner_id,
-            policy=deps.policy,
-            now=now,
-            sequence=postmortems.next_incident_sequence(session, day_start=start_of_day),
-            repeated=repeated,
-            team_id=team_id,
-        )
-        session.add(opened.incident)
-        session.flush()
-        assert opened.incident.id is not None
-        opened.postmortem.incident_id = opened.incident.id
-        session.add(opened.postmortem)
-        session.flush()
-        assert opened.postmortem.id is not None
-        audit.add_event(
-            session,
-            pm_id=opened.postmortem.id,
-            actor_id=actor_id or owner_id,
-            at=now,
-            kind="created",
-            summary=f"opened the post-mortem ({opened.reason})",
-        )
-        add_reminders(session, plan_deadline(opened.postmortem, opened.incident, deps.policy, now))
-    return opened
+        return lifecycle.create_postmortem(session, facts, owner_id=owner_id, team_id=team_id,
+                                           actor_id=actor_id, policy=deps.policy,
+                                           now=deps.now())
 
 
 def post_control_message(deps: Deps, client: WebClient, pm_id: int) -> str:
-    """Post the control message (its thread is the post-mortem's) and remember where it is."""
-    with session_scope(deps.sessions) as session:
-        record = postmortems.load_record(session, pm_id=pm_id)
-    channel = record.postmortem.channel_id
-    if not channel:
-        raise SlackPostFailed(pm_id, "no channel is set for this post-mortem")
-    message = build_control_message(record, deps.now())
-    try:
-        response = client.chat_postMessage(channel=channel, **message)
-    except SlackApiError as err:
-        code = str(err.response.get("error", err))
-        log.error("post-mortem %s: chat.postMessage to %s failed: %s", pm_id, channel, code)
-        raise SlackPostFailed(pm_id, code) from err
-    ts = str(response["ts"])
+    """Post the control message (its thread is the post-mortem's) and remember where it is.
+    Exactly once: through the outbox, which keeps retrying a post Slack refused."""
     with session_scope(deps.sessions) as session:
         pm = postmortems.get_postmortem(session, pm_id=pm_id)
-        pm.channel_id = str(response.get("channel") or channel)
-        pm.message_ts = ts
-    return ts
+        if not pm.channel_id:
+            raise SlackPostFailed(pm_id, "no channel is set for this post-mortem")
+        ids = outbox.post_control(session, pm, now=deps.now())
+    report = deliver_now(deps, ids)
+    if report.failed:
+        code = report.failed[0].detail.removeprefix("slack: ")
+        log.error("post-mortem %s: control message to %s failed: %s", pm_id, pm.channel_id, code)
+        raise SlackPostFailed(pm_id, code)
+    with session_scope(deps.sessions) as session:
+        return str(postmortems.get_postmortem(session, pm_id=pm_id).message_ts)
 
 
 def refresh_control_message(deps: Deps, client: WebClient, pm_id: int) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from storage.kinds import MESSAGE, REFRESH, UPLOAD
+from storage.kinds import CONTROL, MESSAGE, REFRESH, UPLOAD
 from storage.queries import postmortems
 from storage.queries.reminders import insert_reminders
 from storage.tables import Document, Postmortem, Reminder
@@ -69,4 +69,13 @@ def upload(
                "comment": comment}
     row = Reminder(dedupe_key=f"upload:{document.id}", kind=UPLOAD, postmortem_id=pm.id,
                    target=pm.channel_id, due_at=now, payload=payload, team_id=pm.team_id)
+    return insert_reminders(session, [row])
+
+
+def post_control(session: Session, pm: Postmortem, *, now: datetime) -> list[int]:
+    """Post the post-mortem's control message (rendered when sent); its ts is stored then.
+    Again after `/postmortem post ID`: a new message, the thread moves to it."""
+    assert pm.id is not None
+    row = Reminder(dedupe_key=f"control:{pm.id}:{uuid.uuid4().hex}", kind=CONTROL,
+                   postmortem_id=pm.id, target=pm.channel_id, due_at=now, team_id=pm.team_id)
     return insert_reminders(session, [row])

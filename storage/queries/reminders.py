@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from storage.kinds import (
     CANCELLED,
     CLAIMED,
+    CONTROL,
     DEADLINE,
     DIGEST,
     ESCALATION,
@@ -52,7 +53,7 @@ def catch_up_group(row: Reminder) -> tuple[Any, ...]:
     One deadline reminder and one escalation per post-mortem, one nudge per owner, one digest
     per channel; the recurrence question is not a progress check-in, so it keeps its own group.
     """
-    if row.kind in (MESSAGE, UPLOAD):
+    if row.kind in (MESSAGE, UPLOAD, CONTROL):
         return (row.kind, row.id)
     if row.kind in (NUDGE, DIGEST):
         return (row.kind, row.target)
