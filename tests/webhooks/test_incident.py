@@ -94,11 +94,11 @@ def test_timestamp_inside_the_window_is_accepted(hooks: WebhookBot) -> None:
 def test_bad_signature_is_refused_logged_once_and_nothing_stored(
     hooks: WebhookBot, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="bot.webhooks"):
+    with caplog.at_level(logging.WARNING, logger="bot.http.webhooks"):
         response = send_generic(hooks, wh.generic_incident(), secret="not-the-secret")
     assert response.status == 401 and response.json() == {"error": "bad signature"}
     assert nothing_stored(hooks)
-    lines = [r for r in caplog.records if r.name.startswith("bot.webhooks")]
+    lines = [r for r in caplog.records if r.name.startswith("bot.http.webhooks")]
     assert len(lines) == 1 and "rejected (401)" in lines[0].getMessage()
 
 
