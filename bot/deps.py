@@ -13,6 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy import Engine
 
+from bot.observability.slack_client import InstrumentedWebClient
 from bot.settings import Settings
 from flows.policy import Policy, load_policy
 from storage.db import SessionFactory, make_engine, session_factory
@@ -50,8 +51,11 @@ def build_deps(
 
 
 def make_client(settings: Settings, max_rate_limit_retries: int = 3) -> WebClient:
-    """A Web API client aimed at SLACK_API_URL that waits out 429s as Slack asks (Retry-After)."""
-    return WebClient(
+    """A Web API client aimed at SLACK_API_URL that waits out 429s as Slack asks (Retry-After).
+
+    It counts its calls and errors per method for /metrics (bot/observability/slack_client.py).
+    """
+    return InstrumentedWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=10,

@@ -13,14 +13,15 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlmodel import Session
 
-from bot.slack.app import create_app
 from bot.deps import Deps, build_deps
+from bot.http.server import HttpServer
+from bot.http.wsgi import create_wsgi_app
+from bot.observability.slack_client import InstrumentedWebClient
+from bot.settings import Settings
+from bot.slack.app import create_app
+from bot.slack.executor import TrackingExecutor
 from slack_emulator.server import SlackEmulator
 from slack_emulator.signing import SignedSlackClient
-from bot.slack.executor import TrackingExecutor
-from bot.http.server import HttpServer
-from bot.settings import Settings
-from bot.http.wsgi import create_wsgi_app
 from storage.db import make_engine, migrate
 
 SIGNING_SECRET = "test-signing-secret"
@@ -93,7 +94,8 @@ def running_bot(
         migrate(engine)
         config = make_settings(emu, database_url, archive_dir=tmp_path / "archive", **settings)
         deps = build_deps(config, clock=clock, engine=engine)
-        client = WebClient(
+        # Counted like production's client (bot/deps.py:make_client) for the /metrics tests.
+        client = InstrumentedWebClient(
             token=emu.bot_token,
             base_url=emu.api_url,
             retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=2)],
