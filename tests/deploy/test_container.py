@@ -53,6 +53,22 @@ def build_context(builder_copies: list[tuple[list[str], str]], workdir: str, des
                 shutil.copy2(origin, place / origin.name)
 
 
+def check_compose_wiring(image_env: dict[str, str]) -> None:
+    """PostgreSQL 16 with a health check; migrate once after it; the bot after both."""
+    db, migrate, bot = (compose_service(COMPOSE, name) for name in ("db", "migrate", "bot"))
+    assert db["image"].split(":")[1].startswith("16")
+    assert "pg_isready" in " ".join(db["healthcheck"]["test"])
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in db["volumes"])
+    assert migrate["command"] == ["postmortem-bot", "migrate"]
+    assert migrate["depends_on"]["db"]["condition"] == "service_healthy"
+    assert bot["depends_on"]["db"]["condition"] == "service_healthy"
+    assert bot["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    # The archive volume is where the image writes published documents.
+    (mount,) = [v.split(":")[1] for v in bot["volumes"]]
+    assert image_env["POSTMORTEM_ARCHIVE_DIR"].startswith(mount + "/")
+    assert bot["ports"][0].endswith(":" + image_env["PORT"])
+
+
 @pytest.fixture
 def database() -> Iterator[str]:
     url = create_database()
@@ -97,6 +113,7 @@ def test_the_built_wheel_runs_the_containers_command_against_postgresql(
         compose_env = compose_environment(COMPOSE, "bot", {
             "SLACK_BOT_TOKEN": emu.bot_token, "SLACK_SIGNING_SECRET": signing_secret,
         })
+        check_compose_wiring(image_env)
         db_service = compose_service(COMPOSE, "db")["environment"]
         compose_db = make_url(compose_env["DATABASE_URL"])
         assert (compose_db.host, compose_db.username, compose_db.database) == (

@@ -85,6 +85,18 @@ def test_slack_calls_errors_and_acks_are_counted_per_method_and_listener(bot: Ha
     assert 0 < delta(before, after, "slack_ack_seconds_sum", listener="slash_command") < 3
 
 
+def test_a_call_retried_after_a_429_counts_once(bot: Harness) -> None:
+    before = scrape(bot.url)
+    bot.emu.fail_next("chat.postMessage", "ratelimited", status=429, retry_after=0)
+    make_client(bot.deps.settings).chat_postMessage(channel="C0INCIDENT", text="hello")
+    after = scrape(bot.url)
+    attempts = bot.emu.calls_to("chat.postMessage", include_errors=True)
+    assert [c.response.get("ok") for c in attempts[-2:]] == [False, True]
+    assert delta(before, after, "slack_api_calls_total", method="chat.postMessage") == 1
+    assert delta(before, after, "slack_api_errors_total", method="chat.postMessage",
+                 error="ratelimited") == 0
+
+
 def test_webhook_calls_through_the_bots_client_are_counted(
     sqlite_url: str, clock: FakeClock, tmp_path: Path
 ) -> None:

@@ -59,11 +59,13 @@ def test_every_credential_setting_is_registered(monkeypatch: pytest.MonkeyPatch)
         "JIRA_WEBHOOK_TOKEN": "jiraw-token",
         "DATABASE_URL": "postgresql+psycopg://bot:db-password@db/pm",
         "GITHUB_REPO": "acme/platform", "POSTMORTEM_ANNOUNCE_CHANNEL": "#eng",
+        "STATUSPAGE_API_KEY": "sp-key", "VAULT_CREDENTIALS": "vault-cred",
     }
     settings = Settings.from_env(env, dotenv=Path("/nonexistent"))
     assert settings.secret_values() == {
         "xoxb-1", "sign-secret", "xapp-1", "client-secret", "pd-secret", "og-token",
         "inc-secret", "gh-token", "ghw-secret", "jira-token", "jiraw-token", "db-password",
+        "sp-key", "vault-cred",
     }
 
 
