@@ -28,8 +28,9 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Select, func, select
 
 from storage.tables import Postmortem, Reminder
 
@@ -143,7 +144,7 @@ class DatabaseCollector(Collector):
         )
 
 
-def _count_by_status(table: type[Postmortem] | type[Reminder]):  # type: ignore[no-untyped-def]
+def _count_by_status(table: type[Postmortem] | type[Reminder]) -> Select[tuple[str, int]]:
     column = table.__table__.c.status  # type: ignore[attr-defined]
     return select(column, func.count()).group_by(column)
 
@@ -163,8 +164,8 @@ class _Forward(Collector):
     def __init__(self, source: CollectorRegistry) -> None:
         self.source = source
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        yield from self.source.collect()  # type: ignore[misc]
+    def collect(self) -> Iterator[Metric]:
+        yield from self.source.collect()
 
 
 def app_registry(engine: Engine) -> CollectorRegistry:
