@@ -4,56 +4,101 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
+from bot.observability.logs import FORMATS, configure_logging
 from bot.settings import ConfigError, Settings
 from flows.errors import PostmortemError
+
+DEFAULT_PORT = 3000
+
+
+def _logging_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """-v/--log-level/--log-format, accepted before or after the command name.
+
+    On the subcommands the defaults are SUPPRESS, so an option given before the command name
+    is not overwritten by the subcommand's default.
+    """
+    default: Any = argparse.SUPPRESS
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0 if top else default,
+        help="more log lines from libraries: -v info, -vv debug (default: warnings only)",
+    )
+    parser.add_argument(
+        "--log-level", default=None if top else default,
+        help="one level for every logger (DEBUG, INFO, WARNING…); env LOG_LEVEL",
+    )
+    parser.add_argument(
+        "--log-format", choices=FORMATS, default=None if top else default,
+        help="text (default) or json, one object per line; env LOG_FORMAT",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="postmortem-bot", description=__doc__)
-    parser.add_argument("--log-level", default="INFO")
+    _logging_options(parser, top=True)
+    common = argparse.ArgumentParser(add_help=False)
+    _logging_options(common, top=False)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the HTTP server (or Socket Mode) and the scheduler")
-    serve.add_argument("--host", default="0.0.0.0")
-    serve.add_argument("--port", type=int, default=3000)
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, parents=[common])
+
+    serve = command("serve", "run the HTTP server (or Socket Mode) and the scheduler")
+    serve.add_argument("--host", default=os.environ.get("HOST") or "0.0.0.0")
+    serve.add_argument(
+        "--port", type=int, default=int(os.environ.get("PORT") or DEFAULT_PORT),
+        help=f"default: $PORT, else {DEFAULT_PORT}",
+    )
     serve.add_argument(
         "--no-scheduler",
         action="store_true",
         help="do not sweep reminders in this process (use cron + `sweep`)",
     )
 
-    sub.add_parser("migrate", help="create or upgrade the database schema")
+    command("migrate", "create or upgrade the database schema")
 
-    sweep = sub.add_parser("sweep", help="send what is due once, as of --at")
+    sweep = command("sweep", "send what is due once, as of --at")
     sweep.add_argument(
         "--at", type=_iso_time, default=None, help="ISO-8601 time to sweep as of (default: now)"
     )
     sweep.add_argument("--dry-run", action="store_true", help="show what would be sent")
 
-    sub.add_parser("poll-trackers", help="close action items whose GitHub/Jira issue is closed")
+    command("poll-trackers", "close action items whose GitHub/Jira issue is closed")
 
-    render = sub.add_parser("render", help="print a post-mortem's Markdown document")
+    render = command("render", "print a post-mortem's Markdown document")
     render.add_argument("id", type=int)
     render.add_argument("--template", default=None)
     render.add_argument("--tz", default="UTC")
 
-    demo = sub.add_parser("demo", help="run one complete post-mortem offline")
+    demo = command("demo", "run one complete post-mortem offline")
     demo.add_argument("--out", default="demo-postmortem.md")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
         settings = Settings.from_env()
+        setup = configure_logging(
+            args.verbose,
+            level=args.log_level or settings.log_level,
+            fmt=args.log_format or settings.log_format,
+            secrets=settings.secret_values(),
+        )
+    except (ConfigError, ValueError) as err:
+        print(f"postmortem-bot: {err}", file=sys.stderr)
+        return 2
+    try:
         return COMMANDS[args.command](settings, args)
     except (ConfigError, PostmortemError) as err:
         print(f"postmortem-bot: {err}", file=sys.stderr)
         return 2
+    finally:
+        # main() is also called in-process (tests): leave logging as it was found.
+        setup.restore()
 
 
 def _iso_time(value: str) -> datetime:
@@ -81,6 +126,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.slack.app import create_app
     from storage.db import migrate
 
+    log = logging.getLogger(__name__)
     settings.require_slack()
     deps = build_deps(settings)
     migrate(deps.engine)
@@ -91,7 +137,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            logging.getLogger(__name__).info("Socket Mode (SLACK_APP_TOKEN is set)")
+            log.info("Socket Mode (SLACK_APP_TOKEN is set)")
+            _on_stop_signal(lambda: sys.exit(0))
             SocketModeHandler(app, settings.slack_app_token).start()
         else:
             server = HttpServer(
@@ -99,8 +146,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                 host=args.host,
                 port=args.port,
             )
-            logging.getLogger(__name__).info("listening on %s:%s", args.host, server.port)
+            _on_stop_signal(server.stop_soon)
+            log.info("listening on %s:%s", args.host, server.port)
             server.serve_forever()
+            log.info("stopped")
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
@@ -108,6 +157,18 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         deps.background.wait_idle(timeout=20)
         deps.background.shutdown(wait=False)
     return 0
+
+
+def _on_stop_signal(stop: Any) -> None:
+    """SIGTERM (docker stop, Kubernetes) and SIGINT (Ctrl-C) stop serving cleanly: requests in
+    flight finish, the process exits 0."""
+
+    def handler(_signum: int, _frame: Any) -> None:
+        # Nothing else here: a signal handler may run in the middle of any line, logging too.
+        stop()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///./postmortem.db"
+LOG_FORMATS = ("text", "json")
+# Variables whose values are credentials, by name: never to be logged (bot/observability/logs).
+SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY|CREDENTIAL")
 
 
 class ConfigError(Exception):
@@ -29,6 +33,10 @@ class Settings:
     incidents_channel: str | None = None
     timeline_reaction: str = "pushpin"
     extra: Mapping[str, str] = field(default_factory=dict)
+    log_format: str = "text"
+    log_level: str | None = None
+    # Credential values found in the environment by variable name (see SECRET_NAME).
+    named_secrets: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -45,6 +53,9 @@ class Settings:
             value = values.get(name, "").strip()
             return value or None
 
+        log_format = (get("LOG_FORMAT") or "text").lower()
+        if log_format not in LOG_FORMATS:
+            raise ConfigError(f"LOG_FORMAT must be text or json, not {log_format!r}")
         api_url = get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
         if not api_url.endswith("/"):
             api_url += "/"
@@ -68,7 +79,21 @@ class Settings:
                     ("GITHUB_", "JIRA_", "PAGERDUTY_", "OPSGENIE_", "INCIDENT_WEBHOOK_")
                 )
             },
+            log_format=log_format,
+            log_level=get("LOG_LEVEL"),
+            named_secrets=tuple(
+                v.strip() for k, v in values.items() if SECRET_NAME.search(k) and v.strip()
+            ),
         )
+
+    def secret_values(self) -> set[str]:
+        """Every credential this process holds: tokens, signing and webhook secrets, the
+        database password. Logging redacts them (bot/observability/logs.py)."""
+        values = {self.slack_bot_token, self.slack_signing_secret, self.slack_app_token}
+        values.update(v for k, v in self.extra.items() if SECRET_NAME.search(k))
+        values.update(self.named_secrets)
+        values.add(_url_password(self.database_url))
+        return {v for v in values if v}
 
     def require_slack(self) -> None:
         """Serving needs the bot token and the signing secret; say which one is missing."""
@@ -78,6 +103,15 @@ class Settings:
         ):
             if not value:
                 raise ConfigError(f"{name} is not set: export it or put it in .env")
+
+
+def _url_password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).password
+    except Exception:  # not a URL SQLAlchemy reads; make_engine will say so
+        return None
 
 
 def _path(value: str | None) -> Path | None:

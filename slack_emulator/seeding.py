@@ -70,6 +70,15 @@ class Seeding:
         """The default team's current bot token."""
         return str(self.team().bot_token)
 
+    @bot_token.setter
+    def bot_token(self, token: str) -> None:
+        """Give the default team this bot token instead (a realistic-looking one, say)."""
+        with self._state.lock:
+            old = self._state.team(None).bot_token
+            if old:
+                self._state.tokens.pop(old, None)
+            self._install(self._state.default_team_id, token)
+
     @property
     def app_id(self) -> str:
         return self._state.app_id

@@ -25,6 +25,7 @@ class HttpServer:
         )
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._closed = False
 
     @property
     def port(self) -> int:
@@ -37,7 +38,10 @@ class HttpServer:
         return f"http://{host}:{self.port}"
 
     def serve_forever(self) -> None:
-        self._server.run()
+        """Serve on this thread until `stop_soon()` (e.g. from a SIGTERM handler) or `stop()`;
+        then finish the requests in flight and close."""
+        self._poll()
+        self._close()
 
     def start(self) -> HttpServer:
         """Serve on a background thread until `stop()` (tests, the demo)."""
@@ -47,14 +51,26 @@ class HttpServer:
 
     def _poll(self) -> None:
         # Our own loop instead of waitress's run(): it can be told to stop between polls, so
-        # sockets are never closed under a running select() (EBADF at teardown).
+        # sockets are never closed under a running select() (EBADF at teardown), and a signal
+        # handler only has to set an event.
         while not self._stopping.is_set():
             self._server.asyncore.loop(timeout=0.05, map=self._server._map, use_poll=True, count=1)
 
+    def stop_soon(self) -> None:
+        """Ask the serving loop to stop within a poll (safe to call from a signal handler)."""
+        self._stopping.set()
+
     def stop(self) -> None:
+        self._stopping.set()
         if self._thread is not None:
-            self._stopping.set()
             self._thread.join(timeout=5)
+        self._close()
+
+    def _close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        # Waits for the requests being handled (waitress gives them a few seconds).
         self._server.task_dispatcher.shutdown()
         for channel in list(self._server._map.values()):
             channel.close()

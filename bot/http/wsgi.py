@@ -1,16 +1,35 @@
-"""The HTTP front: one WSGI app for Slack's Request URL, health checks and webhooks."""
+"""The HTTP front: one WSGI app for Slack's Request URL, health checks, metrics and webhooks.
+
+Every request gets a request id (the caller's `X-Request-Id` when it is sane, else a new one),
+returned in the `X-Request-Id` header and stamped on every log line written while it is
+handled; every request is counted by route and status for `/metrics`.
+"""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import re
+import time
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.deps import Deps
+from bot.observability.health import check_readiness
+from bot.observability.logs import log_context
+from bot.observability.metrics import (
+    CONTENT_TYPE,
+    app_registry,
+    count_http_request,
+    render,
+    time_ack,
+)
 from storage.db import is_reachable
 
 log = logging.getLogger(__name__)
@@ -18,13 +37,28 @@ log = logging.getLogger(__name__)
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 MAX_BODY = 1024 * 1024
+SLACK_PATH = "/slack/events"
+OWN_ROUTES = ("/healthz", "/readyz", "/metrics", SLACK_PATH)
+METHODS = ("GET", "HEAD", "POST")
+# A caller's request id is kept only when it is short and plain: it goes into every log line.
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
+TEAM_ID = re.compile(r"^[A-Z0-9]{1,32}$")
+# Slack payload types that get their own `slack_ack_seconds` series; anything else is "other".
+PAYLOAD_TYPES = frozenset({
+    "slash_command", "block_actions", "block_suggestion", "view_submission", "view_closed",
+    "message_action", "shortcut", "event_callback", "url_verification", "ssl_check",
+    "interactive_message", "dialog_submission",
+})
 
 
 def create_wsgi_app(deps: Deps, app: App, webhooks: dict[str, WsgiApp] | None = None) -> WsgiApp:
-    slack = SlackRequestHandler(app, path="/slack/events")
+    """The bot's HTTP surface: Slack's Request URL, health, readiness, metrics, webhooks."""
+    slack = SlackRequestHandler(app, path=SLACK_PATH)
     routes = dict(webhooks or {})
+    known_routes = frozenset(OWN_ROUTES) | frozenset(routes)
+    registry = app_registry(deps.engine)
 
-    def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def route(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if int(environ.get("CONTENT_LENGTH") or 0) > MAX_BODY:
@@ -33,23 +67,123 @@ def create_wsgi_app(deps: Deps, app: App, webhooks: dict[str, WsgiApp] | None = 
             ok = is_reachable(deps.engine)
             status = 200 if ok else 503
             return json_response(start_response, status, {"database": "ok" if ok else "down"})
-        if path == "/slack/events":
+        if path == "/readyz" and method in ("GET", "HEAD"):
+            readiness = check_readiness(deps.engine)
+            return json_response(start_response, 200 if readiness.ready else 503,
+                                 readiness.as_json())
+        if path == "/metrics" and method in ("GET", "HEAD"):
+            payload = render(registry)
+            start_response("200 OK", [("Content-Type", CONTENT_TYPE),
+                                      ("Content-Length", str(len(payload)))])
+            return [payload]
+        if path == SLACK_PATH:
             if method != "POST":
                 return json_response(start_response, 405, {"error": "POST only"})
-            return slack(environ, start_response)
+            with time_ack(slack_listener(environ)):
+                return slack(environ, start_response)
         if path in routes:
             if method != "POST":
                 return json_response(start_response, 405, {"error": "POST only"})
             return routes[path](environ, start_response)
         return json_response(start_response, 404, {"error": "not found"})
 
+    def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        request_id = _request_id(environ)
+        path = str(environ.get("PATH_INFO", ""))
+        method = str(environ.get("REQUEST_METHOD", "GET"))
+        answered: list[int] = []
+
+        def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answered.append(int(status.split(" ", 1)[0]))
+            headers = [(k, v) for k, v in headers if k.lower() != "x-request-id"]
+            headers.append(("X-Request-Id", request_id))
+            if exc_info is not None:
+                return start_response(status, headers, exc_info)
+            return start_response(status, headers)
+
+        team_id = _slack_team(environ) if path == SLACK_PATH else None
+        with log_context(request_id=request_id, team_id=team_id):
+            try:
+                return route(environ, respond)
+            finally:
+                status = answered[-1] if answered else 500
+                elapsed = time.perf_counter() - started
+                count_http_request(
+                    path if path in known_routes else "other",
+                    method if method in METHODS else "other",
+                    status,
+                    elapsed,
+                )
+                log.debug("%s %s %s %.1fms", method, path[:200], status, elapsed * 1000)
+
     return wsgi
+
+
+def _request_id(environ: dict[str, Any]) -> str:
+    incoming = str(environ.get("HTTP_X_REQUEST_ID") or "").strip()
+    return incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def _slack_payload(environ: dict[str, Any]) -> dict[str, Any]:
+    """The Slack request's body as a dict, read once and put back for Bolt to read again.
+
+    Slash commands and ssl checks are form fields; interactions are a JSON `payload` field;
+    events are a JSON body. Anything unreadable is {} (Bolt answers it).
+    """
+    cached = environ.get("postmortem_bot.slack_payload")
+    if cached is not None:
+        return dict(cached)
+    if int(environ.get("CONTENT_LENGTH") or 0) > MAX_BODY:
+        return {}  # refused with 413 before anyone reads it
+    body = read_body(environ)
+    environ["wsgi.input"] = io.BytesIO(body)
+    payload: dict[str, Any] = {}
+    try:
+        text = body.decode("utf-8")
+        if text.lstrip().startswith("{"):
+            data = json.loads(text)
+            payload = data if isinstance(data, dict) else {}
+        else:
+            form = {k: v[0] for k, v in parse_qs(text).items()}
+            if "payload" in form:
+                data = json.loads(form["payload"])
+                payload = data if isinstance(data, dict) else {}
+            elif "command" in form:
+                payload = {**form, "type": "slash_command"}
+            elif "ssl_check" in form:
+                payload = {"type": "ssl_check"}
+    except (UnicodeDecodeError, ValueError):
+        payload = {}
+    environ["postmortem_bot.slack_payload"] = payload
+    return payload
+
+
+def slack_listener(environ: dict[str, Any]) -> str:
+    """The `listener` label of a Slack request: its payload type, from a fixed set."""
+    kind = _slack_payload(environ).get("type")
+    return kind if isinstance(kind, str) and kind in PAYLOAD_TYPES else "other"
+
+
+def _slack_team(environ: dict[str, Any]) -> str | None:
+    payload = _slack_payload(environ)
+    team, user = payload.get("team"), payload.get("user")
+    candidates = (
+        payload.get("team_id"),
+        team.get("id") if isinstance(team, dict) else None,
+        user.get("team_id") if isinstance(user, dict) else None,
+    )
+    for value in candidates:
+        if isinstance(value, str) and TEAM_ID.match(value):
+            return value
+    return None
 
 
 def json_response(start_response: StartResponse, status: int, body: dict[str, Any]) -> list[bytes]:
     payload = json.dumps(body).encode()
     reasons = {
         200: "OK",
+        201: "Created",
         202: "Accepted",
         400: "Bad Request",
         401: "Unauthorized",
@@ -59,6 +193,8 @@ def json_response(start_response: StartResponse, status: int, body: dict[str, An
         413: "Payload Too Large",
         415: "Unsupported Media Type",
         422: "Unprocessable Entity",
+        500: "Internal Server Error",
+        502: "Bad Gateway",
         503: "Service Unavailable",
     }
     start_response(

@@ -7,6 +7,7 @@ and the tests wait for what a click set off.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Callable
@@ -28,9 +29,12 @@ class Background:
         with self._idle:
             self._pending += 1
 
+        # The request's log context (request id, workspace) follows its work onto the pool.
+        context = contextvars.copy_context()
+
         def run() -> None:
             try:
-                work()
+                context.run(work)
             except Exception:
                 log.exception("after-ack work failed")
             finally:

@@ -19,6 +19,8 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from bot.observability.slack_client import InstrumentedWebClient
+
 # Methods that post something new: never repeated blindly.
 POSTING = frozenset({
     "chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage", "chat.meMessage",
@@ -61,8 +63,9 @@ def retry_after(response: HttpResponse) -> float:
 
 
 def make_client(token: str | None, base_url: str, **kwargs: Any) -> WebClient:
-    """A client aimed at `base_url` (SLACK_API_URL) with the retry policy above."""
-    return WebClient(
+    """A client aimed at `base_url` (SLACK_API_URL) with the retry policy above, counting its
+    calls per method for /metrics."""
+    return InstrumentedWebClient(
         token=token,
         base_url=base_url,
         timeout=10,

@@ -141,8 +141,8 @@ class Ctx:
         """Open a modal, or push it when the click came from inside one."""
         if self.body.get("view") and (self.body.get("container") or {}).get("type") == "view" \
                 and self.view.get("type") == "modal":
-            return dict(self.client.views_push(trigger_id=self.trigger_id, view=view))
-        return dict(self.client.views_open(trigger_id=self.trigger_id, view=view))
+            return dict(self.client.views_push(trigger_id=self.trigger_id, view=view).data)
+        return dict(self.client.views_open(trigger_id=self.trigger_id, view=view).data)
 
     def tell(self, text: str, channel_id: str | None = None) -> None:
         """An ephemeral message where the user is working; a DM when that channel refuses us."""
