@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from storage.tables import (
     ActionItem,
     AuditEvent,
+    ComplianceTick,
     ContributingFactor,
     Document,
     Incident,
     Learning,
     Postmortem,
+    Reference,
     ReviewDecision,
     TimelineEntry,
     Why,
@@ -41,6 +44,8 @@ class PostmortemRecord:
     decisions: list[ReviewDecision] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
     events: list[AuditEvent] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    compliance: list[ComplianceTick] = field(default_factory=list)
 
     @property
     def id(self) -> int:
@@ -51,85 +56,17 @@ class PostmortemRecord:
         return [item for item in self.learnings if item.kind == kind]
 
     def impact_duration(self) -> timedelta | None:
-        """Impact as entered, else from started to mitigated (or resolved)."""
-        if self.postmortem.impact_minutes is not None:
-            return timedelta(minutes=self.postmortem.impact_minutes)
-        inc = self.incident
-        end = inc.mitigated_at or inc.resolved_at
-        if inc.started_at and end:
-            return end - inc.started_at
-        return None
+        """The impact window, as flows.durations defines it for every document."""
+        from flows.durations import impact_window
+
+        return impact_window(self)
 
 
-@dataclass(frozen=True)
-class Section:
-    key: str
-    label: str
-    done: bool
-    hint: str
+def checklist(record: PostmortemRecord, template: str | None = None) -> list[Any]:
+    """flows.checklist.checklist: the parts every seed has plus those `template`'s seed needs."""
+    from flows.checklist import checklist as build
 
-
-def checklist(record: PostmortemRecord) -> list[Section]:
-    """Which parts are filled in, and what is still missing, in the order of the templates."""
-    pm, inc = record.postmortem, record.incident
-    whys_done = len(record.whys) >= 5 and bool(pm.root_cause)
-    impact_fields = (
-        pm.impact_minutes,
-        pm.users_affected,
-        pm.requests_failed,
-        pm.data_impact,
-        pm.revenue_impact,
-        pm.sla_breach,
-        pm.error_budget_used,
-        pm.support_tickets,
-        pm.customer_impact,
-    )
-    owned = bool(record.action_items) and all(a.owner_id for a in record.action_items)
-    return [
-        Section(
-            "details",
-            "Details and roles",
-            bool(inc.services and pm.commander_id),
-            "services and incident commander",
-        ),
-        Section(
-            "timeline",
-            "Timeline",
-            bool(record.timeline) and inc.detected_at is not None,
-            "timeline entries and detection time",
-        ),
-        Section(
-            "whys",
-            "5 Whys and root cause",
-            whys_done,
-            f"{len(record.whys)}/5 whys" + ("" if pm.root_cause else ", systemic root cause"),
-        ),
-        Section(
-            "impact",
-            "Impact",
-            any(v is not None for v in impact_fields),
-            "users, requests, revenue, SLA",
-        ),
-        Section(
-            "went_well",
-            "What went well",
-            len(record.learnings_of("went_well")) >= 2,
-            "at least 2 entries",
-        ),
-        Section(
-            "went_poorly",
-            "What went poorly",
-            bool(record.learnings_of("went_poorly")),
-            "at least 1 entry",
-        ),
-        Section("action_items", "Action items", owned, "each with a single owner"),
-        Section(
-            "lessons",
-            "Lessons learned",
-            any(k.startswith("lesson_") for k in (x.kind for x in record.learnings)),
-            "technical, process or culture",
-        ),
-    ]
+    return build(record, template)
 
 
 def last_change_at(record: PostmortemRecord) -> datetime:

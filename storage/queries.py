@@ -15,12 +15,14 @@ from flows.record import PostmortemRecord
 from storage.tables import (
     ActionItem,
     AuditEvent,
+    ComplianceTick,
     ContributingFactor,
     Document,
     Incident,
     Learning,
     Postmortem,
     ProcessedKey,
+    Reference,
     ReviewDecision,
     TimelineEntry,
     Why,
@@ -89,6 +91,8 @@ def load_record(session: Session, *, pm_id: int) -> PostmortemRecord:
         decisions=rows(ReviewDecision, ReviewDecision.id),
         documents=rows(Document, Document.id),
         events=rows(AuditEvent, AuditEvent.id),
+        references=rows(Reference, Reference.id),
+        compliance=rows(ComplianceTick, ComplianceTick.id),
     )
 
 

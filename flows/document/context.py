@@ -1,23 +1,44 @@
 """The data a template sees: the record's rows plus rows shaped for tables, times in `tz`.
 
-Times and dates are formatted here, once, as `Md`; user text stays plain `str` so that the
-template has to pass it through a filter (or `finalize` escapes it).
+Times, dates and durations are formatted here, once, as `Md`; user text stays plain `str`
+so that the template has to pass it through a filter (or `finalize` escapes it). Where two
+fields answer the same seed question (the direct cause and the first why), the fallback is
+chosen here, so no template prints "Not recorded" next to data that answers it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flows.document.escape import Md, md_inline
+from flows.action_items import PRIORITY_TIERS, window_text
+from flows.compliance import ARB_ITEMS
+from flows.document.escape import Md, md_block, md_fence, md_inline
+from flows.document.names import SLACK_SOURCES, Names
+from flows.document.rows import (
+    ActionRow,
+    AlertRow,
+    ChangeRow,
+    Clock,
+    DurationRow,
+    RefRow,
+    SignoffRow,
+    TickRow,
+    Tier,
+    TimelineRow,
+    WhyRow,
+)
+from flows.durations import Durations, incident_durations
+from flows.inputs import FINANCE_MODULES, glossary_terms, lines_of
 from flows.lifecycle import STATUS_LABELS
-from flows.metrics import format_duration, incident_metrics, one_sentence_summary
+from flows.metrics import error_budget
+from flows.milestones import MILESTONES, TAGS
 from flows.record import LEARNING_KINDS, PostmortemRecord
+from flows.references import REFERENCE_KINDS
 from flows.severity import severity_label
+from flows.summary import draft_summary
 from storage.tables import TimelineEntry
 
 ACTION_STATUS_LABELS = {
@@ -27,7 +48,7 @@ ACTION_STATUS_LABELS = {
     "wont_do": "Won't do",
 }
 DECISION_LABELS = {"approved": "Approved", "changes_requested": "Changes requested"}
-_SLACK_USER = frozenset("UW")
+TRACKERS = (("github:", "GitHub Issues"), ("jira:", "Jira"))
 
 
 @lru_cache(maxsize=64)
@@ -35,158 +56,102 @@ def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-@dataclass(slots=True)
-class TimelineRow:
-    time: Md
-    text: str
-    actor: Md
-    link: str | None
-
-
-@dataclass(slots=True)
-class ActionRow:
-    ref: Md
-    number: int
-    title: str
-    owner: Md
-    due: Md
-    priority: str
-    category: str
-    status: Md
-    done: bool
-    success_criteria: str | None
-    tracker_url: str | None
-
-
-@dataclass(slots=True)
-class SignoffRow:
-    reviewer: Md
-    decision: Md
-    date: Md
-    comment: str | None
-
-
-@dataclass(slots=True)
-class ChangeRow:
-    date: Md
-    version: str
-    change: str
-    author: Md
-
-
-VIEW_ROWS = frozenset({TimelineRow, ActionRow, SignoffRow, ChangeRow})
-
-
-class Clock:
-    """Formats aware datetimes in the document's zone; '' for None.
-
-    `moment` is HH:MM when the whole incident fits in one local day (the date is then
-    stated once in the header), as the seeds write it; otherwise it carries the date too.
-    """
-
-    __slots__ = ("short", "tz")
-
-    def __init__(self, tz: ZoneInfo, short: bool = False) -> None:
-        self.tz = tz
-        self.short = short
-
-    def moment(self, at: datetime | None) -> Md:
-        return self.time(at) if self.short else self.datetime(at)
-
-    def datetime(self, at: datetime | None) -> Md:
-        return Md("") if at is None else Md(f"{at.astimezone(self.tz):%Y-%m-%d %H:%M}")
-
-    def time(self, at: datetime | None) -> Md:
-        return Md("") if at is None else Md(f"{at.astimezone(self.tz):%H:%M}")
-
-    def date(self, at: datetime | date | None) -> Md:
-        if at is None:
-            return Md("")
-        if isinstance(at, datetime):
-            at = at.astimezone(self.tz).date()
-        return Md(at.isoformat())
-
-
-def mention(user_id: str | None, people: Mapping[str, str]) -> Md:
-    """A Slack user id as `@name` (or `@U123` without a directory); other text escaped."""
-    if not user_id:
-        return Md("")
-    name = people.get(user_id)
-    if name is not None:
-        return md_inline("@" + name)
-    if user_id[0] in _SLACK_USER and user_id[1:].isalnum() and user_id.isupper():
-        return Md("@" + user_id)
-    return md_inline(user_id)
-
-
 def build_context(
     record: PostmortemRecord,
     *,
     tz: str,
     now: datetime,
-    people: Mapping[str, str],
+    names: Names,
+    archive_url: str | None = None,
 ) -> dict[str, Any]:
     zi = zone(tz)
     inc, pm = record.incident, record.postmortem
-    metrics = incident_metrics(record)
-    milestones = [
-        metrics.started_at, inc.detected_at, inc.acknowledged_at,
-        inc.mitigated_at, inc.resolved_at,
-    ]
-    timeline, same_day = _timeline(record, zi, [t for t in milestones if t], people)
+    durations = incident_durations(record)
+    times = durations.milestones
+    timeline, same_day = _timeline(record, zi, list(times.at.values()), names)
     clock = Clock(zi, short=same_day is not None)
-    actions = _actions(record, people)
-    end = metrics.mitigated_at or metrics.resolved_at
+    actions = _actions(record, names)
+    tiers = _tiers(actions)
+    draft = draft_summary(record, tz)
+    own = (pm.summary or "").strip()
+    budget = error_budget(record)
+    start, end = times.get("started"), times.get(durations.impact.end)
     published = pm.published_at
+    refs = _references(record)
+    rows = _durations(durations)
+    whys = [WhyRow(w.question, w.answer)
+            for w in sorted(record.whys, key=lambda w: w.position) if w.answer or w.question]
     return {
         "inc": inc,
         "pm": pm,
         "tz": Md(md_inline(tz)),
         "now": now,
         "at": clock,
-        "m": metrics,
-        "dur": {
-            key: Md(format_duration(getattr(metrics, key)))
-            for key in (
-                "impact", "time_to_detect", "time_to_acknowledge",
-                "time_to_mitigate", "time_to_resolve", "time_to_fix",
-            )
-        },
-        "window": Md(f"{clock.moment(metrics.started_at)} – {clock.moment(end)}")
-        if metrics.started_at and end else Md(""),
         "day": same_day or Md(""),
-        "incident_date": clock.date(metrics.started_at or inc.created_at),
+        "incident_date": clock.date(start or inc.created_at),
+        "severity": Md(severity_label(inc.severity)),
+        "status": Md(STATUS_LABELS.get(pm.status, md_inline(pm.status))),
+        # The author's summary leads; the draft stands in until there is one.
+        "summary": md_block(own) if own else md_inline(draft.text),
+        "own_summary": bool(own),
+        "draft": draft,
+        "d": rows,
+        "durations": [row for row in rows.values() if row.text],
+        "ms": {kind: clock.moment(times.get(kind)) for kind in MILESTONES},
+        "ms_full": {kind: clock.datetime(times.get(kind)) for kind in MILESTONES},
+        "window": Md(f"{clock.moment(start)} – {clock.moment(end)}")
+        if start and end and not durations.impact.entered else Md(""),
+        "channel": names.channel(inc.channel_id or pm.channel_id),
+        "budget": Md(md_inline(budget.describe())) if budget else Md(""),
+        "budget_left": Md(f"{100 - budget.used_percent:.1f}%")
+        if budget and budget.used_percent is not None and not budget.entered else Md(""),
+        "services": list(inc.services),
+        "timeline": timeline,
+        "whys": whys,
+        "cause": _causes(record, whys),
+        "factors": list(record.factors),
+        "learn": {kind: [x.text for x in record.learnings_of(kind)] for kind in LEARNING_KINDS},
+        "lessons": [x.text for x in record.learnings if x.kind.startswith("lesson_")],
+        "actions": actions,
+        "tiers": tiers,
+        "tier": {t.key: t for t in tiers},
+        "completion_target": max(
+            (a.due for a in tiers[0].rows if a.due != "Backlog"), default=Md("")
+        ),
+        "tracking_tool": _tracking_tool(record),
+        "refs": refs,
+        "refs_of": {kind: [r for r in refs if r.kind == kind] for kind in REFERENCE_KINDS},
+        "alerts": _alerts(record, clock, times.get("detected")),
+        "distribution": lines_of(pm.distribution),
+        "glossary": glossary_terms(pm.glossary),
+        "meeting_date": clock.date(pm.meeting_at),
+        "meeting_time": clock.datetime(pm.meeting_at),
+        "meeting_length": Md(f"{pm.meeting_minutes} minutes") if pm.meeting_minutes else Md(""),
+        "finance_modules": Md(", ".join(FINANCE_MODULES.get(m, md_inline(m))
+                                        for m in pm.finance_modules)),
+        "log_excerpts": md_fence(pm.log_excerpts),
+        "config_changes": md_fence(pm.config_changes),
+        "compliance": _compliance(record, clock, names),
+        "owner": names.mention(pm.owner_id),
+        "facilitator": names.mention(pm.facilitator_id),
+        "commander": names.mention(pm.commander_id),
+        "reviewers": [names.mention(r) for r in pm.reviewers],
+        "attendees": [names.mention(a) for a in pm.attendees],
+        "signoff": _signoff(record, clock, names),
+        "changelog": _changelog(record, clock, now, names),
         "next_quarter_end": Md(_next_quarter_end(now.astimezone(zi).date()).isoformat()),
         "follow_up": {
             "week2": clock.date(published + timedelta(days=14)) if published else Md(""),
             "month1": clock.date(published + timedelta(days=30)) if published else Md(""),
         },
-        "budget": Md(md_inline(metrics.error_budget.describe())) if metrics.error_budget else "",
-        "severity": Md(severity_label(inc.severity)),
-        "status": Md(STATUS_LABELS.get(pm.status, md_inline(pm.status))),
-        "summary_sentence": one_sentence_summary(record, tz),
-        "services": list(inc.services),
-        "timeline": timeline,
-        "whys": sorted((w for w in record.whys if w.answer or w.question),
-                       key=lambda w: w.position),
-        "factors": list(record.factors),
-        "learn": {kind: [x.text for x in record.learnings_of(kind)] for kind in LEARNING_KINDS},
-        "lessons": [x.text for x in record.learnings if x.kind.startswith("lesson_")],
-        "actions": actions,
-        "actions_high": [a for a in actions if a.priority in ("P0", "P1")],
-        "completion_target": max(
-            (a.due for a in actions if a.priority in ("P0", "P1") and a.due != "Backlog"),
-            default=Md(""),
-        ),
-        "actions_medium": [a for a in actions if a.priority == "P2"],
-        "actions_low": [a for a in actions if a.priority not in ("P0", "P1", "P2")],
-        "owner": mention(pm.owner_id, people),
-        "facilitator": mention(pm.facilitator_id, people),
-        "commander": mention(pm.commander_id, people),
-        "reviewers": [mention(r, people) for r in pm.reviewers],
-        "attendees": [mention(a, people) for a in pm.attendees],
-        "signoff": _signoff(record, clock, people),
-        "changelog": _changelog(record, clock, now, people),
+        "archive_url": archive_url,
+    }
+
+
+def _durations(durations: Durations) -> dict[str, DurationRow]:
+    return {
+        d.key: DurationRow(d.key, Md(d.label), Md(d.text), Md(d.definition))
+        for d in durations.all()
     }
 
 
@@ -194,16 +159,20 @@ def _timeline(
     record: PostmortemRecord,
     zi: ZoneInfo,
     milestones: list[datetime],
-    people: Mapping[str, str],
+    names: Names,
 ) -> tuple[list[TimelineRow], Md | None]:
-    # This runs per entry on timelines of thousands: integer formatting and a per-actor
-    # cache keep it a few milliseconds (strftime alone was three times slower).
+    # This runs per entry on timelines of thousands: integer formatting and per-actor and
+    # per-milestone caches keep it a few milliseconds (strftime alone was three times slower).
     entries = sorted(record.timeline, key=_occurred)
     local = [e.occurred_at.astimezone(zi) for e in entries]
     days = {t.date() for t in local} | {t.astimezone(zi).date() for t in milestones}
     # One day: HH:MM as in the seeds, the date stated once; otherwise every row dated.
     same_day = Md(next(iter(days)).isoformat()) if len(days) == 1 else None
     actors: dict[str | None, Md] = {}
+    tags = {kind: Md(label) for kind, label in TAGS.items()}
+    none = Md("")
+    plain = names.plain
+    slack = SLACK_SOURCES
     rows = []
     for e, t in zip(entries, local, strict=True):
         if same_day:
@@ -212,8 +181,10 @@ def _timeline(
             when = f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
         actor = e.actor
         if actor not in actors:
-            actors[actor] = mention(actor, people)
-        rows.append(TimelineRow(Md(when), e.text, actors[actor], e.link))
+            actors[actor] = names.mention(actor) if actor else none
+        mark = tags.get(e.milestone, none) if e.milestone else none
+        text = plain(e.text) if e.source in slack else e.text
+        rows.append(TimelineRow(Md(when), text, actors[actor], e.link, mark))
     return rows, same_day
 
 
@@ -221,7 +192,19 @@ def _occurred(entry: TimelineEntry) -> datetime:
     return entry.occurred_at
 
 
-def _actions(record: PostmortemRecord, people: Mapping[str, str]) -> list[ActionRow]:
+def _causes(record: PostmortemRecord, whys: list[WhyRow]) -> dict[str, Any]:
+    """What / why / how, each from its own field, else from what answers the same question:
+    the first why's answer is the direct cause; the 5 Whys are the chain of events."""
+    pm = record.postmortem
+    return {
+        "what": pm.cause_what or (whys[0].answer if whys else ""),
+        "what_from_whys": not pm.cause_what and bool(whys),
+        "why": pm.cause_why or "",
+        "how": pm.cause_how or "",
+    }
+
+
+def _actions(record: PostmortemRecord, names: Names) -> list[ActionRow]:
     rows = []
     for a in sorted(record.action_items, key=lambda a: (a.priority, a.number)):
         rows.append(
@@ -229,12 +212,13 @@ def _actions(record: PostmortemRecord, people: Mapping[str, str]) -> list[Action
                 ref=Md(f"AI-{a.number}"),
                 number=a.number,
                 title=a.title,
-                owner=mention(a.owner_id, people) or Md("Unassigned"),
+                owner=names.mention(a.owner_id) or Md("Unassigned"),
                 due=Md(a.due_on.isoformat()) if a.due_on else Md("Backlog"),
                 priority=a.priority,
                 category=a.category,
                 status=Md(ACTION_STATUS_LABELS.get(a.status) or md_inline(a.status)),
                 done=a.status == "done",
+                closed=a.status in ("done", "wont_do"),
                 success_criteria=a.success_criteria,
                 tracker_url=a.tracker_url,
             )
@@ -242,9 +226,56 @@ def _actions(record: PostmortemRecord, people: Mapping[str, str]) -> list[Action
     return rows
 
 
-def _signoff(
-    record: PostmortemRecord, clock: Clock, people: Mapping[str, str]
-) -> list[SignoffRow]:
+def _tiers(actions: list[ActionRow]) -> list[Tier]:
+    tiers = []
+    known = {p for _, _, ps in PRIORITY_TIERS for p in ps}
+    for key, name, priorities in PRIORITY_TIERS:
+        rows = [a for a in actions if a.priority in priorities
+                or (key == "low" and a.priority not in known)]
+        tiers.append(Tier(key, name, Md("/".join(priorities)),
+                          Md(window_text(priorities[0])), rows))
+    return tiers
+
+
+def _tracking_tool(record: PostmortemRecord) -> Md:
+    refs = [a.tracker_ref or "" for a in record.action_items]
+    used = [label for prefix, label in TRACKERS if any(r.startswith(prefix) for r in refs)]
+    return Md(" and ".join(used) + " (linked from each item)" if used
+              else "Slack, through the post-mortem bot (items, reminders and check-ins)")
+
+
+def _references(record: PostmortemRecord) -> list[RefRow]:
+    order = {kind: n for n, kind in enumerate(REFERENCE_KINDS)}
+    rows = [RefRow(r.kind, Md(REFERENCE_KINDS.get(r.kind) or md_inline(r.kind)), r.label, r.url)
+            for r in record.references]
+    return sorted(rows, key=lambda r: order.get(r.kind, len(order)))
+
+
+def _alerts(record: PostmortemRecord, clock: Clock, detected: datetime | None) -> list[AlertRow]:
+    """The alert recorded in Details, then alerts the timeline received from webhooks."""
+    inc = record.incident
+    rows = []
+    if inc.alert_name:
+        rows.append(AlertRow(clock.moment(detected), inc.alert_name, inc.alert_source,
+                             inc.alert_url))
+    for e in sorted(record.timeline, key=_occurred):
+        if e.source == "webhook":
+            rows.append(AlertRow(clock.moment(e.occurred_at), e.text, None, e.link))
+    return rows
+
+
+def _compliance(record: PostmortemRecord, clock: Clock, names: Names) -> list[TickRow]:
+    ticks = {t.item: t for t in record.compliance}
+    rows = []
+    for key, question in ARB_ITEMS.items():
+        t = ticks.get(key)
+        rows.append(TickRow(key, md_inline(question), t is not None,
+                            names.mention(t.ticked_by) if t else Md(""),
+                            clock.date(t.ticked_at) if t else Md("")))
+    return rows
+
+
+def _signoff(record: PostmortemRecord, clock: Clock, names: Names) -> list[SignoffRow]:
     """Each reviewer once, with their latest decision; those yet to decide show Pending."""
     latest: dict[str, Any] = {}
     for d in sorted(record.decisions, key=lambda d: d.decided_at):
@@ -255,7 +286,7 @@ def _signoff(
         d = latest.get(reviewer)
         rows.append(
             SignoffRow(
-                reviewer=mention(reviewer, people),
+                reviewer=names.mention(reviewer),
                 decision=Md(DECISION_LABELS.get(d.decision) or md_inline(d.decision))
                 if d else Md("Pending"),
                 date=clock.date(d.decided_at) if d else Md(""),
@@ -266,17 +297,17 @@ def _signoff(
 
 
 def _changelog(
-    record: PostmortemRecord, clock: Clock, now: datetime, people: Mapping[str, str]
+    record: PostmortemRecord, clock: Clock, now: datetime, names: Names
 ) -> list[ChangeRow]:
     rows = [
-        ChangeRow(clock.date(d.created_at), d.version, d.change, mention(d.author_id, people))
+        ChangeRow(clock.date(d.created_at), d.version, d.change, names.mention(d.author_id))
         for d in sorted(record.documents, key=lambda d: d.created_at)
     ]
     pm = record.postmortem
     label = STATUS_LABELS.get(pm.status, pm.status)
     rows.append(
         ChangeRow(clock.date(now), "current", f"This rendering ({label})",
-                  mention(pm.owner_id, people))
+                  names.mention(pm.owner_id))
     )
     return rows
 

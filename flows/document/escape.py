@@ -138,3 +138,24 @@ def finalize(value: Any) -> Any:
     if isinstance(value, int | float):
         return str(value)
     return md_inline(value)
+
+
+_BACKTICKS = re.compile(r"`+")
+_BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")
+
+
+def md_fence(value: Any) -> Md:
+    """Text shown exactly as typed (log lines, configuration) in a fenced code block.
+
+    Nothing inside a fence is Markdown or HTML; the fence is one backtick longer than the
+    longest run inside, so the text cannot close it. Runs of blank lines fold into one (the
+    renderer folds them everywhere).
+    """
+    text = "" if value is None else str(value).replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text).strip("\n")
+    if not text.strip():
+        return Md("")
+    text = _BLANK_LINES.sub("\n\n", text)
+    longest = max((len(m) for m in _BACKTICKS.findall(text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return Md(f"{fence}\n{text}\n{fence}")

@@ -13,8 +13,10 @@ from zoneinfo import ZoneInfoNotFoundError
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from flows.document.context import VIEW_ROWS, build_context, zone
-from flows.document.escape import Md, finalize, md_block, md_cell, md_inline, md_link
+from flows.document.context import build_context, zone
+from flows.document.escape import Md, finalize, md_block, md_cell, md_fence, md_inline, md_link
+from flows.document.names import Names
+from flows.document.rows import VIEW_ROWS
 from flows.errors import PostmortemError
 from flows.metrics import format_duration
 from flows.record import PostmortemRecord
@@ -46,6 +48,12 @@ class TemplateFailed(PostmortemError):
 
 def _duration(value: timedelta | None) -> Md:
     return Md(format_duration(value))
+
+
+def _said(value: Any, fallback: str = "Not recorded") -> Md:
+    """The value on one line, or `fallback` when the field is empty."""
+    text = md_inline(value)
+    return text if text else Md(md_inline(fallback))
 
 
 def _join(values: Any, sep: str = ", ") -> Md:
@@ -91,6 +99,8 @@ def _environment(templates_dir: Path | None) -> ImmutableSandboxedEnvironment:
         md_cell=md_cell,
         md_block=md_block,
         md_link=md_link,
+        md_fence=md_fence,
+        said=_said,
         duration=_duration,
         mdjoin=_join,
     )
@@ -121,8 +131,15 @@ def render_markdown(
     tz: str = "UTC",
     now: datetime,
     people: Mapping[str, str] | None = None,
+    channels: Mapping[str, str] | None = None,
+    archive_url: str | None = None,
 ) -> str:
-    """The post-mortem as CommonMark (GFM tables); `people` maps Slack user ids to names."""
+    """The post-mortem as CommonMark (GFM tables).
+
+    `people` maps Slack user ids to display names and `channels` channel ids to names (without
+    `#`); an id appears in the document only when neither knows it. `archive_url` is where
+    the published document lives, for the templates that cite it.
+    """
     try:
         zone(tz)
     except (ZoneInfoNotFoundError, ValueError) as err:
@@ -135,7 +152,8 @@ def render_markdown(
     env = _environment(folder)
     try:
         compiled = env.get_template(name + SUFFIX)
-        context = build_context(record, tz=tz, now=now, people=people or {})
+        names = Names(people or {}, channels or {})
+        context = build_context(record, tz=tz, now=now, names=names, archive_url=archive_url)
         text = compiled.render(context)
     except jinja2.TemplateSyntaxError as err:
         raise TemplateFailed(
