@@ -65,7 +65,8 @@ class Settings:
                 k: v
                 for k, v in values.items()
                 if k.startswith(
-                    ("GITHUB_", "JIRA_", "PAGERDUTY_", "OPSGENIE_", "INCIDENT_WEBHOOK_")
+                    ("GITHUB_", "JIRA_", "PAGERDUTY_", "OPSGENIE_", "INCIDENT_WEBHOOK_",
+                     "POSTMORTEM_ARCHIVE_REPO", "POSTMORTEM_ARCHIVE_BRANCH")
                 )
             },
         )
