@@ -108,7 +108,7 @@ def test_milestones() -> None:
     assert read_milestone("root_cause_identified") == "root_cause_identified"
     assert read_milestone("") is None and read_milestone(None) is None
     assert list(errors_of(lambda: read_milestone("lunch"))) == ["milestone"]
-    assert list(MILESTONES)[0] == "started" and list(MILESTONES)[-1] == "resolved"
+    assert list(MILESTONES)[::7] == ["started", "resolved"]
 
 
 def test_whys_keep_the_teams_question_or_quote_the_previous_answer() -> None:
