@@ -7,9 +7,16 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.settings import ConfigError, Settings
 from flows.errors import PostmortemError
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from flows.record import PostmortemRecord
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,8 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     render.add_argument("--template", default=None)
     render.add_argument("--tz", default="UTC")
 
-    demo = sub.add_parser("demo", help="run one complete post-mortem offline")
-    demo.add_argument("--out", default="demo-postmortem.md")
+    demo = sub.add_parser(
+        "demo", help="run one complete post-mortem offline; DIR gets the database and documents"
+    )
+    demo.add_argument("--out", default="demo-postmortem", metavar="DIR")
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -73,12 +82,12 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.slack.app import create_app
     from bot.deps import build_deps, make_client
-    from bot.jobs.scheduler import start_scheduler
     from bot.http.server import HttpServer
-    from bot.http.wsgi import create_wsgi_app
     from bot.http.webhooks import build_webhooks
+    from bot.http.wsgi import create_wsgi_app
+    from bot.jobs.scheduler import start_scheduler
+    from bot.slack.app import create_app
     from storage.db import migrate
 
     settings.require_slack()
@@ -129,25 +138,41 @@ def cmd_poll_trackers(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def render_record(
+    session: Session, record: PostmortemRecord, *, template: str, tz: str, now: datetime,
+    templates_dir: Path | None = None,
+) -> str:
+    """The document offline: names of people and channels as the bot last stored them."""
+    from flows.document import render_markdown
+    from flows.document.names import slack_ids
+    from storage.names import channel_names, person_names
+
+    users, channels = slack_ids(record)
+    team = record.postmortem.team_id
+    return render_markdown(
+        record,
+        template=template,
+        templates_dir=templates_dir,
+        tz=tz,
+        now=now,
+        people=person_names(session, team_id=team, user_ids=users),
+        channels=channel_names(session, team_id=team, channel_ids=channels),
+        archive_url=record.postmortem.archive_url,
+    )
+
+
 def cmd_render(settings: Settings, args: argparse.Namespace) -> int:
     from bot.deps import build_deps
-    from flows.document import render_markdown
     from storage import queries
     from storage.db import session_scope
 
     deps = build_deps(settings)
     with session_scope(deps.sessions) as session:
         record = queries.load_record(session, pm_id=args.id)
-    template = args.template or record.postmortem.template or deps.policy.default_template
-    sys.stdout.write(
-        render_markdown(
-            record,
-            template=template,
-            templates_dir=settings.templates_dir,
-            tz=args.tz,
-            now=deps.now(),
-        )
-    )
+        template = args.template or record.postmortem.template or deps.policy.default_template
+        text = render_record(session, record, template=template, tz=args.tz, now=deps.now(),
+                             templates_dir=settings.templates_dir)
+    sys.stdout.write(text)
     return 0
 
 

@@ -1,9 +1,14 @@
-"""`postmortem-bot demo`: one complete post-mortem, offline.
+"""`postmortem-bot demo --out DIR`: one complete post-mortem, offline.
 
 The real bot (HTTP server, Bolt listeners, database) talks to the built-in Slack emulator;
 a scripted team clicks through every step — start, details, timeline from pinned messages,
-5 Whys, impact, learnings, action items, review, sign-off — and the published document is
-written to a file."""
+5 Whys and contributing factors, impact, learnings, action items, review, sign-off. Inputs
+that have no modal yet (milestone marks, the alert, references, communication, the review
+meeting, the financial questions, supporting data, the review cadence, the ARB checklist and
+the names the bot resolved) are written through storage, as the bot will once they do.
+
+DIR keeps the database (`DIR/postmortem.db`, so `postmortem-bot render` works on it) and the
+document in every built-in template (`DIR/<template>.md`)."""
 
 from __future__ import annotations
 
@@ -14,20 +19,26 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.slack.app import create_app
+from sqlmodel import select
+
 from bot.deps import build_deps, make_client
-from slack_emulator.server import SlackEmulator
-from slack_emulator.signing import SignedSlackClient
+from bot.http.server import HttpServer
+from bot.http.wsgi import create_wsgi_app
+from bot.settings import Settings
+from bot.slack.app import create_app
 from bot.slack.executor import TrackingExecutor
 from bot.slack.ids import Action, Block
 from bot.slack.modals import details, impact, learnings, whys
 from bot.slack.modals.action_items import Field
-from bot.http.server import HttpServer
-from bot.settings import Settings
 from bot.slack.review.views import OVERRIDE
-from bot.http.wsgi import create_wsgi_app
+from flows.document import list_templates
 from flows.policy import Policy
-from storage.db import migrate
+from slack_emulator.server import SlackEmulator
+from slack_emulator.signing import SignedSlackClient
+from storage import queries
+from storage.db import SessionFactory, migrate, session_scope
+from storage.names import remember_channel, remember_person
+from storage.tables import ComplianceTick, Reference, TimelineEntry
 
 CHANNEL = "C0INCIDENT"
 TEAM = [
@@ -50,9 +61,16 @@ def when(at: datetime) -> dict[str, Any]:
     return {"value": {"type": "datetimepicker", "selected_date_time": int(at.timestamp())}}
 
 
+CHANNELS = {CHANNEL: "inc-checkout-500s", "C0ENG": "engineering"}
+DB_NAME = "postmortem.db"
+
+
 class Demo:
-    def __init__(self, emu: SlackEmulator, slack: SignedSlackClient, pool: TrackingExecutor):
-        self.emu, self.slack, self.pool = emu, slack, pool
+    def __init__(
+        self, emu: SlackEmulator, slack: SignedSlackClient, pool: TrackingExecutor,
+        sessions: SessionFactory,
+    ):
+        self.emu, self.slack, self.pool, self.sessions = emu, slack, pool, sessions
 
     def click(self, user: str, action: str, value: str, **kw: Any) -> None:
         self.slack.block_action(user, action, value=value, **kw)
@@ -71,17 +89,23 @@ class Demo:
 
 
 def run_demo(out: str, say: Callable[[str], None] = print) -> int:
+    """Run the scripted post-mortem; DIR gets the database and one document per template."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
+        (folder / stale).unlink(missing_ok=True)
+    database_url = f"sqlite:///{(folder / DB_NAME).resolve()}"
     started = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=3)
     with tempfile.TemporaryDirectory() as tmp, SlackEmulator(post_burst=50) as emu:
         for user_id, name, tz in TEAM:
             emu.add_user(user_id, name, tz=tz)
-        emu.add_channel(CHANNEL, "inc-checkout-500s", members=[u for u, _, _ in TEAM])
-        emu.add_channel("C0ENG", "engineering", members=[u for u, _, _ in TEAM])
+        emu.add_channel(CHANNEL, CHANNELS[CHANNEL], members=[u for u, _, _ in TEAM])
+        emu.add_channel("C0ENG", CHANNELS["C0ENG"], members=[u for u, _, _ in TEAM])
         settings = Settings(
             slack_bot_token=emu.bot_token,
             slack_signing_secret=secrets.token_hex(16),
             slack_api_url=emu.api_url,
-            database_url=f"sqlite:///{Path(tmp) / 'demo.db'}",
+            database_url=database_url,
             archive_dir=Path(tmp) / "archive",
         )
         deps = build_deps(settings)
@@ -92,17 +116,37 @@ def run_demo(out: str, say: Callable[[str], None] = print) -> int:
         server = HttpServer(create_wsgi_app(deps, app), host="127.0.0.1", port=0).start()
         try:
             slack = SignedSlackClient(server.url, settings.slack_signing_secret or "", emu)
-            markdown = script(Demo(emu, slack, pool), started, say)
+            pm_id = script(Demo(emu, slack, pool, deps.sessions), started, say)
+            written = write_documents(deps.sessions, pm_id, folder, now=deps.now())
         finally:
             server.stop()
             pool.shutdown(wait=True)
             deps.engine.dispose()
-    Path(out).write_text(markdown, encoding="utf-8")
-    say(f"\nThe published post-mortem ({len(markdown.splitlines())} lines) is in {out}.")
+    say(f"\nThe database is {folder / DB_NAME}; the post-mortem in every built-in template: "
+        + ", ".join(str(p) for p in written) + ".")
+    say(f"Render it again: DATABASE_URL={database_url} postmortem-bot render {pm_id}")
     return 0
 
 
-def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
+def write_documents(
+    sessions: SessionFactory, pm_id: int, folder: Path, *, now: datetime
+) -> list[Path]:
+    """`<template>.md` for every built-in template, names as the bot stored them."""
+    from bot.cli import render_record
+
+    written = []
+    with session_scope(sessions) as session:
+        record = queries.load_record(session, pm_id=pm_id)
+        for template in list_templates():
+            path = folder / f"{template}.md"
+            path.write_text(render_record(session, record, template=template, tz="UTC", now=now),
+                            encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> int:
+    """The team's clicks, in order; returns the post-mortem's id."""
     emu, slack = demo.emu, demo.slack
     say("1. alice types `/postmortem start Checkout API returned 500s`")
     slack.command(
@@ -135,8 +179,24 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
         if e["action_id"] == Action.OPEN_DETAILS
     )
     say(f"   → post-mortem #{pm_id} opened; control message posted in #inc-checkout-500s")
+    details_step(demo, pm_id, started, say)
+    timeline_step(demo, pm_id, started, say)
+    whys_step(demo, pm_id, say)
+    impact_and_learnings_step(demo, pm_id, say)
+    action_items_step(demo, pm_id, say)
+    inputs_without_modals(demo, int(pm_id), started, say)
+    review_step(demo, pm_id, say)
+    with session_scope(demo.sessions) as session:
+        for item, user in (("arb_shared", "U0CAROL"), ("tickets_created", "U0BOB"),
+                           ("incident_log_linked", "U0BOB")):
+            session.add(ComplianceTick(postmortem_id=int(pm_id), item=item, ticked_by=user,
+                                       ticked_at=datetime.now(UTC)))
+    say("9. after publishing, bob and carol tick the ARB compliance checklist (through storage)")
+    return int(pm_id)
 
-    say("2. alice fills in the details: roles, reviewers, key timestamps, summary")
+
+def details_step(demo: Demo, pm_id: str, started: datetime, say: Callable[[str], None]) -> None:
+    say("2. alice fills in the details: roles, reviewers, attendees, key timestamps, summary")
     demo.click("U0ALICE", Action.OPEN_DETAILS, pm_id, channel_id=CHANNEL)
     demo.submit(
         "U0ALICE",
@@ -151,6 +211,10 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
             details.REVIEWERS: {
                 "value": {"type": "multi_users_select", "selected_users": ["U0CAROL"]}
             },
+            details.ATTENDEES: {
+                "value": {"type": "multi_users_select",
+                          "selected_users": ["U0ALICE", "U0BOB", "U0CAROL", "U0DAN"]}
+            },
             details.DETECTION: pick("Automated alert"),
             Block.STARTED_AT: when(started),
             Block.DETECTED_AT: when(started + timedelta(minutes=3)),
@@ -158,22 +222,34 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
             Block.MITIGATED_AT: when(started + timedelta(minutes=31)),
             Block.RESOLVED_AT: when(started + timedelta(minutes=52)),
             details.SUMMARY: plain(
-                "A deploy of payment-api raised its database connection count past the pool limit; "
-                "checkout failed for about 31 minutes for roughly 4,800 customers until the deploy "
-                "was rolled back and the pool was resized."
+                "A deploy of payment-api raised its database connection count past the pool "
+                "limit; checkout failed for about half an hour for roughly 4,800 customers "
+                "until the deploy was rolled back and the pool was resized."
             ),
             details.MITIGATION: plain("Rolled back payment-api and raised the pool to 200."),
             details.FIX: plain("PgBouncer in front of postgres with per-service pool budgets."),
         },
     )
 
-    say("3. the team pins four channel messages: each lands on the timeline")
-    for minutes, user, text in [
-        (0, "U0DAN", "Deploy of payment-api v2.14 finished"),
-        (3, "U0BOB", "PagerDuty: CheckoutErrorRate above 5% — I'm IC"),
-        (18, "U0DAN", "Root cause: connection pool exhausted (max 100, active 100)"),
-        (31, "U0ALICE", "Rollback done, error rate back under 0.1%"),
-    ]:
+
+# minutes after the start, who, what they wrote, the milestone the entry marks
+PINNED = [
+    (0, "U0DAN", "Deploy of payment-api v2.14 finished", "deploy"),
+    (3, "U0BOB", "PagerDuty: CheckoutErrorRate above 5% — I'm IC", "detected"),
+    (5, "U0ALICE", "Acknowledged, looking at payment-api", "acknowledged"),
+    (18, "U0DAN", "Root cause: connection pool exhausted (max 100, active 100)",
+     "root_cause_identified"),
+    (24, "U0ALICE", "Rolling back payment-api to v2.13", "fix_applied"),
+    (31, "U0ALICE", "Rollback done, error rate back under 0.1%", "mitigated"),
+    (52, "U0BOB", "Pool raised to 200 and error budget burn back to normal: all clear",
+     "resolved"),
+]
+
+
+def timeline_step(demo: Demo, pm_id: str, started: datetime, say: Callable[[str], None]) -> None:
+    say(f"3. the team pins {len(PINNED)} channel messages: each lands on the timeline")
+    emu, slack = demo.emu, demo.slack
+    for minutes, user, text, _ in PINNED:
         at = (started + timedelta(minutes=minutes)).timestamp()
         ts = emu.post_as_user(CHANNEL, user, text, at=at)
         slack.event(
@@ -188,7 +264,10 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
         )
         demo.pool.settle()
 
-    say("4. bob works through the 5 Whys; each answer becomes the next question")
+
+def whys_step(demo: Demo, pm_id: str, say: Callable[[str], None]) -> None:
+    say("4. bob works through the 5 Whys and the contributing factors")
+    emu = demo.emu
     demo.click("U0BOB", Action.OPEN_WHYS, pm_id, channel_id=CHANNEL)
     view = demo.opened_view()
     answers = [
@@ -201,14 +280,40 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
     for n, answer in enumerate(answers, start=1):
         values = {whys.ANSWER: plain(answer)}
         if n == len(answers):
-            values[whys.ROOT_CAUSE] = plain(
-                "Our golden-path Postgres template lacks dynamic connection pooling "
-                "(PgBouncer) and per-service pool budgets."
-            )
+            values |= {
+                whys.ROOT_CAUSE: plain(
+                    "Our golden-path Postgres template lacks dynamic connection pooling "
+                    "(PgBouncer) and per-service pool budgets."),
+                whys.CAUSE_WHAT: plain(
+                    "payment-api v2.14 opened 2 connections per worker instead of 1, so 50 pods "
+                    "needed 200 connections against a pool limit of 100."),
+                whys.CAUSE_WHY: plain(
+                    "The pool limit dates from when ten services shared the cluster; nothing "
+                    "budgets connections per service, and staging traffic never reaches it."),
+                whys.CAUSE_HOW: plain(
+                    "Checkout requests waited 30 seconds for a connection, then failed with "
+                    "HTTP 500."),
+            }
         response = demo.submit("U0BOB", view, values)
         view = (response.get("view") and emu.views[view["id"]]) or view
+    for text, category, severity in [
+        ("Retries in payment-api doubled the load on the pool once it saturated", "Code",
+         "High"),
+        ("No alert on connection pool saturation, only on errors", "Infrastructure", "Med"),
+    ]:
+        demo.slack.block_action("U0BOB", Action.WHYS_ADD_FACTOR, value=pm_id, view=view)
+        demo.pool.settle()
+        pushed = emu.calls_to("views.push")[-1].response["view"]["id"]
+        demo.submit("U0BOB", emu.views[pushed], {
+            whys.FACTOR_TEXT: plain(text),
+            whys.FACTOR_CATEGORY: pick(category),
+            whys.FACTOR_SEVERITY: pick(severity),
+        })
 
+
+def impact_and_learnings_step(demo: Demo, pm_id: str, say: Callable[[str], None]) -> None:
     say("5. alice records the impact and the learnings")
+    emu = demo.emu
     demo.click("U0ALICE", Action.OPEN_IMPACT, pm_id, channel_id=CHANNEL)
     demo.submit(
         "U0ALICE",
@@ -219,10 +324,13 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
                 block: plain(value)
                 for block, value in {
                     "pm.impact.users": "~4,800 customers (18% of checkout traffic)",
-                    "pm.impact.requests": "~21,000 failed checkout requests",
-                    "pm.impact.revenue": "≈ €38k in delayed orders",
+                    "pm.impact.requests": "~21,000 checkout requests",
+                    "pm.impact.customer": "“Payment failed, please try again” at checkout",
+                    "pm.impact.data": "None: failed checkouts wrote nothing",
+                    "pm.impact.revenue": "≈ €38k in delayed orders, most retried later",
+                    "pm.impact.sla": "No: the contractual SLA is monthly and still met",
                     "pm.impact.tickets": "41 tickets",
-                    "pm.impact.regulatory": "No",
+                    "pm.impact.regulatory": "No: no personal data was exposed",
                 }.items()
             },
         },
@@ -230,22 +338,24 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
     demo.click("U0ALICE", Action.OPEN_LEARNINGS, pm_id, channel_id=CHANNEL)
     view = demo.opened_view()
     for kind, lines in [
-        (
-            "went_well",
-            "Alert fired 3 minutes after the first errors\nRollback runbook worked the first time",
-        ),
-        (
-            "went_poorly",
-            "No alert on connection pool saturation\n"
-            "Staging traffic is too low to catch pool limits",
-        ),
+        ("went_well",
+         "Alert fired 3 minutes after the first errors\nRollback runbook worked the first time"),
+        ("went_poorly",
+         "No alert on connection pool saturation\n"
+         "Staging traffic is too low to catch pool limits"),
         ("lucky", "It happened outside the evening peak"),
+        ("surprise", "Each payment-api worker opens its own pool: pods × workers connections"),
         ("lesson_technical", "Pool saturation is a leading indicator; errors are lagging"),
+        ("lesson_process", "Releases that change connection handling need a load test"),
+        ("lesson_culture", "Calling in the database engineer early cut the diagnosis short"),
     ]:
         demo.submit("U0DAN", view, {learnings.KIND: pick(kind), learnings.ITEMS: plain(lines)})
         view = emu.views[view["id"]]
 
+
+def action_items_step(demo: Demo, pm_id: str, say: Callable[[str], None]) -> None:
     say("6. action items, each with a single owner, due date and success criteria")
+    emu = demo.emu
     items = [
         (
             "Add an alert when the postgres connection pool is over 80% for 5 minutes",
@@ -268,6 +378,13 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
             "Process",
             "Checklist updated and used in the next payment-api release",
         ),
+        (
+            "Document pool sizing per service in the Postgres runbook",
+            "U0DAN",
+            "P3",
+            "Documentation",
+            "Runbook section reviewed by two on-call engineers",
+        ),
     ]
     demo.click("U0ALICE", Action.OPEN_ACTION_ITEMS, pm_id, channel_id=CHANNEL)
     for title, owner, priority, category, criteria in items:
@@ -287,15 +404,90 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
             },
         )
 
-    say("7. alice submits for review; the quality checks run first")
+
+def inputs_without_modals(
+    demo: Demo, pm_id: int, started: datetime, say: Callable[[str], None]
+) -> None:
+    """What no modal asks for yet, stored the way the bot will store it."""
+    say("7. inputs with no modal yet go in through storage: milestone marks, the alert, "
+        "references, communication, the review meeting, the financial questions, supporting "
+        "data, the review cadence, and the names the bot resolved")
+    marks = {text: mark for _, _, text, mark in PINNED}
+    now = datetime.now(UTC)
+    with session_scope(demo.sessions) as session:
+        record = queries.load_record(session, pm_id=pm_id)
+        inc, pm = record.incident, record.postmortem
+        for entry in session.exec(
+            select(TimelineEntry).where(TimelineEntry.postmortem_id == pm_id)
+        ).all():
+            entry.milestone = marks.get(entry.text)
+            session.add(entry)
+        inc.alert_name = "CheckoutErrorRate"
+        inc.alert_source = "Prometheus, paged through PagerDuty"
+        inc.alert_url = "https://prometheus.example.com/alerts?search=CheckoutErrorRate"
+        session.add(inc)
+        for field, value in {
+            "geography": "EU and US-East (every region served by payment-api)",
+            "reputation_impact": "A dozen complaints on social media; no press coverage",
+            "contractual_impact": "None: no enterprise customer's SLA was breached",
+            "infrastructure_impact": "The shared postgres cluster and the payment-api pods",
+            "dependency_impact": "The payment provider's callbacks were retried and succeeded",
+            "internal_impact": "Three engineers for two hours, plus support answering tickets",
+            "validation": "Error rate under 0.1% for 30 minutes after the rollback; pool use "
+            "under 60% with the new limit",
+            "status_updates": "Four updates in #status, every 15 minutes",
+            "stakeholders": "Engineering, support and the leadership team",
+            "status_page": "https://status.example.com/incidents/checkout-500s",
+            "customer_notice": "Email to the 4,800 affected customers the next morning",
+            "public_statements": "Replies on social media pointing to the status page",
+            "distribution": "Engineering team (Slack #engineering)\nSupport team (Slack "
+            "#support)\nLeadership (email)\nKnowledge base (the post-mortem archive)",
+            "finance_corruption": "No: failed checkouts wrote no invoices or ledger rows",
+            "finance_precision": "Yes: the day's invoices reconciled to the cent",
+            "log_excerpts": "ERROR payment-api pool exhausted (max: 100, active: 100)\n"
+            "ERROR checkout failed: timeout acquiring connection after 30s",
+            "config_changes": "Before: max_connections = 100\nAfter:  max_connections = 200",
+            "review_cadence": "Weekly in the payments team's sprint planning",
+            "next_review": "The quarterly incident review",
+            "related_pattern": "Second pool exhaustion this year: connection budgets are "
+            "nobody's job yet",
+            "glossary": "Connection pool: the database connections a service keeps open and "
+            "reuses\nPgBouncer: a proxy that shares a few database connections among many "
+            "clients",
+        }.items():
+            setattr(pm, field, value)
+        pm.finance_modules = ["invoice_calc", "double_entry"]
+        pm.meeting_at = started + timedelta(hours=2, minutes=30)
+        pm.meeting_minutes = 45
+        session.add(pm)
+        for kind, label, url in [
+            ("dashboard", "Checkout SLO dashboard", "https://grafana.example.com/d/checkout-slo"),
+            ("logs", "payment-api errors", "https://logs.example.com/search?service=payment-api"),
+            ("runbook", "RB-DB-001: Postgres connection pool scaling",
+             "https://wiki.example.com/runbooks/rb-db-001"),
+            ("related_incident", "INC-2026-05-02-004: pool exhaustion on search",
+             "https://wiki.example.com/post-mortems/inc-2026-05-02-004"),
+        ]:
+            session.add(Reference(postmortem_id=pm_id, kind=kind, label=label, url=url,
+                                  created_by="U0ALICE", created_at=now))
+        for user_id, name, _ in TEAM:
+            remember_person(session, team_id=pm.team_id, user_id=user_id, display_name=name,
+                            now=now)
+        for channel_id, name in CHANNELS.items():
+            remember_channel(session, team_id=pm.team_id, channel_id=channel_id, name=name,
+                             now=now)
+
+
+def review_step(demo: Demo, pm_id: str, say: Callable[[str], None]) -> None:
+    emu = demo.emu
+    say("8. alice submits for review; the quality checks run first")
     demo.click("U0ALICE", Action.REVIEW_OPEN, pm_id, channel_id=CHANNEL)
     checklist = demo.opened_view()
     needs_reason = any(b.get("block_id") == OVERRIDE for b in checklist["blocks"])
     demo.submit(
         "U0ALICE", checklist, {OVERRIDE: plain("Demo: reviewed by hand")} if needs_reason else {}
     )
-
-    say("8. bob (incident commander) and carol (engineering manager) sign off from their DMs")
+    say("   bob (incident commander) and carol (engineering manager) sign off from their DMs")
     for reviewer in ("U0BOB", "U0CAROL"):
         demo.click(reviewer, Action.REVIEW_APPROVE, pm_id, channel_id=emu.im_channel(reviewer))
     upload = emu.uploaded_files[-1]
@@ -308,4 +500,3 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
         f"posted to #engineering ({len(summary)} message); {len(emu.calls)} Slack API calls, "
         f"{len(rejected)} rejected by the emulator" + (f": {rejected}" if rejected else "")
     )
-    return bytes(upload["content"]).decode("utf-8")

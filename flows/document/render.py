@@ -51,7 +51,10 @@ def _duration(value: timedelta | None) -> Md:
 
 
 def _said(value: Any, fallback: str = "Not recorded") -> Md:
-    """The value on one line, or `fallback` when the field is empty."""
+    """The value on one line (a bare web link becomes a link), or `fallback` when empty."""
+    if isinstance(value, str) and value.startswith(("https://", "http://")) \
+            and not any(c.isspace() for c in value.strip()):
+        return md_link(value.strip(), value.strip())
     text = md_inline(value)
     return text if text else Md(md_inline(fallback))
 

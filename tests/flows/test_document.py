@@ -105,6 +105,8 @@ def evil_record() -> PostmortemRecord:
                  "customer_impact", *TEXT_INPUTS):
         setattr(pm, name, EVIL)
     pm.finance_modules = [EVIL]
+    # A bare link stays a link: its destination is what must not break out.
+    pm.status_page = "https://evil.example/<b>x</b>(y)[z]`*_|&amp;"
     # One entry per line: keep the line count so the structure stays comparable.
     one_line = EVIL.replace("\n", " ")
     for name, count in lines.items():
