@@ -84,10 +84,12 @@ def milestone_times(incident: Incident, timeline: Iterable[TimelineEntry]) -> Mi
     marked: dict[str, datetime] = {}
     first: datetime | None = None
     for entry in timeline:
-        at = entry.occurred_at
+        # Loaded state first: this runs over thousands of entries per rendering.
+        state = entry.__dict__
+        at = state["occurred_at"] if "occurred_at" in state else entry.occurred_at
         if first is None or at < first:
             first = at
-        kind = entry.milestone
+        kind = state["milestone"] if "milestone" in state else entry.milestone
         if kind and (kind not in marked or at < marked[kind]):
             marked[kind] = at
     at_: dict[str, datetime] = {}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from flows.durations import incident_durations
+from flows.durations import Durations, incident_durations
 
 if TYPE_CHECKING:
     from flows.record import PostmortemRecord
@@ -65,9 +65,12 @@ def join_words(words: Sequence[str]) -> str:
     return ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def draft_summary(record: PostmortemRecord, tz: str = "UTC") -> SummaryDraft:
+def draft_summary(
+    record: PostmortemRecord, tz: str = "UTC", durations: Durations | None = None
+) -> SummaryDraft:
+    """`durations` when the caller already has them (the renderer does)."""
     inc, pm = record.incident, record.postmortem
-    durations = incident_durations(record)
+    durations = durations or incident_durations(record)
     start = durations.milestones.get("started")
     lead = ""
     if start is not None:

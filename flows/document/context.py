@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flows.action_items import PRIORITY_TIERS, window_text
 from flows.compliance import ARB_ITEMS
-from flows.document.escape import Md, md_block, md_fence, md_inline
+from flows.document.escape import Md, cells, md_block, md_fence, md_inline
 from flows.document.names import SLACK_SOURCES, Names
 from flows.document.rows import (
     ActionRow,
@@ -72,9 +73,9 @@ def build_context(
     clock = Clock(zi, short=same_day is not None)
     actions = _actions(record, names)
     tiers = _tiers(actions)
-    draft = draft_summary(record, tz)
+    draft = draft_summary(record, tz, durations)
     own = (pm.summary or "").strip()
-    budget = error_budget(record)
+    budget = error_budget(record, durations.impact.value)
     start, end = times.get("started"), times.get(durations.impact.end)
     published = pm.published_at
     refs = _references(record)
@@ -162,10 +163,13 @@ def _timeline(
     names: Names,
 ) -> tuple[list[TimelineRow], Md | None]:
     # This runs per entry on timelines of thousands: integer formatting and per-actor and
-    # per-milestone caches keep it a few milliseconds (strftime alone was three times slower).
-    entries = sorted(record.timeline, key=_occurred)
-    local = [e.occurred_at.astimezone(zi) for e in entries]
-    days = {t.date() for t in local} | {t.astimezone(zi).date() for t in milestones}
+    # per-milestone caches keep it a few milliseconds (strftime alone was three times slower),
+    # and the columns are read in one go (each ORM attribute access costs a descriptor call).
+    rows_in = sorted((_columns(e) for e in record.timeline), key=_first)
+    local = _localise([r[0] for r in rows_in], zi)
+    # Sorted: the first and last entries bound every day in between.
+    days = {t.date() for t in local[:1] + local[-1:]} | {
+        t.astimezone(zi).date() for t in milestones}
     # One day: HH:MM as in the seeds, the date stated once; otherwise every row dated.
     same_day = Md(next(iter(days)).isoformat()) if len(days) == 1 else None
     actors: dict[str | None, Md] = {}
@@ -173,19 +177,54 @@ def _timeline(
     none = Md("")
     plain = names.plain
     slack = SLACK_SOURCES
+    texts = [plain(r[1]) if r[5] in slack else r[1] for r in rows_in]
+    escaped = cells(texts)
     rows = []
-    for e, t in zip(entries, local, strict=True):
+    for (_, _, actor, link, milestone, _), t, text, cell in zip(
+        rows_in, local, texts, escaped, strict=True
+    ):
         if same_day:
-            when = f"{t.hour:02d}:{t.minute:02d}"
+            when = _HHMM[t.hour * 60 + t.minute]
         else:
-            when = f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
-        actor = e.actor
+            when = Md(f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}")
         if actor not in actors:
             actors[actor] = names.mention(actor) if actor else none
-        mark = tags.get(e.milestone, none) if e.milestone else none
-        text = plain(e.text) if e.source in slack else e.text
-        rows.append(TimelineRow(Md(when), text, actors[actor], e.link, mark))
+        mark = tags.get(milestone, none) if milestone else none
+        event = Md(f"**{mark}:** {cell}") if mark else cell
+        rows.append(TimelineRow(when, event, actors[actor], cell, text, link, mark))
     return rows, same_day
+
+
+# Every "HH:MM" of a day, made once: formatting it per entry was a fifth of the render.
+_HHMM = tuple(Md(f"{m // 60:02d}:{m % 60:02d}") for m in range(24 * 60))
+_COLUMNS = ("occurred_at", "text", "actor", "link", "milestone", "source")
+
+
+_pick = itemgetter(*_COLUMNS)
+
+
+def _columns(entry: TimelineEntry) -> tuple[Any, ...]:
+    """The entry's columns from its loaded state, without six descriptor calls."""
+    try:
+        return _pick(entry.__dict__)  # type: ignore[no-any-return]
+    except KeyError:  # not loaded (expired): let the ORM fetch it
+        return tuple(getattr(entry, name) for name in _COLUMNS)
+
+
+_first = itemgetter(0)
+_SAME_OFFSET_SPAN = timedelta(days=7)
+
+
+def _localise(times: list[datetime], zi: ZoneInfo) -> list[datetime]:
+    """The times on the zone's wall clock. When the offset is the same at both ends of a span
+    too short for two clock changes, adding it is exact and a third of astimezone's cost."""
+    if not times:
+        return []
+    first, last = times[0].astimezone(zi), times[-1].astimezone(zi)
+    offset = first.utcoffset()
+    if offset is None or offset != last.utcoffset() or times[-1] - times[0] > _SAME_OFFSET_SPAN:
+        return [t.astimezone(zi) for t in times]
+    return [t + offset for t in times]  # UTC-aware, shifted: only its fields are read
 
 
 def _occurred(entry: TimelineEntry) -> datetime:
@@ -258,9 +297,9 @@ def _alerts(record: PostmortemRecord, clock: Clock, detected: datetime | None) -
     if inc.alert_name:
         rows.append(AlertRow(clock.moment(detected), inc.alert_name, inc.alert_source,
                              inc.alert_url))
-    for e in sorted(record.timeline, key=_occurred):
-        if e.source == "webhook":
-            rows.append(AlertRow(clock.moment(e.occurred_at), e.text, None, e.link))
+    hooks = [e for e in record.timeline if _columns(e)[5] == "webhook"]
+    for e in sorted(hooks, key=_occurred):
+        rows.append(AlertRow(clock.moment(e.occurred_at), e.text, None, e.link))
     return rows
 
 

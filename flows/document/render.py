@@ -25,7 +25,6 @@ BUILTIN_DIR = Path(__file__).parent / "templates"
 SUFFIX = ".md.j2"
 DEFAULT_TEMPLATE = "comprehensive"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 class TemplateNotFound(PostmortemError):
@@ -165,4 +164,7 @@ def render_markdown(
     except jinja2.TemplateError as err:
         raise TemplateFailed(f"The template “{name}” could not be rendered: {err}") from err
     # Template authors should not have to count blank lines around optional sections.
-    return _BLANK_RUNS.sub("\n\n", text).strip() + "\n"
+    # (str.replace scans with memchr; a regex over a 250 KiB document took milliseconds.)
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text.strip() + "\n"

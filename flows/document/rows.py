@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flows.document.escape import Md
 
 
-@dataclass(slots=True)
-class TimelineRow:
+class TimelineRow(NamedTuple):
+    """A tuple, so the built-in templates unpack it (`{% for time, event, actor in … %}`)
+    instead of paying an attribute lookup per cell on timelines of thousands."""
+
     time: Md
-    text: str
+    event: Md  # the milestone tag in bold, then `cell`
     actor: Md
+    cell: Md  # the text escaped for a table cell (or a list item: one line either way)
+    text: str  # as written, for templates that format it their own way
     link: str | None
     mark: Md  # the milestone this entry marks ("Root cause identified"), or ""
 

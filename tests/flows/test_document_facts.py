@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -173,3 +174,17 @@ def test_whys_render_as_the_chain_the_team_wrote(template: str) -> None:
     assert "Why did this happen: “Database connections were exhausted”?" in text
     assert "The pool max\\_size of 10 was too small for peak traffic." in text
     assert "Why the " not in text
+
+
+def test_a_timeline_across_a_clock_change_shows_each_wall_clock_time() -> None:
+    record = full_record()
+    change = datetime(2026, 3, 29, 1, 0, tzinfo=UTC)  # Europe/Berlin: 02:00 CET → 03:00 CEST
+    record.timeline = [entry(0, "before", "System"), entry(1, "after", "System")]
+    record.timeline[0].occurred_at = change - timedelta(minutes=30)
+    record.timeline[1].occurred_at = change + timedelta(minutes=30)
+    record.incident.started_at = record.timeline[0].occurred_at
+    for name in ("detected_at", "acknowledged_at", "identified_at", "mitigated_at",
+                 "resolved_at"):
+        setattr(record.incident, name, None)
+    text = render(record, "lean")
+    assert "**01:30** — before" in text and "**03:30** — after" in text
