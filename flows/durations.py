@@ -105,6 +105,11 @@ class Durations:
         """(label, value, definition) for each known duration: what a summary shows."""
         return [(d.label, d.text, d.definition) for d in self.present()]
 
+    def sentences(self) -> list[str]:
+        """"Impact window: 31 min (from first symptom to mitigation)", one per known duration,
+        for the Slack executive summary and anything else that is not a document."""
+        return [f"{d.label}: {d.text} ({d.definition})" for d in self.present()]
+
 
 def _span(times: MilestoneTimes, start: str, end: str) -> timedelta | None:
     a, b = times.get(start), times.get(end)

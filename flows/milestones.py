@@ -58,6 +58,24 @@ INCIDENT_FIELDS: dict[str, str] = {
 FIELD = "milestone"
 
 
+# What flows.timeline.milestone's guess means in this vocabulary.
+_GUESSES = {"resolved": "resolved", "mitigated": "mitigated", "rollback": "fix_applied",
+            "acknowledged": "acknowledged", "detected": "detected", "deploy": "deploy"}
+_ROOT_CAUSE = ("root cause", "found the cause", "identified the cause", "cause identified")
+
+
+def suggest_milestone(text: str) -> str | None:
+    """A milestone to preselect for an entry ("Root cause: pool exhausted" → identified);
+    a person confirms it, so a wrong guess costs one click."""
+    lowered = text.lower()
+    if any(words in lowered for words in _ROOT_CAUSE):
+        return "root_cause_identified"
+    from flows.timeline import milestone
+
+    guess = milestone(text)
+    return _GUESSES.get(guess) if guess else None
+
+
 def read_milestone(value: str | None) -> str | None:
     """A timeline entry's milestone as picked: a known key, or None for "not a milestone"."""
     key = (value or "").strip()

@@ -188,3 +188,10 @@ def test_a_timeline_across_a_clock_change_shows_each_wall_clock_time() -> None:
         setattr(record.incident, name, None)
     text = render(record, "lean")
     assert "**01:30** — before" in text and "**03:30** — after" in text
+
+
+def test_the_executive_summary_gets_the_same_durations() -> None:
+    assert incident_durations(full_record()).sentences()[:2] == [
+        "Impact window: 9 min (from first symptom to mitigation)",
+        "Time to detect: 2 min 15 s (from first symptom to detection)",
+    ]

@@ -149,3 +149,16 @@ def test_archive_names_cannot_collide() -> None:
     assert len({safe_reference(r) for r in refs}) == len(refs)
     assert all("/" not in safe_reference(r) and ".." not in safe_reference(r) for r in refs)
     assert slug("x" * 100) == "x" * 60
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Root cause: connection pool exhausted", "root_cause_identified"),
+    ("Rolling back payment-api to v2.13", "fix_applied"),
+    ("PagerDuty alert fired", "detected"),
+    ("All clear, resolved", "resolved"),
+    ("Lunch", None),
+])
+def test_milestone_suggestions(text: str, expected: str | None) -> None:
+    from flows.milestones import suggest_milestone
+
+    assert suggest_milestone(text) == expected
