@@ -84,19 +84,19 @@ def impact_duration(record: PostmortemRecord) -> timedelta | None:
     return impact_window(record)
 
 
-def error_budget(
-    record: PostmortemRecord, impact: timedelta | None | bool = False
-) -> ErrorBudget | None:
-    """Share of a 30-day error budget the impact used; None when no SLO was given.
-    `impact`: the impact window when the caller already has it."""
+def error_budget(record: PostmortemRecord) -> ErrorBudget | None:
+    """Share of a 30-day error budget the impact used; None when no SLO was given."""
+    return error_budget_for(record, impact_duration(record))
+
+
+def error_budget_for(record: PostmortemRecord, impact: timedelta | None) -> ErrorBudget | None:
+    """`error_budget` with the impact window the caller already computed."""
     pm = record.postmortem
     if pm.slo_target is None or not 0 < pm.slo_target < 100:
         if pm.error_budget_used:
             return ErrorBudget(pm.slo_target or 0.0, timedelta(0), None, pm.error_budget_used)
         return None
     budget = SLO_WINDOW * (1 - pm.slo_target / 100)
-    if impact is False or isinstance(impact, bool):
-        impact = impact_duration(record)
     used = None if impact is None else impact / budget * 100
     return ErrorBudget(pm.slo_target, budget, used, pm.error_budget_used or None)
 
@@ -126,7 +126,7 @@ def incident_metrics(record: PostmortemRecord) -> IncidentMetrics:
         time_to_diagnose=d.diagnose.value,
         time_to_mitigate=d.mitigate.value,
         time_to_resolve=d.resolve.value,
-        error_budget=error_budget(record, d.impact.value),
+        error_budget=error_budget_for(record, d.impact.value),
         actions_by_priority=by_priority,
         actions_by_status=by_status,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flows.errors import FieldErrors
 from storage.tables import Incident, TimelineEntry
@@ -56,6 +57,7 @@ INCIDENT_FIELDS: dict[str, str] = {
     "resolved": "resolved_at",
 }
 FIELD = "milestone"
+_UNLOADED: Any = object()  # an attribute the ORM has not loaded (expired): ask it
 
 
 # What flows.timeline.milestone's guess means in this vocabulary.
@@ -104,10 +106,14 @@ def milestone_times(incident: Incident, timeline: Iterable[TimelineEntry]) -> Mi
     for entry in timeline:
         # Loaded state first: this runs over thousands of entries per rendering.
         state = entry.__dict__
-        at = state["occurred_at"] if "occurred_at" in state else entry.occurred_at
+        at = state.get("occurred_at", _UNLOADED)
+        if at is _UNLOADED:
+            at = entry.occurred_at
         if first is None or at < first:
             first = at
-        kind = state["milestone"] if "milestone" in state else entry.milestone
+        kind = state.get("milestone", _UNLOADED)
+        if kind is _UNLOADED:
+            kind = entry.milestone
         if kind and (kind not in marked or at < marked[kind]):
             marked[kind] = at
     at_: dict[str, datetime] = {}

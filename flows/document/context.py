@@ -34,7 +34,7 @@ from flows.document.rows import (
 from flows.durations import Durations, incident_durations
 from flows.inputs import FINANCE_MODULES, glossary_terms, lines_of
 from flows.lifecycle import STATUS_LABELS
-from flows.metrics import error_budget
+from flows.metrics import error_budget_for
 from flows.milestones import MILESTONES, TAGS
 from flows.record import LEARNING_KINDS, PostmortemRecord
 from flows.references import REFERENCE_KINDS
@@ -75,7 +75,7 @@ def build_context(
     tiers = _tiers(actions)
     draft = draft_summary(record, tz, durations)
     own = (pm.summary or "").strip()
-    budget = error_budget(record, durations.impact.value)
+    budget = error_budget_for(record, durations.impact.value)
     start, end = times.get("started"), times.get(durations.impact.end)
     published = pm.published_at
     refs = _references(record)
