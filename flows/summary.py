@@ -36,6 +36,15 @@ class SummaryDraft:
     def text(self) -> str:
         return " ".join(p for p in (self.incident, self.impact, self.cause, self.resolution) if p)
 
+    def fitted(self, limit: int = SUMMARY_MAX) -> str:
+        """The draft within `limit` characters (a modal's initial value): whole parts are
+        dropped from the end first, and only a single oversized part is cut, with "…"."""
+        parts = [p for p in (self.incident, self.impact, self.cause, self.resolution) if p]
+        while len(parts) > 1 and len(" ".join(parts)) > limit:
+            parts.pop()
+        text = " ".join(parts)
+        return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
 
 def one_line(text: str | None) -> str:
     """Text on one line, as typed otherwise; '' for nothing."""

@@ -120,3 +120,15 @@ def test_the_authors_summary_leads() -> None:
     assert summary_text(record) == "Our own words."
     record.postmortem.summary = None
     assert summary_text(record) == draft_summary(record).text
+
+
+def test_the_draft_fits_a_modal_field() -> None:
+    record = record_with(frozenset(FIELDS))
+    record.postmortem.permanent_fix = "x" * 2990
+    draft = draft_summary(record)
+    assert len(draft.text) > 3000
+    fitted = draft.fitted()
+    assert len(fitted) <= 3000 and fitted == " ".join([draft.incident, draft.impact, draft.cause])
+    record.incident.title = "y" * 4000
+    assert len(draft_summary(record).fitted()) == 3000
+    assert draft_summary(record).fitted().endswith("…")
