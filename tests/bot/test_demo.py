@@ -10,7 +10,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from bot.cli import main
-from bot.demo import CHANNELS, TEAM
+from bot.demo_inputs import CHANNELS, TEAM
 from flows.document import list_templates
 from flows.durations import incident_durations
 from storage import queries
