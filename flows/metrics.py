@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flows.durations import format_duration, impact_window, incident_durations
+from flows.durations import Durations, format_duration, impact_window, incident_durations
 from flows.record import PostmortemRecord
 from flows.summary import draft_summary
 from storage.tables import ActionItem
@@ -111,6 +111,13 @@ def count_actions(items: Iterable[ActionItem]) -> tuple[dict[str, int], dict[str
 
 def incident_metrics(record: PostmortemRecord) -> IncidentMetrics:
     d = incident_durations(record)
+    return metrics_from(record, d, error_budget_for(record, d.impact.value))
+
+
+def metrics_from(
+    record: PostmortemRecord, d: Durations, budget: ErrorBudget | None
+) -> IncidentMetrics:
+    """`incident_metrics` from durations and budget the caller already computed."""
     times = d.milestones
     by_priority, by_status = count_actions(record.action_items)
     return IncidentMetrics(
@@ -126,7 +133,7 @@ def incident_metrics(record: PostmortemRecord) -> IncidentMetrics:
         time_to_diagnose=d.diagnose.value,
         time_to_mitigate=d.mitigate.value,
         time_to_resolve=d.resolve.value,
-        error_budget=error_budget_for(record, d.impact.value),
+        error_budget=budget,
         actions_by_priority=by_priority,
         actions_by_status=by_status,
     )

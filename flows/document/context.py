@@ -34,7 +34,7 @@ from flows.document.rows import (
 from flows.durations import Durations, incident_durations
 from flows.inputs import FINANCE_MODULES, glossary_terms, lines_of
 from flows.lifecycle import STATUS_LABELS
-from flows.metrics import error_budget_for
+from flows.metrics import error_budget_for, metrics_from
 from flows.milestones import MILESTONES, TAGS
 from flows.record import LEARNING_KINDS, PostmortemRecord
 from flows.references import REFERENCE_KINDS
@@ -146,6 +146,16 @@ def build_context(
             "month1": clock.date(published + timedelta(days=30)) if published else Md(""),
         },
         "archive_url": archive_url,
+        # Names from before 0003, so teams' own templates keep rendering: `m` (milestones
+        # and durations), `dur` (formatted durations), `summary_sentence` (now the draft).
+        "m": metrics_from(record, durations, budget),
+        "dur": {
+            "impact": rows["impact"].text, "time_to_detect": rows["detect"].text,
+            "time_to_acknowledge": rows["acknowledge"].text,
+            "time_to_mitigate": rows["mitigate"].text, "time_to_resolve": rows["resolve"].text,
+            "time_to_fix": rows["resolve"].text,
+        },
+        "summary_sentence": draft.text,
     }
 
 

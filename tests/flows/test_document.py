@@ -365,3 +365,15 @@ def test_md_link_only_links_plain_web_urls() -> None:
     tokens = parse(md_link("x", "https://x.example/p?q=1&r=(2)"))
     link = next(c for c in tokens[1].children or [] if c.type == "link_open")
     assert link.attrs["href"] == "https://x.example/p?q=1&r=%282%29"
+
+
+def test_team_templates_from_before_keep_rendering(tmp_path: Path) -> None:
+    (tmp_path / "old.md.j2").write_text(
+        "{{ summary_sentence }} | {{ dur.impact }} | {{ dur.time_to_fix }} | "
+        "{{ m.actions_by_status.open }} | {{ at.moment(m.detected_at) }}\n"
+        "{% for row in timeline %}{{ row.time }} {{ row.text|md_cell }} {{ row.actor }}\n"
+        "{% endfor %}")
+    text = render(full_record(), "old", templates_dir=tmp_path, people=PEOPLE)
+    assert text.startswith("On 2026-03-14 at 09:00 UTC, an incident affected checkout-api")
+    assert "| 9 min | 9 min 45 s | 2 | 09:02" in text
+    assert "09:03 On-call acknowledged and started investigating @bob" in text
