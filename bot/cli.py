@@ -9,11 +9,17 @@ import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bot.observability.logs import FORMATS, configure_logging
 from bot.settings import ConfigError, Settings
 from flows.errors import PostmortemError
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from storage.record import PostmortemRecord
 
 DEFAULT_PORT = 3000
 
@@ -76,8 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     render.add_argument("--template", default=None)
     render.add_argument("--tz", default="UTC")
 
-    demo = command("demo", "run one complete post-mortem offline")
-    demo.add_argument("--out", default="demo-postmortem.md")
+    demo = command(
+        "demo", "run one complete post-mortem offline; DIR gets the database and documents"
+    )
+    demo.add_argument("--out", default="demo-postmortem", metavar="DIR")
 
     args = parser.parse_args(argv)
     try:
@@ -194,25 +202,41 @@ def cmd_poll_trackers(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def render_record(
+    session: Session, record: PostmortemRecord, *, template: str, tz: str, now: datetime,
+    templates_dir: Path | None = None,
+) -> str:
+    """The document offline: names of people and channels as the bot last stored them."""
+    from flows.document import render_markdown
+    from flows.document.names import slack_ids
+    from storage.queries.names import channel_names, person_names
+
+    users, channels = slack_ids(record)
+    team = record.postmortem.team_id
+    return render_markdown(
+        record,
+        template=template,
+        templates_dir=templates_dir,
+        tz=tz,
+        now=now,
+        people=person_names(session, team_id=team, user_ids=users),
+        channels=channel_names(session, team_id=team, channel_ids=channels),
+        archive_url=record.postmortem.archive_url,
+    )
+
+
 def cmd_render(settings: Settings, args: argparse.Namespace) -> int:
     from bot.deps import build_deps
-    from flows.document import render_markdown
     from storage.db import session_scope
     from storage.queries import postmortems
 
     deps = build_deps(settings)
     with session_scope(deps.sessions) as session:
         record = postmortems.load_record(session, pm_id=args.id)
-    template = args.template or record.postmortem.template or deps.policy.default_template
-    sys.stdout.write(
-        render_markdown(
-            record,
-            template=template,
-            templates_dir=settings.templates_dir,
-            tz=args.tz,
-            now=deps.now(),
-        )
-    )
+        template = args.template or record.postmortem.template or deps.policy.default_template
+        text = render_record(session, record, template=template, tz=args.tz, now=deps.now(),
+                             templates_dir=settings.templates_dir)
+    sys.stdout.write(text)
     return 0
 
 

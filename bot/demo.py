@@ -1,9 +1,14 @@
-"""`postmortem-bot demo`: one complete post-mortem, offline.
+"""`postmortem-bot demo --out DIR`: one complete post-mortem, offline.
 
 The real bot (HTTP server, Bolt listeners, database) talks to the built-in Slack emulator;
 a scripted team clicks through every step — start, details, timeline from pinned messages,
-5 Whys, impact, learnings, action items, review, sign-off — and the published document is
-written to a file."""
+5 Whys and contributing factors, impact, learnings, action items, review, sign-off. Inputs
+that have no modal yet (milestone marks, the alert, references, communication, the review
+meeting, the financial questions, supporting data, the review cadence, the ARB checklist and
+the names the bot resolved) are written through storage, as the bot will once they do.
+
+DIR keeps the database (`DIR/postmortem.db`, so `postmortem-bot render` works on it) and the
+document in every built-in template (`DIR/<template>.md`)."""
 
 from __future__ import annotations
 
@@ -14,6 +19,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.demo_inputs import (
+    CHANNEL,
+    CHANNELS,
+    PINNED,
+    TEAM,
+    inputs_without_modals,
+    write_documents,
+)
 from bot.deps import build_deps
 from bot.http.server import HttpServer
 from bot.http.wsgi import create_wsgi_app
@@ -27,15 +40,8 @@ from bot.slack.review.views import OVERRIDE
 from flows.policy import Policy
 from slack_emulator.server import SlackEmulator
 from slack_emulator.signing import SignedSlackClient
-from storage.db import migrate
-
-CHANNEL = "C0INCIDENT"
-TEAM = [
-    ("U0ALICE", "alice", "Europe/Berlin"),  # on-call engineer, author
-    ("U0BOB", "bob", "Europe/Berlin"),  # incident commander
-    ("U0CAROL", "carol", "America/New_York"),  # engineering manager
-    ("U0DAN", "dan", "UTC"),  # database engineer
-]
+from storage.db import SessionFactory, migrate, session_scope
+from storage.tables import ComplianceTick
 
 
 def plain(value: str) -> dict[str, Any]:
@@ -50,9 +56,15 @@ def when(at: datetime) -> dict[str, Any]:
     return {"value": {"type": "datetimepicker", "selected_date_time": int(at.timestamp())}}
 
 
+DB_NAME = "postmortem.db"
+
+
 class Demo:
-    def __init__(self, emu: SlackEmulator, slack: SignedSlackClient, pool: Background):
-        self.emu, self.slack, self.pool = emu, slack, pool
+    def __init__(
+        self, emu: SlackEmulator, slack: SignedSlackClient, pool: Background,
+        sessions: SessionFactory,
+    ):
+        self.emu, self.slack, self.pool, self.sessions = emu, slack, pool, sessions
 
     def settle(self) -> None:
         if not self.pool.wait_idle(timeout=20):
@@ -75,17 +87,23 @@ class Demo:
 
 
 def run_demo(out: str, say: Callable[[str], None] = print) -> int:
+    """Run the scripted post-mortem; DIR gets the database and one document per template."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
+        (folder / stale).unlink(missing_ok=True)
+    database_url = f"sqlite:///{(folder / DB_NAME).resolve()}"
     started = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=3)
     with tempfile.TemporaryDirectory() as tmp, SlackEmulator(post_burst=50) as emu:
         for user_id, name, tz in TEAM:
             emu.add_user(user_id, name, tz=tz)
-        emu.add_channel(CHANNEL, "inc-checkout-500s", members=[u for u, _, _ in TEAM])
-        emu.add_channel("C0ENG", "engineering", members=[u for u, _, _ in TEAM])
+        emu.add_channel(CHANNEL, CHANNELS[CHANNEL], members=[u for u, _, _ in TEAM])
+        emu.add_channel("C0ENG", CHANNELS["C0ENG"], members=[u for u, _, _ in TEAM])
         settings = Settings(
             slack_bot_token=emu.bot_token,
             slack_signing_secret=secrets.token_hex(16),
             slack_api_url=emu.api_url,
-            database_url=f"sqlite:///{Path(tmp) / 'demo.db'}",
+            database_url=database_url,
             archive_dir=Path(tmp) / "archive",
         )
         deps = build_deps(settings)
@@ -96,17 +114,20 @@ def run_demo(out: str, say: Callable[[str], None] = print) -> int:
         server = HttpServer(create_wsgi_app(deps, app), host="127.0.0.1", port=0).start()
         try:
             slack = SignedSlackClient(server.url, settings.slack_signing_secret or "", emu)
-            markdown = script(Demo(emu, slack, pool), started, say)
+            pm_id = script(Demo(emu, slack, pool, deps.sessions), started, say)
+            written = write_documents(deps.sessions, pm_id, folder, now=deps.now())
         finally:
             server.stop()
             pool.shutdown(wait=True)
             deps.engine.dispose()
-    Path(out).write_text(markdown, encoding="utf-8")
-    say(f"\nThe published post-mortem ({len(markdown.splitlines())} lines) is in {out}.")
+    say(f"\nThe database is {folder / DB_NAME}; the post-mortem in every built-in template: "
+        + ", ".join(str(p) for p in written) + ".")
+    say(f"Render it again: DATABASE_URL={database_url} postmortem-bot render {pm_id}")
     return 0
 
 
-def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
+def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> int:
+    """The team's clicks, in order; returns the post-mortem's id."""
     emu, slack = demo.emu, demo.slack
     say("1. alice types `/postmortem start Checkout API returned 500s`")
     slack.command(
@@ -139,8 +160,27 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
         if e["action_id"] == Action.OPEN_DETAILS
     )
     say(f"   → post-mortem #{pm_id} opened; control message posted in #inc-checkout-500s")
+    details_step(demo, pm_id, started, say)
+    timeline_step(demo, pm_id, started, say)
+    whys_step(demo, pm_id, say)
+    impact_and_learnings_step(demo, pm_id, say)
+    action_items_step(demo, pm_id, say)
+    say("7. inputs with no modal yet go in through storage: milestone marks, the alert, "
+        "references, communication, the review meeting, the financial questions, supporting "
+        "data, the review cadence, and the names the bot resolved")
+    inputs_without_modals(demo.sessions, int(pm_id), started)
+    review_step(demo, pm_id, say)
+    with session_scope(demo.sessions) as session:
+        for item, user in (("arb_shared", "U0CAROL"), ("tickets_created", "U0BOB"),
+                           ("incident_log_linked", "U0BOB")):
+            session.add(ComplianceTick(postmortem_id=int(pm_id), item=item, ticked_by=user,
+                                       ticked_at=datetime.now(UTC)))
+    say("9. after publishing, bob and carol tick the ARB compliance checklist (through storage)")
+    return int(pm_id)
 
-    say("2. alice fills in the details: roles, reviewers, key timestamps, summary")
+
+def details_step(demo: Demo, pm_id: str, started: datetime, say: Callable[[str], None]) -> None:
+    say("2. alice fills in the details: roles, reviewers, attendees, key timestamps, summary")
     demo.click("U0ALICE", Action.OPEN_DETAILS, pm_id, channel_id=CHANNEL)
     demo.submit(
         "U0ALICE",
@@ -155,6 +195,10 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
             details.REVIEWERS: {
                 "value": {"type": "multi_users_select", "selected_users": ["U0CAROL"]}
             },
+            details.ATTENDEES: {
+                "value": {"type": "multi_users_select",
+                          "selected_users": ["U0ALICE", "U0BOB", "U0CAROL", "U0DAN"]}
+            },
             details.DETECTION: pick("Automated alert"),
             Block.STARTED_AT: when(started),
             Block.DETECTED_AT: when(started + timedelta(minutes=3)),
@@ -162,22 +206,20 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
             Block.MITIGATED_AT: when(started + timedelta(minutes=31)),
             Block.RESOLVED_AT: when(started + timedelta(minutes=52)),
             details.SUMMARY: plain(
-                "A deploy of payment-api raised its database connection count past the pool limit; "
-                "checkout failed for about 31 minutes for roughly 4,800 customers until the deploy "
-                "was rolled back and the pool was resized."
+                "A deploy of payment-api raised its database connection count past the pool "
+                "limit; checkout failed for about half an hour for roughly 4,800 customers "
+                "until the deploy was rolled back and the pool was resized."
             ),
             details.MITIGATION: plain("Rolled back payment-api and raised the pool to 200."),
             details.FIX: plain("PgBouncer in front of postgres with per-service pool budgets."),
         },
     )
 
-    say("3. the team pins four channel messages: each lands on the timeline")
-    for minutes, user, text in [
-        (0, "U0DAN", "Deploy of payment-api v2.14 finished"),
-        (3, "U0BOB", "PagerDuty: CheckoutErrorRate above 5% — I'm IC"),
-        (18, "U0DAN", "Root cause: connection pool exhausted (max 100, active 100)"),
-        (31, "U0ALICE", "Rollback done, error rate back under 0.1%"),
-    ]:
+
+def timeline_step(demo: Demo, pm_id: str, started: datetime, say: Callable[[str], None]) -> None:
+    say(f"3. the team pins {len(PINNED)} channel messages: each lands on the timeline")
+    emu, slack = demo.emu, demo.slack
+    for minutes, user, text, _ in PINNED:
         at = (started + timedelta(minutes=minutes)).timestamp()
         ts = emu.post_as_user(CHANNEL, user, text, at=at)
         slack.event(
@@ -192,7 +234,10 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
         )
         demo.settle()
 
-    say("4. bob works through the 5 Whys; each answer becomes the next question")
+
+def whys_step(demo: Demo, pm_id: str, say: Callable[[str], None]) -> None:
+    say("4. bob works through the 5 Whys and the contributing factors")
+    emu = demo.emu
     demo.click("U0BOB", Action.OPEN_WHYS, pm_id, channel_id=CHANNEL)
     view = demo.opened_view()
     answers = [
@@ -205,14 +250,40 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
     for n, answer in enumerate(answers, start=1):
         values = {whys.ANSWER: plain(answer)}
         if n == len(answers):
-            values[whys.ROOT_CAUSE] = plain(
-                "Our golden-path Postgres template lacks dynamic connection pooling "
-                "(PgBouncer) and per-service pool budgets."
-            )
+            values |= {
+                whys.ROOT_CAUSE: plain(
+                    "Our golden-path Postgres template lacks dynamic connection pooling "
+                    "(PgBouncer) and per-service pool budgets."),
+                whys.CAUSE_WHAT: plain(
+                    "payment-api v2.14 opened 2 connections per worker instead of 1, so 50 pods "
+                    "needed 200 connections against a pool limit of 100."),
+                whys.CAUSE_WHY: plain(
+                    "The pool limit dates from when ten services shared the cluster; nothing "
+                    "budgets connections per service, and staging traffic never reaches it."),
+                whys.CAUSE_HOW: plain(
+                    "Checkout requests waited 30 seconds for a connection, then failed with "
+                    "HTTP 500."),
+            }
         response = demo.submit("U0BOB", view, values)
         view = (response.get("view") and emu.views[view["id"]]) or view
+    for text, category, severity in [
+        ("Retries in payment-api doubled the load on the pool once it saturated", "Code",
+         "High"),
+        ("No alert on connection pool saturation, only on errors", "Infrastructure", "Med"),
+    ]:
+        demo.slack.block_action("U0BOB", Action.WHYS_ADD_FACTOR, value=pm_id, view=view)
+        demo.settle()
+        pushed = emu.calls_to("views.push")[-1].response["view"]["id"]
+        demo.submit("U0BOB", emu.views[pushed], {
+            whys.FACTOR_TEXT: plain(text),
+            whys.FACTOR_CATEGORY: pick(category),
+            whys.FACTOR_SEVERITY: pick(severity),
+        })
 
+
+def impact_and_learnings_step(demo: Demo, pm_id: str, say: Callable[[str], None]) -> None:
     say("5. alice records the impact and the learnings")
+    emu = demo.emu
     demo.click("U0ALICE", Action.OPEN_IMPACT, pm_id, channel_id=CHANNEL)
     demo.submit(
         "U0ALICE",
@@ -223,10 +294,13 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
                 block: plain(value)
                 for block, value in {
                     "pm.impact.users": "~4,800 customers (18% of checkout traffic)",
-                    "pm.impact.requests": "~21,000 failed checkout requests",
-                    "pm.impact.revenue": "≈ €38k in delayed orders",
+                    "pm.impact.requests": "~21,000 checkout requests",
+                    "pm.impact.customer": "“Payment failed, please try again” at checkout",
+                    "pm.impact.data": "None: failed checkouts wrote nothing",
+                    "pm.impact.revenue": "≈ €38k in delayed orders, most retried later",
+                    "pm.impact.sla": "No: the contractual SLA is monthly and still met",
                     "pm.impact.tickets": "41 tickets",
-                    "pm.impact.regulatory": "No",
+                    "pm.impact.regulatory": "No: no personal data was exposed",
                 }.items()
             },
         },
@@ -234,22 +308,24 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
     demo.click("U0ALICE", Action.OPEN_LEARNINGS, pm_id, channel_id=CHANNEL)
     view = demo.opened_view()
     for kind, lines in [
-        (
-            "went_well",
-            "Alert fired 3 minutes after the first errors\nRollback runbook worked the first time",
-        ),
-        (
-            "went_poorly",
-            "No alert on connection pool saturation\n"
-            "Staging traffic is too low to catch pool limits",
-        ),
+        ("went_well",
+         "Alert fired 3 minutes after the first errors\nRollback runbook worked the first time"),
+        ("went_poorly",
+         "No alert on connection pool saturation\n"
+         "Staging traffic is too low to catch pool limits"),
         ("lucky", "It happened outside the evening peak"),
+        ("surprise", "Each payment-api worker opens its own pool: pods × workers connections"),
         ("lesson_technical", "Pool saturation is a leading indicator; errors are lagging"),
+        ("lesson_process", "Releases that change connection handling need a load test"),
+        ("lesson_culture", "Calling in the database engineer early cut the diagnosis short"),
     ]:
         demo.submit("U0DAN", view, {learnings.KIND: pick(kind), learnings.ITEMS: plain(lines)})
         view = emu.views[view["id"]]
 
+
+def action_items_step(demo: Demo, pm_id: str, say: Callable[[str], None]) -> None:
     say("6. action items, each with a single owner, due date and success criteria")
+    emu = demo.emu
     items = [
         (
             "Add an alert when the postgres connection pool is over 80% for 5 minutes",
@@ -272,6 +348,13 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
             "Process",
             "Checklist updated and used in the next payment-api release",
         ),
+        (
+            "Document pool sizing per service in the Postgres runbook",
+            "U0DAN",
+            "P3",
+            "Documentation",
+            "Runbook section reviewed by two on-call engineers",
+        ),
     ]
     demo.click("U0ALICE", Action.OPEN_ACTION_ITEMS, pm_id, channel_id=CHANNEL)
     for title, owner, priority, category, criteria in items:
@@ -291,15 +374,17 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
             },
         )
 
-    say("7. alice submits for review; the quality checks run first")
+
+def review_step(demo: Demo, pm_id: str, say: Callable[[str], None]) -> None:
+    emu = demo.emu
+    say("8. alice submits for review; the quality checks run first")
     demo.click("U0ALICE", Action.REVIEW_OPEN, pm_id, channel_id=CHANNEL)
     checklist = demo.opened_view()
     needs_reason = any(b.get("block_id") == OVERRIDE for b in checklist["blocks"])
     demo.submit(
         "U0ALICE", checklist, {OVERRIDE: plain("Demo: reviewed by hand")} if needs_reason else {}
     )
-
-    say("8. bob (incident commander) and carol (engineering manager) sign off from their DMs")
+    say("   bob (incident commander) and carol (engineering manager) sign off from their DMs")
     for reviewer in ("U0BOB", "U0CAROL"):
         demo.click(reviewer, Action.REVIEW_APPROVE, pm_id, channel_id=emu.im_channel(reviewer))
     upload = emu.uploaded_files[-1]
@@ -312,4 +397,3 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> str:
         f"posted to #engineering ({len(summary)} message); {len(emu.calls)} Slack API calls, "
         f"{len(rejected)} rejected by the emulator" + (f": {rejected}" if rejected else "")
     )
-    return bytes(upload["content"]).decode("utf-8")

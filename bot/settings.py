@@ -76,7 +76,8 @@ class Settings:
                 k: v
                 for k, v in values.items()
                 if k.startswith(
-                    ("GITHUB_", "JIRA_", "PAGERDUTY_", "OPSGENIE_", "INCIDENT_WEBHOOK_")
+                    ("GITHUB_", "JIRA_", "PAGERDUTY_", "OPSGENIE_", "INCIDENT_WEBHOOK_",
+                     "POSTMORTEM_ARCHIVE_REPO", "POSTMORTEM_ARCHIVE_BRANCH")
                 )
             },
             log_format=log_format,

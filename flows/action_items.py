@@ -29,6 +29,27 @@ PRIORITY_LABELS = {
     "P2": "P2 — within a month",
     "P3": "P3 — backlog",
 }
+# Priority bands as the documents group them: key, name, priorities. Their deadlines in words
+# come from PRIORITY_WINDOWS, so a template can never promise another deadline than the policy.
+PRIORITY_TIERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("high", "High", ("P0", "P1")),
+    ("medium", "Medium", ("P2",)),
+    ("low", "Low", ("P3",)),
+)
+
+
+def window_text(priority: str) -> str:
+    """The policy's deadline for `priority` in words: "within 2 weeks", "backlog"."""
+    window = PRIORITY_WINDOWS.get(priority)
+    if window is None:
+        return "backlog"
+    for amount, unit in ((window.years, "year"), (window.months, "month"),
+                         (window.weeks, "week"), (window.days, "day")):
+        if amount:
+            return f"within a {unit}" if amount == 1 else f"within {amount} {unit}s"
+    return "backlog"
+
+
 CATEGORIES = ("Prevention", "Detection", "Response", "Documentation", "Process", "Tooling")
 
 OPEN, IN_PROGRESS, DONE, WONT_DO = "open", "in_progress", "done", "wont_do"

@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from flows.changes import apply_fields, record_change
+from flows.durations import impact_window
 from flows.permissions import Actor, require_editor
 from storage.queries import postmortems
 from storage.record import PostmortemRecord
@@ -24,7 +25,7 @@ def computed_minutes(record: PostmortemRecord) -> int | None:
     """The duration the form shows when none was entered: started → mitigated (or resolved)."""
     if record.postmortem.impact_minutes is not None:
         return None
-    duration = record.impact_duration()
+    duration = impact_window(record)
     return None if duration is None else int(duration.total_seconds() // 60)
 
 

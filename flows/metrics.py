@@ -1,8 +1,7 @@
 """Facts computed from post-mortems: incident durations, error budget, tracker health.
 
-Seed 001 ("Tracking & Metrics") sets the tracker targets; seed 003's key milestones name the
-per-incident durations (time to detect, MTTA, time to mitigate, MTTR); seed 002 adds
-time to fix (detection to permanent fix, which we take as resolution).
+Seed 001 ("Tracking & Metrics") sets the tracker targets; the per-incident durations and
+their definitions live in flows.durations.
 """
 
 from __future__ import annotations
@@ -11,10 +10,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
+from flows.durations import Durations, format_duration, impact_window, incident_durations
+from flows.summary import draft_summary
 from storage.record import PostmortemRecord
 from storage.tables import ActionItem
+
+__all__ = ["format_duration"]
 
 PRIORITIES = ("P0", "P1", "P2", "P3")
 ACTION_STATUSES = ("open", "in_progress", "done", "wont_do")
@@ -53,55 +55,48 @@ class ErrorBudget:
 
 @dataclass(frozen=True)
 class IncidentMetrics:
+    """The milestones and durations (flows.durations defines each) plus action-item counts."""
+
     started_at: datetime | None
     detected_at: datetime | None
     acknowledged_at: datetime | None
+    identified_at: datetime | None
     mitigated_at: datetime | None
     resolved_at: datetime | None
     impact: timedelta | None
     time_to_detect: timedelta | None
     time_to_acknowledge: timedelta | None
+    time_to_diagnose: timedelta | None
     time_to_mitigate: timedelta | None
     time_to_resolve: timedelta | None
-    time_to_fix: timedelta | None
     error_budget: ErrorBudget | None
     actions_by_priority: dict[str, int] = field(default_factory=dict)
     actions_by_status: dict[str, int] = field(default_factory=dict)
 
 
-def _span(start: datetime | None, end: datetime | None) -> timedelta | None:
-    # A milestone recorded before its predecessor is a typo, not a negative duration.
-    if start is None or end is None or end < start:
-        return None
-    return end - start
-
-
 def effective_start(record: PostmortemRecord) -> datetime | None:
-    """When the incident started: as entered, else the first timeline entry."""
-    if record.incident.started_at is not None:
-        return record.incident.started_at
-    if record.timeline:
-        return min(entry.occurred_at for entry in record.timeline)
-    return None
+    """When the incident started: as entered, else a marked entry, else the first entry."""
+    return incident_durations(record).milestones.get("started")
 
 
 def impact_duration(record: PostmortemRecord) -> timedelta | None:
-    """Impact as entered, else start (or first timeline entry) to mitigated or resolved."""
-    if record.postmortem.impact_minutes is not None:
-        return timedelta(minutes=record.postmortem.impact_minutes)
-    inc = record.incident
-    return _span(effective_start(record), inc.mitigated_at or inc.resolved_at)
+    """The impact window (flows.durations): entered minutes, else first symptom to mitigation."""
+    return impact_window(record)
 
 
 def error_budget(record: PostmortemRecord) -> ErrorBudget | None:
     """Share of a 30-day error budget the impact used; None when no SLO was given."""
+    return error_budget_for(record, impact_duration(record))
+
+
+def error_budget_for(record: PostmortemRecord, impact: timedelta | None) -> ErrorBudget | None:
+    """`error_budget` with the impact window the caller already computed."""
     pm = record.postmortem
     if pm.slo_target is None or not 0 < pm.slo_target < 100:
         if pm.error_budget_used:
             return ErrorBudget(pm.slo_target or 0.0, timedelta(0), None, pm.error_budget_used)
         return None
     budget = SLO_WINDOW * (1 - pm.slo_target / 100)
-    impact = impact_duration(record)
     used = None if impact is None else impact / budget * 100
     return ErrorBudget(pm.slo_target, budget, used, pm.error_budget_used or None)
 
@@ -115,106 +110,38 @@ def count_actions(items: Iterable[ActionItem]) -> tuple[dict[str, int], dict[str
 
 
 def incident_metrics(record: PostmortemRecord) -> IncidentMetrics:
-    inc = record.incident
-    start = effective_start(record)
+    d = incident_durations(record)
+    return metrics_from(record, d, error_budget_for(record, d.impact.value))
+
+
+def metrics_from(
+    record: PostmortemRecord, d: Durations, budget: ErrorBudget | None
+) -> IncidentMetrics:
+    """`incident_metrics` from durations and budget the caller already computed."""
+    times = d.milestones
     by_priority, by_status = count_actions(record.action_items)
     return IncidentMetrics(
-        started_at=start,
-        detected_at=inc.detected_at,
-        acknowledged_at=inc.acknowledged_at,
-        mitigated_at=inc.mitigated_at,
-        resolved_at=inc.resolved_at,
-        impact=impact_duration(record),
-        time_to_detect=_span(start, inc.detected_at),
-        time_to_acknowledge=_span(inc.detected_at, inc.acknowledged_at),
-        time_to_mitigate=_span(inc.detected_at, inc.mitigated_at),
-        time_to_resolve=_span(start, inc.resolved_at),
-        time_to_fix=_span(inc.detected_at, inc.resolved_at),
-        error_budget=error_budget(record),
+        started_at=times.get("started"),
+        detected_at=times.get("detected"),
+        acknowledged_at=times.get("acknowledged"),
+        identified_at=times.get("root_cause_identified"),
+        mitigated_at=times.get("mitigated"),
+        resolved_at=times.get("resolved"),
+        impact=d.impact.value,
+        time_to_detect=d.detect.value,
+        time_to_acknowledge=d.acknowledge.value,
+        time_to_diagnose=d.diagnose.value,
+        time_to_mitigate=d.mitigate.value,
+        time_to_resolve=d.resolve.value,
+        error_budget=budget,
         actions_by_priority=by_priority,
         actions_by_status=by_status,
     )
 
 
-_UNITS = (("d", 86400), ("h", 3600), ("min", 60), ("s", 1))
-
-
-def format_duration(td: timedelta | None) -> str:
-    """`1 h 12 min`: the two largest units, seconds only under an hour; '' for None."""
-    if td is None:
-        return ""
-    total = round(td.total_seconds())
-    sign = "-" if total < 0 else ""
-    total = abs(total)
-    if total == 0:
-        return "0 min"
-    if total >= 3600:
-        total -= total % 60
-    parts: list[str] = []
-    for name, size in _UNITS:
-        amount, total = divmod(total, size)
-        if amount:
-            parts.append(f"{amount} {name}")
-        elif parts:
-            break  # a zero in the middle ends it: "2 d" rather than "2 d 0 h 5 min"
-        if len(parts) == 2:
-            break
-    return sign + " ".join(parts)
-
-
-def _clause(text: str | None, lower: bool = False) -> str | None:
-    """Text to splice into a sentence: one line, no final full stop."""
-    if not text:
-        return None
-    text = " ".join(text.split()).rstrip(".")
-    first = text.split(" ", 1)[0]
-    # "Release process lacks…" reads better mid-sentence as "release process lacks…";
-    # "PgBouncer" or "API" keep their capitals.
-    if lower and first[:1].isupper() and first[1:].islower():
-        text = text[0].lower() + text[1:]
-    return text or None
-
-
 def one_sentence_summary(record: PostmortemRecord, tz: str = "UTC") -> str:
-    """Seed 002's summary sentence, leaving out the clauses whose data is missing."""
-    inc, pm = record.incident, record.postmortem
-    start = effective_start(record)
-    lead = ""
-    if start is not None:
-        local = start.astimezone(ZoneInfo(tz))
-        lead = f"On {local:%Y-%m-%d} at {local:%H:%M} {local.tzname()}, "
-    title = _clause(inc.title)
-    if inc.services:
-        first = f"{lead}{_join_words(inc.services)} experienced {title or 'an incident'}"
-    else:
-        # Without a service the title no longer reads as a symptom, so quote it.
-        first = f"{lead}we experienced " + (f"the incident “{title}”" if title else "an incident")
-    impact = impact_duration(record)
-    if impact is not None:
-        first += f" for approximately {format_duration(impact)}"
-    scope = _clause(pm.users_affected) or _clause(pm.customer_impact)
-    if scope:
-        first += f", affecting {scope}"
-    sentences = [first[0].upper() + first[1:] + "."]
-    if root := _clause(pm.root_cause, lower=True):
-        sentences.append(f"The root cause was {root}.")
-    mitigation = _clause(pm.mitigation, lower=True)
-    fix = _clause(pm.permanent_fix, lower=True)
-    if mitigation and fix:
-        sentences.append(
-            f"The incident was mitigated by {mitigation} and permanently fixed by {fix}."
-        )
-    elif mitigation:
-        sentences.append(f"The incident was mitigated by {mitigation}.")
-    elif fix:
-        sentences.append(f"The incident was permanently fixed by {fix}.")
-    return " ".join(sentences)
-
-
-def _join_words(words: Sequence[str]) -> str:
-    if len(words) <= 2:
-        return " and ".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
+    """The draft summary (flows.summary): correct English whatever is missing."""
+    return draft_summary(record, tz).text
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from flows.blame import find_blame
 from flows.policy import Policy
 from storage.record import PostmortemRecord
 from storage.tables import ActionItem
@@ -43,34 +44,9 @@ class Finding:
     level: Level
     message: str
     offending: str | None = None
+    # A blameless way to say it (seed 002's reframings), for blame findings.
+    suggestion: str | None = None
 
-
-# Names and roles that blame a person: a Slack mention, an @handle, a pronoun or a role noun.
-_PERSON = (
-    r"(?:<@[UW][A-Z0-9]+(?:\|[^>]*)?>|@[\w.-]+"
-    r"|\b(?i:I|he|she|someone|somebody)\b"
-    r"|\b(?i:the\s+)?(?i:engineer|developer|on-?call(?:\s+engineer)?|dba)"
-    r"(?:\s+@?[A-Z][\w.-]*)?)"
-)
-_NAME = r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?"
-_BLAME_VERB = (
-    r"(?i:forgot|made\s+(?:a|an)\s+(?:mistake|error)|messed\s+up|screwed\s+up|was\s+careless"
-    r"|was\s+negligent|should(?:\s+not|n't)?\s+have|failed\s+to|didn't|did\s+not|ignored|missed)"
-)
-# Capitalised words are often systems ("Monitoring should have…"), so a bare name only
-# counts with verbs that only people do.
-_HUMAN_VERB = (
-    r"(?i:forgot|made\s+(?:a|an)\s+(?:mistake|error)|messed\s+up|screwed\s+up|was\s+careless"
-    r"|was\s+negligent|should\s+have\s+(?:known|noticed|reali[sz]ed|remembered|asked"
-    r"|double-checked|been\s+more\s+careful|paid\s+attention|followed))"
-)
-_BLAME = [
-    re.compile(r"(?i)\b(?:human|operator|user|manual|engineer|personnel)\s+(?:error|mistake)s?\b"),
-    re.compile(rf"{_PERSON}\s+{_BLAME_VERB}"),
-    re.compile(rf"{_NAME}\s+{_HUMAN_VERB}"),
-    re.compile(r"(?i)\b(?:mistake|error|fault|negligence|carelessness)\s+(?:by|of)\s+"
-               r"(?:<@[UW][A-Z0-9]+>|@[\w.-]+|(?-i:[A-Z][a-z]+))"),
-]
 
 _VAGUE = [
     re.compile(
@@ -115,14 +91,14 @@ def check_quality(
 ) -> list[Finding]:
     """Every finding, errors first; `levels` changes a rule's level, None turns it off."""
     active = _levels(levels)
-    raw: list[tuple[str, str, str | None]] = [
-        *_blame(record),
-        *_actions(record),
-        *_sections(record, policy, now),
+    raw: list[tuple[str, str, str | None, str | None]] = [
+        *((f.rule, f.message, f.offending, f.suggestion) for f in _blame(record)),
+        *((*item, None) for item in _actions(record)),
+        *((*item, None) for item in _sections(record, policy, now)),
     ]
     findings: list[Finding] = []
     seen: set[tuple[str, str, str | None]] = set()
-    for rule, message, offending in raw:
+    for rule, message, offending, suggestion in raw:
         level = active.get(rule)
         # "five_whys" is an error only without a root cause; with one it is advice.
         if rule == "five_whys" and record.postmortem.root_cause and level == "error":
@@ -130,7 +106,7 @@ def check_quality(
         if level is None or (rule, message, offending) in seen:
             continue
         seen.add((rule, message, offending))
-        findings.append(Finding(rule, level, message, offending))
+        findings.append(Finding(rule, level, message, offending, suggestion))
     findings.sort(key=lambda f: f.level != "error")
     return findings
 
@@ -144,32 +120,9 @@ def can_submit(findings: Iterable[Finding], override_reason: str | None = None) 
     return not blocking(findings) or bool(override_reason and override_reason.strip())
 
 
-def _texts(record: PostmortemRecord) -> Iterable[tuple[str, str]]:
-    pm = record.postmortem
-    for label, text in (
-        ("the root cause", pm.root_cause),
-        ("what happened", pm.cause_what),
-        ("why it happened", pm.cause_why),
-        ("how it caused impact", pm.cause_how),
-    ):
-        if text:
-            yield label, text
-    for why in sorted(record.whys, key=lambda w: w.position):
-        yield f"why #{why.position}", why.answer or ""
-    for factor in record.factors:
-        yield "a contributing factor", factor.text
-
-
-def _blame(record: PostmortemRecord) -> Iterable[tuple[str, str, str | None]]:
-    for where, text in _texts(record):
-        for pattern in _BLAME:
-            for match in pattern.finditer(text):
-                yield (
-                    "blame",
-                    f"In {where}: “{match.group(0)}” points at a person. Name the system gap "
-                    "instead, e.g. “the system allowed X without safeguard Y”.",
-                    match.group(0),
-                )
+def _blame(record: PostmortemRecord) -> Iterable[Finding]:
+    for f in find_blame(record):
+        yield Finding("blame", "error", f.message, f.words, f.suggestion)
 
 
 def _actions(record: PostmortemRecord) -> Iterable[tuple[str, str, str | None]]:

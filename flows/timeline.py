@@ -52,6 +52,7 @@ class EntryDraft:
     source: str = "manual"
     message_key: str | None = None
     link: str | None = None
+    milestone: str | None = None  # flows.milestones: read_milestone / suggest_milestone
 
 
 def check_entry(text: str, actor: str | None) -> tuple[str, str | None]:

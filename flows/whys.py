@@ -1,4 +1,10 @@
-"""The 5 Whys: how the next question is asked, and the vocabulary of contributing factors."""
+"""The 5 Whys: the question each answer replies to, and the vocabulary of contributing factors.
+
+A question is either the team's own or quotes what it asks about word for word: "Why did
+this happen: “The database connection pool was exhausted”?". Turning an answer into a
+question by grammar ("Why the database connection pool was exhausted?") gets English
+wrong more often than right, so it is never done.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from flows.changes import apply_fields, record_change
-from flows.errors import NotFound
+from flows.errors import FieldErrors, NotFound
 from flows.permissions import Actor, require_editor
 from storage.queries import postmortems
 from storage.tables import ContributingFactor, Why
@@ -18,15 +24,35 @@ MIN_WHYS = 5
 FACTOR_CATEGORIES = ("Process", "Code", "Infrastructure", "Communication")
 FACTOR_SEVERITIES = ("High", "Med", "Low")
 NARRATIVE = ("root_cause", "cause_what", "cause_why", "cause_how")
+ANSWER_MAX = 3000
+QUESTION_MAX = 500
 
 
 def next_question(incident_title: str, whys: Sequence[Why]) -> str:
-    """Why 1 asks about the incident; every later why asks about the previous answer."""
-    if not whys:
-        return f"Why did this happen: {incident_title.rstrip('.?!')}?"
-    last = whys[-1].answer.strip().rstrip(".?!")
-    first, rest = last[:1].lower(), last[1:]
-    return f"Why {first}{rest}?"
+    """Why 1 asks about the incident, every later why about the previous answer, quoted."""
+    subject = whys[-1].answer if whys else incident_title
+    quoted = " ".join(subject.split()).rstrip(".!?;:, ")
+    return f"Why did this happen: “{quoted}”?" if quoted else "Why did this happen?"
+
+
+def read_why(
+    answer: str | None, question: str | None, *, incident_title: str, whys: Sequence[Why]
+) -> tuple[str, str]:
+    """(question, answer) for the next why: the team's own question if they wrote one."""
+    errors: dict[str, str] = {}
+    text = (answer or "").strip()
+    asked = " ".join((question or "").split())
+    if not text:
+        errors["answer"] = "Answer the why, or leave the form when you reached the root cause."
+    elif len(text) > ANSWER_MAX:
+        errors["answer"] = f"Keep the answer under {ANSWER_MAX} characters."
+    if len(asked) > QUESTION_MAX:
+        errors["question"] = f"Keep the question under {QUESTION_MAX} characters."
+    if errors:
+        raise FieldErrors(errors)
+    if asked and not asked.endswith("?"):
+        asked += "?"
+    return asked or next_question(incident_title, whys), text
 
 
 @dataclass(frozen=True)
@@ -37,7 +63,7 @@ class WhysSaved:
 
 def save_whys(
     session: Session, *, pm_id: int, actor: Actor, answer: str, narrative: dict[str, str | None],
-    now: datetime,
+    now: datetime, question: str | None = None,
 ) -> WhysSaved:
     """The next why's answer (if given) and the root-cause narrative, audited together."""
     pm = postmortems.get_postmortem(session, pm_id=pm_id)
@@ -49,8 +75,8 @@ def save_whys(
                                  .order_by(col(Why.position))).all())
         incident = postmortems.get_incident(session, incident_id=pm.incident_id)
         answered = len(whys) + 1
-        session.add(Why(postmortem_id=pm_id, position=answered,
-                        question=next_question(incident.title, whys), answer=answer))
+        asked, text = read_why(answer, question, incident_title=incident.title, whys=whys)
+        session.add(Why(postmortem_id=pm_id, position=answered, question=asked, answer=text))
     if answered or changed:
         record_change(session, pm, actor_id=actor.user_id, now=now, kind="whys",
                       summary="worked on the 5 Whys", detail={"fields": changed})

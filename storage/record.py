@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from storage.tables import (
     ActionItem,
     AuditEvent,
+    ComplianceTick,
     ContributingFactor,
     Document,
     Incident,
     Learning,
     Postmortem,
+    Reference,
     ReviewDecision,
     TimelineEntry,
     Why,
@@ -31,6 +32,8 @@ class PostmortemRecord:
     decisions: list[ReviewDecision] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
     events: list[AuditEvent] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    compliance: list[ComplianceTick] = field(default_factory=list)
 
     @property
     def id(self) -> int:
@@ -39,13 +42,3 @@ class PostmortemRecord:
 
     def learnings_of(self, kind: str) -> list[Learning]:
         return [item for item in self.learnings if item.kind == kind]
-
-    def impact_duration(self) -> timedelta | None:
-        """Impact as entered, else from started to mitigated (or resolved)."""
-        if self.postmortem.impact_minutes is not None:
-            return timedelta(minutes=self.postmortem.impact_minutes)
-        inc = self.incident
-        end = inc.mitigated_at or inc.resolved_at
-        if inc.started_at and end:
-            return end - inc.started_at
-        return None

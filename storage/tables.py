@@ -47,6 +47,12 @@ class Incident(SQLModel, table=True):
     acknowledged_at: datetime | None = _utc()
     mitigated_at: datetime | None = _utc()
     resolved_at: datetime | None = _utc()
+    # The "root cause identified" milestone (a timeline entry marked so counts too).
+    identified_at: datetime | None = _utc()
+    # The alert that fired (seed 001's "Alert Name", seed 003's "Alerts Fired").
+    alert_name: str | None = Field(default=None, max_length=255)
+    alert_source: str | None = Field(default=None, max_length=255)
+    alert_url: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
@@ -94,6 +100,38 @@ class Postmortem(SQLModel, table=True):
     support_tickets: str | None = _text()
     regulatory_notification: str | None = _text()
     customer_impact: str | None = _text()
+    geography: str | None = _text()
+    reputation_impact: str | None = _text()
+    contractual_impact: str | None = _text()
+    infrastructure_impact: str | None = _text()
+    dependency_impact: str | None = _text()
+    internal_impact: str | None = _text()
+    # How recovery was verified (seed 001's "Validation").
+    validation: str | None = _text()
+    # Communication during and after the incident.
+    status_page: str | None = _text()
+    customer_notice: str | None = _text()
+    stakeholders: str | None = _text()
+    status_updates: str | None = _text()
+    public_statements: str | None = _text()
+    distribution: str | None = _text()
+    # The post-mortem review meeting; its attendees are `attendees` above.
+    meeting_at: datetime | None = _utc()
+    meeting_minutes: int | None = None
+    # Seed 000's financial-system questions.
+    finance_modules: list[str] = _json_list()
+    finance_corruption: str | None = _text()
+    finance_precision: str | None = _text()
+    # Seed 003's supporting data, follow-up and appendix.
+    log_excerpts: str | None = _text()
+    config_changes: str | None = _text()
+    review_cadence: str | None = _text()
+    next_review: str | None = _text()
+    related_pattern: str | None = _text()
+    glossary: str | None = _text()
+    # Where the published document was archived, so a republish updates the same file.
+    archive_path: str | None = Field(default=None, max_length=1000)
+    archive_url: str | None = Field(default=None, max_length=1000)
     quality_override: str | None = _text()
     version: int = 0
 
@@ -114,6 +152,8 @@ class TimelineEntry(SQLModel, table=True):
     # "channel:ts" of a captured Slack message: the same message never lands twice.
     message_key: str | None = Field(default=None, max_length=64)
     link: str | None = Field(default=None, max_length=1000)
+    # One of flows.milestones.MILESTONES: the entry marks that moment of the incident.
+    milestone: str | None = Field(default=None, max_length=32)
     created_by: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -176,6 +216,33 @@ class ActionItem(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     done_at: datetime | None = _utc()
+
+
+class Reference(SQLModel, table=True):
+    """A link the document cites: dashboard, logs, runbook, related incident…"""
+
+    __tablename__ = "reference"
+
+    id: int | None = Field(default=None, primary_key=True)
+    postmortem_id: int = Field(foreign_key="postmortem.id", index=True)
+    kind: str = Field(max_length=32)
+    label: str = Field(max_length=255)
+    url: str = Field(max_length=1000)
+    created_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ComplianceTick(SQLModel, table=True):
+    """One ticked item of a compliance checklist (seed 004's ARB checklist), and who ticked it."""
+
+    __tablename__ = "compliance_tick"
+    __table_args__ = (UniqueConstraint("postmortem_id", "item", name="uq_compliance_item"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    postmortem_id: int = Field(foreign_key="postmortem.id", index=True)
+    item: str = Field(max_length=32)
+    ticked_by: str = Field(max_length=32)
+    ticked_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class ReviewDecision(SQLModel, table=True):
@@ -257,6 +324,29 @@ class ProcessedKey(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=255)
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Person(SQLModel, table=True):
+    """A Slack user's display name as last resolved, so documents render offline with names."""
+
+    __tablename__ = "person"
+
+    # "" when the workspace is not known (single-workspace installs).
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    display_name: str = Field(max_length=255)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class SlackChannel(SQLModel, table=True):
+    """A Slack channel's name as last resolved (without the leading #)."""
+
+    __tablename__ = "slack_channel"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    channel_id: str = Field(primary_key=True, max_length=32)
+    name: str = Field(max_length=255)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class WorkspaceSetting(SQLModel, table=True):

@@ -7,8 +7,8 @@ from typing import Any
 
 from bot.slack import blocks as bk
 from bot.slack.ids import Action, Block
+from flows.checklist import checklist
 from flows.lifecycle import DRAFT, STATUS_LABELS
-from flows.record import checklist
 from flows.severity import severity_label
 from storage.record import PostmortemRecord
 

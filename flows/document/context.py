@@ -1,23 +1,45 @@
 """The data a template sees: the record's rows plus rows shaped for tables, times in `tz`.
 
-Times and dates are formatted here, once, as `Md`; user text stays plain `str` so that the
-template has to pass it through a filter (or `finalize` escapes it).
+Times, dates and durations are formatted here, once, as `Md`; user text stays plain `str`
+so that the template has to pass it through a filter (or `finalize` escapes it). Where two
+fields answer the same seed question (the direct cause and the first why), the fallback is
+chosen here, so no template prints "Not recorded" next to data that answers it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flows.document.escape import Md, md_inline
+from flows.action_items import PRIORITY_TIERS, window_text
+from flows.compliance import ARB_ITEMS
+from flows.document.escape import Md, cells, md_block, md_fence, md_inline
+from flows.document.names import SLACK_SOURCES, Names
+from flows.document.rows import (
+    ActionRow,
+    AlertRow,
+    ChangeRow,
+    Clock,
+    DurationRow,
+    RefRow,
+    SignoffRow,
+    TickRow,
+    Tier,
+    TimelineRow,
+    WhyRow,
+)
+from flows.durations import Durations, incident_durations
+from flows.inputs import FINANCE_MODULES, glossary_terms, lines_of
+from flows.learnings import LEARNING_KINDS
 from flows.lifecycle import STATUS_LABELS
-from flows.metrics import format_duration, incident_metrics, one_sentence_summary
-from flows.record import LEARNING_KINDS
+from flows.metrics import error_budget_for, metrics_from
+from flows.milestones import MILESTONES, TAGS
+from flows.references import REFERENCE_KINDS
 from flows.severity import severity_label
+from flows.summary import draft_summary
 from storage.record import PostmortemRecord
 from storage.tables import TimelineEntry
 
@@ -28,7 +50,7 @@ ACTION_STATUS_LABELS = {
     "wont_do": "Won't do",
 }
 DECISION_LABELS = {"approved": "Approved", "changes_requested": "Changes requested"}
-_SLACK_USER = frozenset("UW")
+TRACKERS = (("github:", "GitHub Issues"), ("jira:", "Jira"))
 
 
 @lru_cache(maxsize=64)
@@ -36,158 +58,112 @@ def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-@dataclass(slots=True)
-class TimelineRow:
-    time: Md
-    text: str
-    actor: Md
-    link: str | None
-
-
-@dataclass(slots=True)
-class ActionRow:
-    ref: Md
-    number: int
-    title: str
-    owner: Md
-    due: Md
-    priority: str
-    category: str
-    status: Md
-    done: bool
-    success_criteria: str | None
-    tracker_url: str | None
-
-
-@dataclass(slots=True)
-class SignoffRow:
-    reviewer: Md
-    decision: Md
-    date: Md
-    comment: str | None
-
-
-@dataclass(slots=True)
-class ChangeRow:
-    date: Md
-    version: str
-    change: str
-    author: Md
-
-
-VIEW_ROWS = frozenset({TimelineRow, ActionRow, SignoffRow, ChangeRow})
-
-
-class Clock:
-    """Formats aware datetimes in the document's zone; '' for None.
-
-    `moment` is HH:MM when the whole incident fits in one local day (the date is then
-    stated once in the header), as the seeds write it; otherwise it carries the date too.
-    """
-
-    __slots__ = ("short", "tz")
-
-    def __init__(self, tz: ZoneInfo, short: bool = False) -> None:
-        self.tz = tz
-        self.short = short
-
-    def moment(self, at: datetime | None) -> Md:
-        return self.time(at) if self.short else self.datetime(at)
-
-    def datetime(self, at: datetime | None) -> Md:
-        return Md("") if at is None else Md(f"{at.astimezone(self.tz):%Y-%m-%d %H:%M}")
-
-    def time(self, at: datetime | None) -> Md:
-        return Md("") if at is None else Md(f"{at.astimezone(self.tz):%H:%M}")
-
-    def date(self, at: datetime | date | None) -> Md:
-        if at is None:
-            return Md("")
-        if isinstance(at, datetime):
-            at = at.astimezone(self.tz).date()
-        return Md(at.isoformat())
-
-
-def mention(user_id: str | None, people: Mapping[str, str]) -> Md:
-    """A Slack user id as `@name` (or `@U123` without a directory); other text escaped."""
-    if not user_id:
-        return Md("")
-    name = people.get(user_id)
-    if name is not None:
-        return md_inline("@" + name)
-    if user_id[0] in _SLACK_USER and user_id[1:].isalnum() and user_id.isupper():
-        return Md("@" + user_id)
-    return md_inline(user_id)
-
-
 def build_context(
     record: PostmortemRecord,
     *,
     tz: str,
     now: datetime,
-    people: Mapping[str, str],
+    names: Names,
+    archive_url: str | None = None,
 ) -> dict[str, Any]:
     zi = zone(tz)
     inc, pm = record.incident, record.postmortem
-    metrics = incident_metrics(record)
-    milestones = [
-        metrics.started_at, inc.detected_at, inc.acknowledged_at,
-        inc.mitigated_at, inc.resolved_at,
-    ]
-    timeline, same_day = _timeline(record, zi, [t for t in milestones if t], people)
+    durations = incident_durations(record)
+    times = durations.milestones
+    timeline, same_day = _timeline(record, zi, list(times.at.values()), names)
     clock = Clock(zi, short=same_day is not None)
-    actions = _actions(record, people)
-    end = metrics.mitigated_at or metrics.resolved_at
+    actions = _actions(record, names)
+    tiers = _tiers(actions)
+    draft = draft_summary(record, tz, durations)
+    own = (pm.summary or "").strip()
+    budget = error_budget_for(record, durations.impact.value)
+    start, end = times.get("started"), times.get(durations.impact.end)
     published = pm.published_at
+    refs = _references(record)
+    rows = _durations(durations)
+    whys = [WhyRow(w.question, w.answer)
+            for w in sorted(record.whys, key=lambda w: w.position) if w.answer or w.question]
     return {
         "inc": inc,
         "pm": pm,
         "tz": Md(md_inline(tz)),
         "now": now,
         "at": clock,
-        "m": metrics,
-        "dur": {
-            key: Md(format_duration(getattr(metrics, key)))
-            for key in (
-                "impact", "time_to_detect", "time_to_acknowledge",
-                "time_to_mitigate", "time_to_resolve", "time_to_fix",
-            )
-        },
-        "window": Md(f"{clock.moment(metrics.started_at)} – {clock.moment(end)}")
-        if metrics.started_at and end else Md(""),
         "day": same_day or Md(""),
-        "incident_date": clock.date(metrics.started_at or inc.created_at),
+        "incident_date": clock.date(start or inc.created_at),
+        "severity": Md(severity_label(inc.severity)),
+        "status": Md(STATUS_LABELS.get(pm.status, md_inline(pm.status))),
+        # The author's summary leads; the draft stands in until there is one.
+        "summary": md_block(own) if own else md_inline(draft.text),
+        "own_summary": bool(own),
+        "draft": draft,
+        "d": rows,
+        "durations": [row for row in rows.values() if row.text],
+        "ms": {kind: clock.moment(times.get(kind)) for kind in MILESTONES},
+        "ms_full": {kind: clock.datetime(times.get(kind)) for kind in MILESTONES},
+        "window": Md(f"{clock.moment(start)} – {clock.moment(end)}")
+        if start and end and not durations.impact.entered else Md(""),
+        "channel": names.channel(inc.channel_id or pm.channel_id),
+        "budget": Md(md_inline(budget.describe())) if budget else Md(""),
+        "budget_left": Md(f"{100 - budget.used_percent:.1f}%")
+        if budget and budget.used_percent is not None and not budget.entered else Md(""),
+        "services": list(inc.services),
+        "timeline": timeline,
+        "whys": whys,
+        "cause": _causes(record, whys),
+        "factors": list(record.factors),
+        "learn": {kind: [x.text for x in record.learnings_of(kind)] for kind in LEARNING_KINDS},
+        "lessons": [x.text for x in record.learnings if x.kind.startswith("lesson_")],
+        "actions": actions,
+        "tiers": tiers,
+        "tier": {t.key: t for t in tiers},
+        "completion_target": max(
+            (a.due for a in tiers[0].rows if a.due != "Backlog"), default=Md("")
+        ),
+        "tracking_tool": _tracking_tool(record),
+        "refs": refs,
+        "refs_of": {kind: [r for r in refs if r.kind == kind] for kind in REFERENCE_KINDS},
+        "alerts": _alerts(record, clock, times.get("detected")),
+        "distribution": lines_of(pm.distribution),
+        "glossary": glossary_terms(pm.glossary),
+        "meeting_date": clock.date(pm.meeting_at),
+        "meeting_time": clock.datetime(pm.meeting_at),
+        "meeting_length": Md(f"{pm.meeting_minutes} minutes") if pm.meeting_minutes else Md(""),
+        "finance_modules": Md(", ".join(FINANCE_MODULES.get(m, md_inline(m))
+                                        for m in pm.finance_modules)),
+        "log_excerpts": md_fence(pm.log_excerpts),
+        "config_changes": md_fence(pm.config_changes),
+        "compliance": _compliance(record, clock, names),
+        "owner": names.mention(pm.owner_id),
+        "facilitator": names.mention(pm.facilitator_id),
+        "commander": names.mention(pm.commander_id),
+        "reviewers": [names.mention(r) for r in pm.reviewers],
+        "attendees": [names.mention(a) for a in pm.attendees],
+        "signoff": _signoff(record, clock, names),
+        "changelog": _changelog(record, clock, now, names),
         "next_quarter_end": Md(_next_quarter_end(now.astimezone(zi).date()).isoformat()),
         "follow_up": {
             "week2": clock.date(published + timedelta(days=14)) if published else Md(""),
             "month1": clock.date(published + timedelta(days=30)) if published else Md(""),
         },
-        "budget": Md(md_inline(metrics.error_budget.describe())) if metrics.error_budget else "",
-        "severity": Md(severity_label(inc.severity)),
-        "status": Md(STATUS_LABELS.get(pm.status, md_inline(pm.status))),
-        "summary_sentence": one_sentence_summary(record, tz),
-        "services": list(inc.services),
-        "timeline": timeline,
-        "whys": sorted((w for w in record.whys if w.answer or w.question),
-                       key=lambda w: w.position),
-        "factors": list(record.factors),
-        "learn": {kind: [x.text for x in record.learnings_of(kind)] for kind in LEARNING_KINDS},
-        "lessons": [x.text for x in record.learnings if x.kind.startswith("lesson_")],
-        "actions": actions,
-        "actions_high": [a for a in actions if a.priority in ("P0", "P1")],
-        "completion_target": max(
-            (a.due for a in actions if a.priority in ("P0", "P1") and a.due != "Backlog"),
-            default=Md(""),
-        ),
-        "actions_medium": [a for a in actions if a.priority == "P2"],
-        "actions_low": [a for a in actions if a.priority not in ("P0", "P1", "P2")],
-        "owner": mention(pm.owner_id, people),
-        "facilitator": mention(pm.facilitator_id, people),
-        "commander": mention(pm.commander_id, people),
-        "reviewers": [mention(r, people) for r in pm.reviewers],
-        "attendees": [mention(a, people) for a in pm.attendees],
-        "signoff": _signoff(record, clock, people),
-        "changelog": _changelog(record, clock, now, people),
+        "archive_url": archive_url,
+        # Names from before 0003, so teams' own templates keep rendering: `m` (milestones
+        # and durations), `dur` (formatted durations), `summary_sentence` (now the draft).
+        "m": metrics_from(record, durations, budget),
+        "dur": {
+            "impact": rows["impact"].text, "time_to_detect": rows["detect"].text,
+            "time_to_acknowledge": rows["acknowledge"].text,
+            "time_to_mitigate": rows["mitigate"].text, "time_to_resolve": rows["resolve"].text,
+            "time_to_fix": rows["resolve"].text,
+        },
+        "summary_sentence": draft.text,
+    }
+
+
+def _durations(durations: Durations) -> dict[str, DurationRow]:
+    return {
+        d.key: DurationRow(d.key, Md(d.label), Md(d.text), Md(d.definition))
+        for d in durations.all()
     }
 
 
@@ -195,34 +171,90 @@ def _timeline(
     record: PostmortemRecord,
     zi: ZoneInfo,
     milestones: list[datetime],
-    people: Mapping[str, str],
+    names: Names,
 ) -> tuple[list[TimelineRow], Md | None]:
-    # This runs per entry on timelines of thousands: integer formatting and a per-actor
-    # cache keep it a few milliseconds (strftime alone was three times slower).
-    entries = sorted(record.timeline, key=_occurred)
-    local = [e.occurred_at.astimezone(zi) for e in entries]
-    days = {t.date() for t in local} | {t.astimezone(zi).date() for t in milestones}
+    # This runs per entry on timelines of thousands: integer formatting and per-actor and
+    # per-milestone caches keep it a few milliseconds (strftime alone was three times slower),
+    # and the columns are read in one go (each ORM attribute access costs a descriptor call).
+    rows_in = sorted((_columns(e) for e in record.timeline), key=_first)
+    local = _localise([r[0] for r in rows_in], zi)
+    # Sorted: the first and last entries bound every day in between.
+    days = {t.date() for t in local[:1] + local[-1:]} | {
+        t.astimezone(zi).date() for t in milestones}
     # One day: HH:MM as in the seeds, the date stated once; otherwise every row dated.
     same_day = Md(next(iter(days)).isoformat()) if len(days) == 1 else None
     actors: dict[str | None, Md] = {}
+    tags = {kind: Md(label) for kind, label in TAGS.items()}
+    none = Md("")
+    plain = names.plain
+    slack = SLACK_SOURCES
+    texts = [plain(r[1]) if r[5] in slack else r[1] for r in rows_in]
+    escaped = cells(texts)
     rows = []
-    for e, t in zip(entries, local, strict=True):
+    for (_, _, actor, link, milestone, _), t, text, cell in zip(
+        rows_in, local, texts, escaped, strict=True
+    ):
         if same_day:
-            when = f"{t.hour:02d}:{t.minute:02d}"
+            when = _HHMM[t.hour * 60 + t.minute]
         else:
-            when = f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
-        actor = e.actor
+            when = Md(f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}")
         if actor not in actors:
-            actors[actor] = mention(actor, people)
-        rows.append(TimelineRow(Md(when), e.text, actors[actor], e.link))
+            actors[actor] = names.mention(actor) if actor else none
+        mark = tags.get(milestone, none) if milestone else none
+        event = Md(f"**{mark}:** {cell}") if mark else cell
+        rows.append(TimelineRow(when, event, actors[actor], cell, text, link, mark))
     return rows, same_day
+
+
+# Every "HH:MM" of a day, made once: formatting it per entry was a fifth of the render.
+_HHMM = tuple(Md(f"{m // 60:02d}:{m % 60:02d}") for m in range(24 * 60))
+_COLUMNS = ("occurred_at", "text", "actor", "link", "milestone", "source")
+
+
+_pick = itemgetter(*_COLUMNS)
+
+
+def _columns(entry: TimelineEntry) -> tuple[Any, ...]:
+    """The entry's columns from its loaded state, without six descriptor calls."""
+    try:
+        return _pick(entry.__dict__)  # type: ignore[no-any-return]
+    except KeyError:  # not loaded (expired): let the ORM fetch it
+        return tuple(getattr(entry, name) for name in _COLUMNS)
+
+
+_first = itemgetter(0)
+_SAME_OFFSET_SPAN = timedelta(days=7)
+
+
+def _localise(times: list[datetime], zi: ZoneInfo) -> list[datetime]:
+    """The times on the zone's wall clock. When the offset is the same at both ends of a span
+    too short for two clock changes, adding it is exact and a third of astimezone's cost."""
+    if not times:
+        return []
+    first, last = times[0].astimezone(zi), times[-1].astimezone(zi)
+    offset = first.utcoffset()
+    if offset is None or offset != last.utcoffset() or times[-1] - times[0] > _SAME_OFFSET_SPAN:
+        return [t.astimezone(zi) for t in times]
+    return [t + offset for t in times]  # UTC-aware, shifted: only its fields are read
 
 
 def _occurred(entry: TimelineEntry) -> datetime:
     return entry.occurred_at
 
 
-def _actions(record: PostmortemRecord, people: Mapping[str, str]) -> list[ActionRow]:
+def _causes(record: PostmortemRecord, whys: list[WhyRow]) -> dict[str, Any]:
+    """What / why / how, each from its own field, else from what answers the same question:
+    the first why's answer is the direct cause; the 5 Whys are the chain of events."""
+    pm = record.postmortem
+    return {
+        "what": pm.cause_what or (whys[0].answer if whys else ""),
+        "what_from_whys": not pm.cause_what and bool(whys),
+        "why": pm.cause_why or "",
+        "how": pm.cause_how or "",
+    }
+
+
+def _actions(record: PostmortemRecord, names: Names) -> list[ActionRow]:
     rows = []
     for a in sorted(record.action_items, key=lambda a: (a.priority, a.number)):
         rows.append(
@@ -230,12 +262,13 @@ def _actions(record: PostmortemRecord, people: Mapping[str, str]) -> list[Action
                 ref=Md(f"AI-{a.number}"),
                 number=a.number,
                 title=a.title,
-                owner=mention(a.owner_id, people) or Md("Unassigned"),
+                owner=names.mention(a.owner_id) or Md("Unassigned"),
                 due=Md(a.due_on.isoformat()) if a.due_on else Md("Backlog"),
                 priority=a.priority,
                 category=a.category,
                 status=Md(ACTION_STATUS_LABELS.get(a.status) or md_inline(a.status)),
                 done=a.status == "done",
+                closed=a.status in ("done", "wont_do"),
                 success_criteria=a.success_criteria,
                 tracker_url=a.tracker_url,
             )
@@ -243,9 +276,56 @@ def _actions(record: PostmortemRecord, people: Mapping[str, str]) -> list[Action
     return rows
 
 
-def _signoff(
-    record: PostmortemRecord, clock: Clock, people: Mapping[str, str]
-) -> list[SignoffRow]:
+def _tiers(actions: list[ActionRow]) -> list[Tier]:
+    tiers = []
+    known = {p for _, _, ps in PRIORITY_TIERS for p in ps}
+    for key, name, priorities in PRIORITY_TIERS:
+        rows = [a for a in actions if a.priority in priorities
+                or (key == "low" and a.priority not in known)]
+        tiers.append(Tier(key, name, Md("/".join(priorities)),
+                          Md(window_text(priorities[0])), rows))
+    return tiers
+
+
+def _tracking_tool(record: PostmortemRecord) -> Md:
+    refs = [a.tracker_ref or "" for a in record.action_items]
+    used = [label for prefix, label in TRACKERS if any(r.startswith(prefix) for r in refs)]
+    return Md(" and ".join(used) + " (linked from each item)" if used
+              else "Slack, through the post-mortem bot (items, reminders and check-ins)")
+
+
+def _references(record: PostmortemRecord) -> list[RefRow]:
+    order = {kind: n for n, kind in enumerate(REFERENCE_KINDS)}
+    rows = [RefRow(r.kind, Md(REFERENCE_KINDS.get(r.kind) or md_inline(r.kind)), r.label, r.url)
+            for r in record.references]
+    return sorted(rows, key=lambda r: order.get(r.kind, len(order)))
+
+
+def _alerts(record: PostmortemRecord, clock: Clock, detected: datetime | None) -> list[AlertRow]:
+    """The alert recorded in Details, then alerts the timeline received from webhooks."""
+    inc = record.incident
+    rows = []
+    if inc.alert_name:
+        rows.append(AlertRow(clock.moment(detected), inc.alert_name, inc.alert_source,
+                             inc.alert_url))
+    hooks = [e for e in record.timeline if _columns(e)[5] == "webhook"]
+    for e in sorted(hooks, key=_occurred):
+        rows.append(AlertRow(clock.moment(e.occurred_at), e.text, None, e.link))
+    return rows
+
+
+def _compliance(record: PostmortemRecord, clock: Clock, names: Names) -> list[TickRow]:
+    ticks = {t.item: t for t in record.compliance}
+    rows = []
+    for key, question in ARB_ITEMS.items():
+        t = ticks.get(key)
+        rows.append(TickRow(key, md_inline(question), t is not None,
+                            names.mention(t.ticked_by) if t else Md(""),
+                            clock.date(t.ticked_at) if t else Md("")))
+    return rows
+
+
+def _signoff(record: PostmortemRecord, clock: Clock, names: Names) -> list[SignoffRow]:
     """Each reviewer once, with their latest decision; those yet to decide show Pending."""
     latest: dict[str, Any] = {}
     for d in sorted(record.decisions, key=lambda d: d.decided_at):
@@ -256,7 +336,7 @@ def _signoff(
         d = latest.get(reviewer)
         rows.append(
             SignoffRow(
-                reviewer=mention(reviewer, people),
+                reviewer=names.mention(reviewer),
                 decision=Md(DECISION_LABELS.get(d.decision) or md_inline(d.decision))
                 if d else Md("Pending"),
                 date=clock.date(d.decided_at) if d else Md(""),
@@ -267,17 +347,17 @@ def _signoff(
 
 
 def _changelog(
-    record: PostmortemRecord, clock: Clock, now: datetime, people: Mapping[str, str]
+    record: PostmortemRecord, clock: Clock, now: datetime, names: Names
 ) -> list[ChangeRow]:
     rows = [
-        ChangeRow(clock.date(d.created_at), d.version, d.change, mention(d.author_id, people))
+        ChangeRow(clock.date(d.created_at), d.version, d.change, names.mention(d.author_id))
         for d in sorted(record.documents, key=lambda d: d.created_at)
     ]
     pm = record.postmortem
     label = STATUS_LABELS.get(pm.status, pm.status)
     rows.append(
         ChangeRow(clock.date(now), "current", f"This rendering ({label})",
-                  mention(pm.owner_id, people))
+                  names.mention(pm.owner_id))
     )
     return rows
 

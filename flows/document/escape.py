@@ -49,12 +49,43 @@ def _leading(match: re.Match[str]) -> str:
     return match.group(2) + "\\" + match.group(3)
 
 
+# The same mapping as replacements: for the short lines documents are made of, a few C-level
+# `in` scans and replaces are several times faster than a dict-driven `translate`. The
+# backslash and `&` go first, so the escapes added later are not escaped again.
+_PAIRS = tuple(sorted(((chr(k), v) for k, v in _INLINE.items()),
+                      key=lambda kv: kv[0] not in "\\&"))
+
+
 def _escape_line(line: str) -> str:
     """One line, already stripped, with no newline in it."""
-    line = line.translate(_INLINE)
+    for char, escaped in _PAIRS:
+        if char in line:
+            line = line.replace(char, escaped)
     if line and (line[0] in "#=+-" or line[0].isdigit()):
         line = _LEADING.sub(_leading, line, count=1)
     return line
+
+
+def cells(values: list[str]) -> list[Md]:
+    """`md_cell` over many values at once: the escapes run once over all of them joined, which
+    on a timeline of thousands of entries is several times faster than line by line."""
+    out: list[Md | None] = [None] * len(values)
+    simple: list[int] = []
+    for i, value in enumerate(values):
+        if value.isprintable():  # one line, no control characters: the common case
+            simple.append(i)
+        else:
+            out[i] = md_cell(value)
+    if simple:
+        joined = "\n".join(values[i].strip() for i in simple)
+        for char, escaped in _PAIRS:
+            if char in joined:
+                joined = joined.replace(char, escaped)
+        for i, line in zip(simple, joined.split("\n"), strict=True):
+            if line and (line[0] in "#=+-" or line[0].isdigit()):
+                line = _LEADING.sub(_leading, line, count=1)
+            out[i] = Md(line)
+    return out  # type: ignore[return-value]
 
 
 def _text(value: Any) -> str:
@@ -138,3 +169,24 @@ def finalize(value: Any) -> Any:
     if isinstance(value, int | float):
         return str(value)
     return md_inline(value)
+
+
+_BACKTICKS = re.compile(r"`+")
+_BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")
+
+
+def md_fence(value: Any) -> Md:
+    """Text shown exactly as typed (log lines, configuration) in a fenced code block.
+
+    Nothing inside a fence is Markdown or HTML; the fence is one backtick longer than the
+    longest run inside, so the text cannot close it. Runs of blank lines fold into one (the
+    renderer folds them everywhere).
+    """
+    text = "" if value is None else str(value).replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text).strip("\n")
+    if not text.strip():
+        return Md("")
+    text = _BLANK_LINES.sub("\n\n", text)
+    longest = max((len(m) for m in _BACKTICKS.findall(text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return Md(f"{fence}\n{text}\n{fence}")

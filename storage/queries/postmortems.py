@@ -14,11 +14,13 @@ from storage.record import PostmortemRecord
 from storage.tables import (
     ActionItem,
     AuditEvent,
+    ComplianceTick,
     ContributingFactor,
     Document,
     Incident,
     Learning,
     Postmortem,
+    Reference,
     ReviewDecision,
     TimelineEntry,
     Why,
@@ -90,6 +92,8 @@ def load_record(session: Session, *, pm_id: int, history: bool = True) -> Postmo
         factors=rows(ContributingFactor, ContributingFactor.id),
         learnings=rows(Learning, Learning.id),
         action_items=rows(ActionItem, ActionItem.number),
+        references=rows(Reference, Reference.id),
+        compliance=rows(ComplianceTick, ComplianceTick.id),
     )
     if history:
         record.decisions = rows(ReviewDecision, ReviewDecision.id)

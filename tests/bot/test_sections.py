@@ -235,12 +235,14 @@ def answer_label(view: dict[str, Any]) -> str:
 def test_whys_answer_updates_modal_with_next_question(bot: Harness) -> None:
     pm_id = make_postmortem(bot, complete=False)
     view = open_section(bot, "U0ALICE", Action.OPEN_WHYS, pm_id)
-    assert answer_label(view).startswith("Why 1? Why did this happen: Checkout API")
+    assert answer_label(view).startswith("Why 1? Why did this happen: “Checkout API")
     body = bot.slack.view_submission(
         "U0ALICE", view, whys_values("The DB connection pool was exhausted.")
     ).json()
     assert body["response_action"] == "update"
-    assert answer_label(body["view"]) == "Why 2? Why the DB connection pool was exhausted?"
+    assert answer_label(body["view"]) == (
+        "Why 2? Why did this happen: “The DB connection pool was exhausted”?"
+    )
     bot.settle()
     assert answer_label(bot.emu.views[view["id"]]).startswith("Why 2?")
     assert thread_notes(bot, "answered why 1")
@@ -263,7 +265,7 @@ def test_five_whys_and_root_cause_are_saved_in_order(bot: Harness) -> None:
         pm = session.get(Postmortem, pm_id)
     assert [w.position for w in rows] == [1, 2, 3, 4, 5]
     assert [w.answer for w in rows] == answers
-    assert rows[1].question == "Why pool exhausted?"
+    assert rows[1].question == "Why did this happen: “Pool exhausted”?"
     assert pm.root_cause == "No load test in release."
 
 

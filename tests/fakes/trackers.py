@@ -1,4 +1,5 @@
-"""Loopback fakes of the GitHub Issues and Jira REST APIs that record what they receive.
+"""Loopback fakes of the GitHub Issues and contents APIs and the Jira REST API that record
+what they receive.
 
 Small on purpose: the endpoints the bot calls, the auth each checks, the answers each gives
 (shapes from GitHub's and Atlassian's API references), and failure injection.
@@ -7,6 +8,7 @@ Small on purpose: the endpoints the bot calls, the auth each checks, the answers
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import threading
@@ -14,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 Reply = tuple[int, Any]
 
@@ -33,7 +35,8 @@ class FakeApi:
     """A ThreadingHTTPServer on 127.0.0.1 routing to `route(method, path, query, body)`."""
 
     requests: list[Recorded] = field(default_factory=list)
-    failures: deque[Reply] = field(default_factory=deque)
+    # (method or None for any, reply): the next matching request gets the reply instead.
+    failures: deque[tuple[str | None, Reply]] = field(default_factory=deque)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -49,10 +52,13 @@ class FakeApi:
             def do_POST(self) -> None:
                 self._serve()
 
+            def do_PUT(self) -> None:
+                self._serve()
+
             def _serve(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 parts = urlsplit(self.path)
-                record = Recorded(self.command, parts.path, parse_qs(parts.query),
+                record = Recorded(self.command, unquote(parts.path), parse_qs(parts.query),
                                   dict(self.headers.items()), json.loads(raw) if raw else None)
                 status, body = fake._handle(record)
                 payload = json.dumps(body).encode()
@@ -78,9 +84,9 @@ class FakeApi:
         self.server.shutdown()
         self.server.server_close()
 
-    def fail_next(self, status: int, body: Any) -> None:
+    def fail_next(self, status: int, body: Any, method: str | None = None) -> None:
         with self._lock:
-            self.failures.append((status, body))
+            self.failures.append((method, (status, body)))
 
     def posts(self, path_pattern: str = "") -> list[Recorded]:
         with self._lock:
@@ -90,25 +96,37 @@ class FakeApi:
     def _handle(self, record: Recorded) -> Reply:
         with self._lock:
             self.requests.append(record)
-            if self.failures:
-                return self.failures.popleft()
+            if self.failures and self.failures[0][0] in (None, record.method):
+                return self.failures.popleft()[1]
             return self.route(record)
 
     def route(self, record: Recorded) -> Reply:
         raise NotImplementedError
 
 
+def blob_sha(content: bytes) -> str:
+    """Git's blob id, which is what the contents API calls a file's sha."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
+
+
 class FakeGitHub(FakeApi):
     TOKEN = "ghp_test_token"
+    DEFAULT_BRANCH = "main"
 
     def __init__(self) -> None:
         super().__init__()
         self.issues: dict[tuple[str, int], dict[str, Any]] = {}
+        # (repo, branch, path) -> file bytes; commits in order as (repo, branch, path, message)
+        self.files: dict[tuple[str, str, str], bytes] = {}
+        self.commits: list[tuple[str, str, str, str]] = []
 
     def route(self, record: Recorded) -> Reply:
         if record.headers.get("Authorization") != f"Bearer {self.TOKEN}":
             return 401, {"message": "Bad credentials",
                          "documentation_url": "https://docs.github.com/rest"}
+        contents = re.fullmatch(r"/repos/([^/]+/[^/]+)/contents/(.+)", record.path)
+        if contents:
+            return self._contents(record, contents.group(1).lower(), contents.group(2))
         match = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues(?:/(\d+))?", record.path)
         if not match:
             return 404, {"message": "Not Found"}
@@ -129,6 +147,50 @@ class FakeGitHub(FakeApi):
             found = self.issues.get((repo.lower(), int(number)))
             return (200, found) if found else (404, {"message": "Not Found"})
         return 404, {"message": "Not Found"}
+
+    def _contents(self, record: Recorded, repo: str, path: str) -> Reply:
+        """GET and PUT /repos/{repo}/contents/{path}, with GitHub's sha rules."""
+        if record.method == "GET":
+            branch = record.query.get("ref", [self.DEFAULT_BRANCH])[0]
+            data = self.files.get((repo, branch, path))
+            if data is None:
+                return 404, {"message": "Not Found"}
+            return 200, self._entry(repo, branch, path, data) | {
+                "type": "file", "encoding": "base64",
+                "content": base64.encodebytes(data).decode("ascii"),
+            }
+        if record.method != "PUT":
+            return 404, {"message": "Not Found"}
+        body = record.body or {}
+        branch = body.get("branch") or self.DEFAULT_BRANCH
+        if not body.get("message") or "content" not in body:
+            return 422, {"message": "Invalid request.\n\n\"message\", \"content\" are required."}
+        existing = self.files.get((repo, branch, path))
+        if existing is not None and "sha" not in body:
+            return 422, {"message": "Invalid request.\n\n\"sha\" wasn't supplied."}
+        if existing is not None and body["sha"] != blob_sha(existing):
+            return 409, {"message": f"{path} does not match {body['sha']}"}
+        data = base64.b64decode(body["content"])
+        self.files[(repo, branch, path)] = data
+        self.commits.append((repo, branch, path, body["message"]))
+        commit = hashlib.sha1(f"{len(self.commits)}".encode()).hexdigest()
+        return (201 if existing is None else 200), {
+            "content": self._entry(repo, branch, path, data),
+            "commit": {"sha": commit,
+                       "html_url": f"https://github.com/{repo}/commit/{commit}"},
+        }
+
+    def _entry(self, repo: str, branch: str, path: str, data: bytes) -> dict[str, Any]:
+        return {"name": path.rsplit("/", 1)[-1], "path": path, "sha": blob_sha(data),
+                "size": len(data), "html_url": f"https://github.com/{repo}/blob/{branch}/{path}"}
+
+    def put_file(self, repo: str, path: str, text: str, branch: str = DEFAULT_BRANCH) -> None:
+        """Someone else's commit, straight into the fake repository."""
+        self.files[(repo.lower(), branch, path)] = text.encode("utf-8")
+
+    def file(self, repo: str, path: str, branch: str = DEFAULT_BRANCH) -> str | None:
+        data = self.files.get((repo.lower(), branch, path))
+        return None if data is None else data.decode("utf-8")
 
     def close(self, repo: str, number: int, reason: str = "completed") -> dict[str, Any]:
         issue = self.issues[(repo.lower(), number)]

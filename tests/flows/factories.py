@@ -9,11 +9,13 @@ from storage.record import PostmortemRecord
 from storage.tables import (
     ActionItem,
     AuditEvent,
+    ComplianceTick,
     ContributingFactor,
     Document,
     Incident,
     Learning,
     Postmortem,
+    Reference,
     ReviewDecision,
     TimelineEntry,
     Why,
@@ -22,6 +24,7 @@ from storage.tables import (
 NOW = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
 START = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
 PEOPLE = {"U0ALICE": "alice", "U0BOB": "bob", "U0CAROL": "carol", "U0DAVE": "dave"}
+CHANNELS = {"C0INCIDENT": "inc-checkout-500s"}
 
 
 def at(minutes: float) -> datetime:
@@ -77,6 +80,10 @@ def why(position: int, question: str, answer: str) -> Why:
     return Why(postmortem_id=1, position=position, question=question, answer=answer)
 
 
+def reference(kind: str, label: str, url: str) -> Reference:
+    return Reference(postmortem_id=1, kind=kind, label=label, url=url, created_at=at(300))
+
+
 def entry(minutes: float, text: str, actor: str | None = None, **kw: Any) -> TimelineEntry:
     return TimelineEntry(
         postmortem_id=1, occurred_at=at(minutes), text=text, actor=actor,
@@ -104,6 +111,10 @@ def full_record() -> PostmortemRecord:
         resolved_at=at(12),
         external_url="https://pagerduty.example.com/incidents/P0-123",
         channel_id="C0INCIDENT",
+        identified_at=at(5),
+        alert_name="CheckoutErrorRate",
+        alert_source="Prometheus",
+        alert_url="https://prometheus.example.com/alerts?search=CheckoutErrorRate",
     )
     pm = postmortem(
         status="in_review",
@@ -116,7 +127,7 @@ def full_record() -> PostmortemRecord:
         root_cause="Release process lacks a capacity review for connection pool settings",
         cause_what="The checkout-api connection pool (max_size=10) was exhausted.",
         cause_why="Traffic doubled at 10:00 and long-running queries held connections.",
-        cause_how="Requests waited 30 s for a connection and then failed with HTTP 500.",
+        cause_how="Requests waited 30 seconds for a connection and then failed with HTTP 500.",
         mitigation="raising the pool size to 50 and restarting the pods",
         permanent_fix="pool autoscaling with PgBouncer",
         users_affected="about 500 users (25% of active users)",
@@ -128,16 +139,43 @@ def full_record() -> PostmortemRecord:
         support_tickets="3 tickets",
         regulatory_notification="Not required",
         customer_impact="Customers saw 'Service temporarily unavailable' at checkout",
+        geography="EU and US-East",
+        reputation_impact="Two complaints on social media, no press coverage",
+        contractual_impact="No customer SLA penalties apply",
+        infrastructure_impact="Primary PostgreSQL cluster and the checkout-api pods",
+        dependency_impact="Payment provider callbacks were retried and succeeded",
+        internal_impact="Two engineers spent three hours stabilising and cleaning up",
+        validation="Error rate under 0.1% for 30 minutes and the SLO ratio back at 99.9%",
+        status_updates="Every 15 minutes in #status (4 updates)",
+        stakeholders="Engineering, support and the leadership team",
+        status_page="https://status.example.com/incidents/42",
+        customer_notice="No email: the impact was short and orders were retried",
+        public_statements="None",
+        distribution="Engineering team (Slack #engineering)\nSupport team (Slack #support)",
+        meeting_at=at(60 * 50),
+        meeting_minutes=60,
+        finance_modules=["invoice_calc"],
+        finance_corruption="No: no invoice or ledger rows were written in the window",
+        finance_precision="Yes: the day's invoices reconciled to the cent",
+        log_excerpts="10:00:03 ERROR pool exhausted (max: 10, active: 10)\n"
+        "10:00:04 ERROR checkout failed: connection timeout",
+        config_changes="Before: DB_POOL_SIZE=10\nAfter:  DB_POOL_SIZE=50",
+        review_cadence="Weekly in sprint planning",
+        next_review="Quarterly incident review on 2026-04-01",
+        related_pattern="Second pool exhaustion this year: pool sizing is never reviewed",
+        glossary="Connection pool: a cache of database connections the service reuses",
     )
     timeline = [
         entry(0, "Service started returning 500 errors", "System"),
         entry(2.25, "Alert fired: CheckoutErrorRate", "Prometheus",
-              link="https://grafana.example.com/d/checkout"),
+              link="https://grafana.example.com/d/checkout", milestone="detected"),
         entry(3, "On-call acknowledged and started investigating", "U0BOB"),
-        entry(5, "Identified database connection pool exhaustion", "U0BOB"),
-        entry(7, "Raised pool size from 10 to 50 and restarted pods", "U0BOB"),
-        entry(9, "Error rate back under 0.1%", "System"),
-        entry(12, "Incident resolved, alert cleared", "Prometheus"),
+        entry(5, "Identified database connection pool exhaustion", "U0BOB",
+              milestone="root_cause_identified"),
+        entry(7, "Raised pool size from 10 to 50 and restarted pods", "U0BOB",
+              milestone="fix_applied"),
+        entry(9, "Error rate back under 0.1%", "System", milestone="mitigated"),
+        entry(12, "Incident resolved, alert cleared", "Prometheus", milestone="resolved"),
     ]
     items = [
         action(1, title="Export db_pool_connections_active and idle metrics to Prometheus",
@@ -187,6 +225,20 @@ def full_record() -> PostmortemRecord:
         events=[
             AuditEvent(postmortem_id=1, actor_id="U0ALICE", at=at(60 * 26),
                        kind="submitted", summary="Submitted for review"),
+        ],
+        references=[
+            reference("dashboard", "Checkout SLO dashboard", "https://grafana.example.com/d/slo"),
+            reference("logs", "checkout-api errors", "https://logs.example.com/q?svc=checkout"),
+            reference("runbook", "RB-DB-001 connection pool scaling",
+                      "https://wiki.example.com/rb/db-001"),
+            reference("related_incident", "INC-2025-09-02-003: pool exhaustion on search",
+                      "https://wiki.example.com/pm/inc-2025-09-02-003"),
+        ],
+        compliance=[
+            ComplianceTick(postmortem_id=1, item="arb_shared", ticked_by="U0CAROL",
+                           ticked_at=at(60 * 41)),
+            ComplianceTick(postmortem_id=1, item="tickets_created", ticked_by="U0BOB",
+                           ticked_at=at(60 * 41)),
         ],
     )
 

@@ -66,6 +66,64 @@ def test_blame_is_an_error(edit: Edit, offending: str) -> None:
     assert [(f.level, f.offending) for f in found] == [("error", offending)]
 
 
+def _learning(kind: str, text: str) -> Edit:
+    def edit(r: PostmortemRecord) -> None:
+        r.learnings.append(learning(kind, text))
+    return edit
+
+
+def _set(attr: str, text: str) -> Edit:
+    def edit(r: PostmortemRecord) -> None:
+        setattr(r.postmortem, attr, text)
+    return edit
+
+
+def _timeline(text: str) -> Edit:
+    def edit(r: PostmortemRecord) -> None:
+        r.timeline[3].text = text
+    return edit
+
+
+def _item(text: str) -> Edit:
+    def edit(r: PostmortemRecord) -> None:
+        r.action_items[1].success_criteria = text
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "where", "offending", "suggestion"),
+    [
+        (_learning("went_poorly", "The on-call engineer forgot to check the dashboard"),
+         "what went poorly", "The on-call engineer forgot",
+         "The deployment pipeline has no test gate for this endpoint"),
+        (_learning("went_poorly", "Human error during deploy"), "what went poorly",
+         "Human error", "The system allowed X without safeguard Y"),
+        (_learning("lesson_culture", "I should have noticed the spike"), "culture lessons",
+         "I should have", "There's no monitoring alert for this failure mode"),
+        (_set("summary", "Checkout broke because I knew this was risky"), "the summary",
+         "I knew", "Known risk was not mitigated with a safeguard"),
+        (_set("customer_impact", "Users hit errors after @dave forgot the flag"),
+         "the customer impact", "@dave forgot",
+         "The deployment pipeline has no test gate for this endpoint"),
+        (_set("internal_impact", "Someone messed up the rollback"), "the internal impact",
+         "Someone messed up", "The system allowed X without safeguard Y"),
+        (_timeline("10:05 Bob forgot to scale the pool"), "the timeline", "Bob forgot",
+         "The deployment pipeline has no test gate for this endpoint"),
+        (_item("Done when the developer didn't skip review again"), "AI-2",
+         "the developer didn't", "The system allowed X without safeguard Y"),
+    ],
+)
+def test_blame_is_found_in_every_free_text_field(
+    edit: Edit, where: str, offending: str, suggestion: str
+) -> None:
+    found = of("blame", findings(edit))
+    assert [(f.offending, f.suggestion) for f in found] == [(offending, suggestion)]
+    assert found[0].message.startswith(f"In {where}: “{offending}” points at a person.")
+    assert suggestion in found[0].message
+    # Still overridable with a recorded reason.
+    assert not can_submit(found) and can_submit(found, "Quoting the customer's words")
+
+
 @pytest.mark.parametrize(
     "edit",
     [

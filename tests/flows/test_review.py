@@ -100,7 +100,12 @@ def test_closes_when_every_item_is_done_or_wont_do() -> None:
     assert not should_close(rec)
 
 
-def test_each_answer_becomes_the_next_why() -> None:
-    assert next_question("API down", []) == "Why did this happen: API down?"
+def test_each_answer_becomes_the_next_why_quoted_word_for_word() -> None:
+    assert next_question("API down", []) == "Why did this happen: “API down”?"
     whys = [Why(postmortem_id=7, position=1, question="q", answer="The pool was exhausted.")]
-    assert next_question("API down", whys) == "Why the pool was exhausted?"
+    assert next_question("API down", whys) == "Why did this happen: “The pool was exhausted”?"
+    # Never grammar synthesised from the answer.
+    answer = "The database connection pool was exhausted"
+    whys = [Why(postmortem_id=7, position=1, question="q", answer=answer)]
+    assert next_question("x", whys) != "Why the database connection pool was exhausted?"
+    assert next_question("", []) == "Why did this happen?"

@@ -35,7 +35,7 @@ def fresh_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def test_demo_prints_its_story_and_nothing_from_libraries(tmp_path: Path) -> None:
-    out = tmp_path / "demo.md"
+    out = tmp_path / "demo"
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "demo", "--out", str(out)],
         capture_output=True, text=True, cwd=tmp_path, timeout=120,
@@ -45,7 +45,7 @@ def test_demo_prints_its_story_and_nothing_from_libraries(tmp_path: Path) -> Non
     assert result.stderr == ""
     assert result.stdout.startswith("1. alice types `/postmortem start")
     assert "INFO" not in result.stdout and "alembic" not in result.stdout
-    assert out.read_text().startswith("# Post-Mortem: Checkout API returned 500s")
+    assert (out / "comprehensive.md").read_text().startswith("# Post-Mortem: Checkout API")
 
 
 def test_migrate_says_one_line_by_default(

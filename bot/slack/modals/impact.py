@@ -12,6 +12,7 @@ from bot.slack.ids import Action, Callback
 from bot.slack.meta import Meta
 from bot.slack.router import Reply, Router
 from flows import impact
+from flows.durations import impact_window
 from flows.errors import FieldErrors
 from flows.permissions import require_editor
 from storage.queries import postmortems
@@ -47,7 +48,7 @@ TEXT_FIELDS = {
 
 def build_impact_modal(record: PostmortemRecord) -> dict[str, Any]:
     pm = record.postmortem
-    duration = record.impact_duration()
+    duration = impact_window(record)
     minutes = str(int(duration.total_seconds() // 60)) if duration is not None else None
     computed = pm.impact_minutes is None and minutes is not None
     blocks: list[bk.Block] = [

@@ -23,8 +23,8 @@ from bot.slack.modals.common import (
     require_participant,
 )
 from flows.errors import FieldErrors, NotFound
+from flows.learnings import LEARNING_KINDS
 from flows.permissions import require_editor_or_creator
-from flows.record import LEARNING_KINDS
 from storage.queries import postmortems
 from storage.record import PostmortemRecord
 from storage.tables import Learning

@@ -8,6 +8,7 @@ from typing import Any
 from bot.slack import blocks as bk
 from bot.slack.ids import Action, Callback
 from bot.slack.meta import Meta
+from flows.durations import impact_window
 from flows.metrics import format_duration
 from flows.quality import Finding
 from flows.review import Reviewer
@@ -97,7 +98,7 @@ def build_executive_summary(
 ) -> dict[str, Any]:
     """The message for #engineering when a post-mortem is published."""
     pm, inc = record.postmortem, record.incident
-    duration = record.impact_duration()
+    duration = impact_window(record)
     impact = (
         "; ".join(
             v

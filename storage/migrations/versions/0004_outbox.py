@@ -1,7 +1,7 @@
 """outbox: reminder rows also carry announcements, sent exactly once
 
 Revision ID: 0004_outbox
-Revises: 0001
+Revises: 0003_document_inputs
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_outbox"
-down_revision = "0001"
+down_revision = "0003_document_inputs"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,154 @@
+"""The post-mortem archive in a GitHub repository, through the contents API.
+
+POSTMORTEM_ARCHIVE_REPO is `owner/repo` or `owner/repo:folder` (default folder
+`docs/operations/post-mortems/`); GITHUB_TOKEN (Contents: read and write) and GITHUB_API_URL
+are the ones the GitHub tracker uses; POSTMORTEM_ARCHIVE_BRANCH picks a branch other than
+the repository's default. Publishing creates `<folder>/<name>.md`; republishing updates the
+same file with its current sha, so each version is one commit in the repository's history.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from bot.integrations.github import DEFAULT_API_URL
+from bot.integrations.http import TrackerError, request_json
+
+DEFAULT_FOLDER = "docs/operations/post-mortems/"
+NAME = "GitHub archive"
+
+
+class ArchiveConfigError(ValueError):
+    """POSTMORTEM_ARCHIVE_REPO is malformed; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class ArchiveConfig:
+    token: str
+    repo: str
+    folder: str = DEFAULT_FOLDER
+    api_url: str = DEFAULT_API_URL
+    branch: str | None = None
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, str]) -> ArchiveConfig | None:
+        """None when no archive repository is configured (the local folder stays the archive)."""
+        raw = (values.get("POSTMORTEM_ARCHIVE_REPO") or "").strip()
+        if not raw:
+            return None
+        token = (values.get("GITHUB_TOKEN") or "").strip()
+        if not token:
+            raise ArchiveConfigError("POSTMORTEM_ARCHIVE_REPO is set but GITHUB_TOKEN is not")
+        repo, _, folder = raw.partition(":")
+        return cls(
+            token=token, repo=parse_repo(repo), folder=parse_folder(folder or DEFAULT_FOLDER),
+            api_url=(values.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
+            branch=(values.get("POSTMORTEM_ARCHIVE_BRANCH") or "").strip() or None,
+        )
+
+    def path_for(self, name: str) -> str:
+        if "/" in name or name in ("", ".", ".."):
+            raise ValueError(f"not a file name: {name!r}")
+        return self.folder + name
+
+
+def parse_repo(value: str) -> str:
+    parts = value.strip().split("/")
+    if len(parts) != 2 or not all(parts) or any(p in (".", "..") for p in parts):
+        raise ArchiveConfigError(
+            f"POSTMORTEM_ARCHIVE_REPO: “{value}” is not owner/repo[:folder]")
+    return "/".join(parts)
+
+
+def parse_folder(value: str) -> str:
+    """`a/b/` with no empty, `.` or `..` segments; "" means the repository's root."""
+    segments = [s for s in value.strip().strip("/").split("/") if s]
+    if any(s in (".", "..") for s in segments):
+        raise ArchiveConfigError(f"POSTMORTEM_ARCHIVE_REPO: folder “{value}” leaves the repo")
+    return "".join(s + "/" for s in segments)
+
+
+@dataclass(frozen=True)
+class ArchivedFile:
+    path: str
+    url: str  # the file on GitHub, for the thread
+    sha: str  # the blob's sha, needed for the next update
+    commit_sha: str | None
+    created: bool
+    changed: bool
+
+
+def archive_document(
+    config: ArchiveConfig, path: str, markdown: str, *, message: str
+) -> ArchivedFile:
+    """Create or update `path` with `markdown`; unchanged content makes no commit.
+
+    A concurrent update (another replica republishing) shows as a sha conflict: the current
+    sha is read again and the write retried once.
+    """
+    for attempt in range(2):
+        current = _get(config, path)
+        if current is not None and _decoded(current) == markdown:
+            return ArchivedFile(path, str(current.get("html_url") or ""), str(current["sha"]),
+                                None, created=False, changed=False)
+        body: dict[str, Any] = {
+            "message": message,
+            "content": base64.b64encode(markdown.encode("utf-8")).decode("ascii"),
+        }
+        if current is not None:
+            body["sha"] = current["sha"]
+        if config.branch:
+            body["branch"] = config.branch
+        try:
+            answer = _call(config, "PUT", _url(config, path), body)
+        except TrackerError as err:
+            if err.status in (409, 422) and attempt == 0:
+                continue
+            raise
+        if not isinstance(answer, dict) or not isinstance(answer.get("content"), dict):
+            raise TrackerError(f"{NAME} answered without the file")
+        content, commit = answer["content"], answer.get("commit") or {}
+        return ArchivedFile(path, str(content.get("html_url") or ""), str(content["sha"]),
+                            commit.get("sha"), created=current is None, changed=True)
+    raise TrackerError(f"{NAME}: {path} kept changing while we wrote it")  # pragma: no cover
+
+
+def _get(config: ArchiveConfig, path: str) -> dict[str, Any] | None:
+    url = _url(config, path)
+    if config.branch:
+        url += "?ref=" + quote(config.branch, safe="")
+    try:
+        answer = _call(config, "GET", url, None)
+    except TrackerError as err:
+        if err.status == 404:
+            return None
+        raise
+    if isinstance(answer, list) or not isinstance(answer, dict) or answer.get("type") != "file":
+        raise TrackerError(f"{NAME}: {path} exists and is not a file")
+    return answer
+
+
+def _decoded(entry: Mapping[str, Any]) -> str | None:
+    if entry.get("encoding") != "base64" or entry.get("content") is None:
+        return None  # files over 1 MB come without content: just write
+    try:
+        return base64.b64decode(str(entry["content"])).decode("utf-8")
+    except ValueError:
+        return None
+
+
+def _url(config: ArchiveConfig, path: str) -> str:
+    return f"{config.api_url}/repos/{config.repo}/contents/{quote(path, safe='/')}"
+
+
+def _call(config: ArchiveConfig, method: str, url: str, body: Any) -> Any:
+    headers = {
+        "Authorization": f"Bearer {config.token}",
+        "Accept": "application/vnd.github+json",
+        "X-GitHub-Api-Version": "2022-11-28",
+    }
+    return request_json(method, url, headers=headers, body=body, name=NAME)

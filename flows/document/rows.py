@@ -1,0 +1,139 @@
+"""Rows shaped for the templates: plain data with public fields, times already formatted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from flows.document.escape import Md
+
+
+class TimelineRow(NamedTuple):
+    """A tuple, so the built-in templates unpack it (`{% for time, event, actor in … %}`)
+    instead of paying an attribute lookup per cell on timelines of thousands."""
+
+    time: Md
+    event: Md  # the milestone tag in bold, then `cell`
+    actor: Md
+    cell: Md  # the text escaped for a table cell (or a list item: one line either way)
+    text: str  # as written, for templates that format it their own way
+    link: str | None
+    mark: Md  # the milestone this entry marks ("Root cause identified"), or ""
+
+
+@dataclass(slots=True)
+class WhyRow:
+    question: str
+    answer: str
+
+
+@dataclass(slots=True)
+class ActionRow:
+    ref: Md
+    number: int
+    title: str
+    owner: Md
+    due: Md
+    priority: str
+    category: str
+    status: Md
+    done: bool
+    closed: bool
+    success_criteria: str | None
+    tracker_url: str | None
+
+
+@dataclass(slots=True)
+class Tier:
+    """Action items of one priority band, with the policy's deadline in words."""
+
+    key: str  # high | medium | low
+    name: str  # High | Medium | Low
+    priorities: Md  # "P0/P1"
+    window: Md  # "within 2 weeks"
+    rows: list[ActionRow]
+
+
+@dataclass(slots=True)
+class DurationRow:
+    key: str
+    label: Md
+    text: Md
+    definition: Md
+
+
+@dataclass(slots=True)
+class RefRow:
+    kind: str
+    kind_label: Md
+    label: str
+    url: str
+
+
+@dataclass(slots=True)
+class TickRow:
+    key: str
+    question: Md
+    ticked: bool
+    by: Md
+    date: Md
+
+
+@dataclass(slots=True)
+class AlertRow:
+    time: Md
+    name: str
+    source: str | None
+    url: str | None
+
+
+@dataclass(slots=True)
+class SignoffRow:
+    reviewer: Md
+    decision: Md
+    date: Md
+    comment: str | None
+
+
+@dataclass(slots=True)
+class ChangeRow:
+    date: Md
+    version: str
+    change: str
+    author: Md
+
+
+VIEW_ROWS = frozenset({TimelineRow, WhyRow, ActionRow, Tier, DurationRow, RefRow, TickRow,
+                       AlertRow, SignoffRow, ChangeRow})
+
+
+class Clock:
+    """Formats aware datetimes in the document's zone; '' for None.
+
+    `moment` is HH:MM when the whole incident fits in one local day (the date is then
+    stated once in the header), as the seeds write it; otherwise it carries the date too.
+    """
+
+    __slots__ = ("short", "tz")
+
+    def __init__(self, tz: ZoneInfo, short: bool = False) -> None:
+        self.tz = tz
+        self.short = short
+
+    def moment(self, at: datetime | None) -> Md:
+        return self.time(at) if self.short else self.datetime(at)
+
+    def datetime(self, at: datetime | None) -> Md:
+        return Md("") if at is None else Md(f"{at.astimezone(self.tz):%Y-%m-%d %H:%M}")
+
+    def time(self, at: datetime | None) -> Md:
+        return Md("") if at is None else Md(f"{at.astimezone(self.tz):%H:%M}")
+
+    def date(self, at: datetime | date | None) -> Md:
+        if at is None:
+            return Md("")
+        if isinstance(at, datetime):
+            at = at.astimezone(self.tz).date()
+        return Md(at.isoformat())

@@ -1,0 +1,130 @@
+"""The incident's milestones: a fixed vocabulary, and when each one happened.
+
+A milestone's time is the incident's own field when it has one (set in Details), otherwise
+the earliest timeline entry marked with it; the start falls back to the first entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flows.errors import FieldErrors
+from storage.tables import Incident, TimelineEntry
+
+# In the order an incident goes through them. Labels are what a person picks from.
+MILESTONES: dict[str, str] = {
+    "started": "Incident started (first symptom)",
+    "deploy": "Deploy or change",
+    "detected": "Detected (alert fired)",
+    "acknowledged": "Acknowledged (incident declared)",
+    "root_cause_identified": "Root cause identified",
+    "fix_applied": "Fix applied",
+    "mitigated": "Mitigated (user impact stopped)",
+    "resolved": "Resolved (incident closed)",
+}
+# A marked timeline entry's tag in the document.
+TAGS: dict[str, str] = {
+    "started": "Incident started",
+    "deploy": "Deploy",
+    "detected": "Detected",
+    "acknowledged": "Acknowledged",
+    "root_cause_identified": "Root cause identified",
+    "fix_applied": "Fix applied",
+    "mitigated": "Mitigated",
+    "resolved": "Resolved",
+}
+# How a milestone reads inside a definition: "from first symptom to mitigation".
+NOUNS: dict[str, str] = {
+    "started": "first symptom",
+    "deploy": "the deploy",
+    "detected": "detection",
+    "acknowledged": "acknowledgement",
+    "root_cause_identified": "root cause identified",
+    "fix_applied": "fix applied",
+    "mitigated": "mitigation",
+    "resolved": "resolution",
+}
+# The incident's own column for a milestone, which wins over a marked timeline entry.
+INCIDENT_FIELDS: dict[str, str] = {
+    "started": "started_at",
+    "detected": "detected_at",
+    "acknowledged": "acknowledged_at",
+    "root_cause_identified": "identified_at",
+    "mitigated": "mitigated_at",
+    "resolved": "resolved_at",
+}
+FIELD = "milestone"
+_UNLOADED: Any = object()  # an attribute the ORM has not loaded (expired): ask it
+
+
+# What flows.timeline.milestone's guess means in this vocabulary.
+_GUESSES = {"resolved": "resolved", "mitigated": "mitigated", "rollback": "fix_applied",
+            "acknowledged": "acknowledged", "detected": "detected", "deploy": "deploy"}
+_ROOT_CAUSE = ("root cause", "found the cause", "identified the cause", "cause identified")
+
+
+def suggest_milestone(text: str) -> str | None:
+    """A milestone to preselect for an entry ("Root cause: pool exhausted" → identified);
+    a person confirms it, so a wrong guess costs one click."""
+    lowered = text.lower()
+    if any(words in lowered for words in _ROOT_CAUSE):
+        return "root_cause_identified"
+    from flows.timeline import milestone
+
+    guess = milestone(text)
+    return _GUESSES.get(guess) if guess else None
+
+
+def read_milestone(value: str | None) -> str | None:
+    """A timeline entry's milestone as picked: a known key, or None for "not a milestone"."""
+    key = (value or "").strip()
+    if not key:
+        return None
+    if key not in MILESTONES:
+        raise FieldErrors({FIELD: f"“{key}” is not a milestone: pick one from the list."})
+    return key
+
+
+@dataclass(frozen=True)
+class MilestoneTimes:
+    """When each milestone happened; `source` says whether it came from a marked entry."""
+
+    at: dict[str, datetime]
+    source: dict[str, str]
+
+    def get(self, kind: str) -> datetime | None:
+        return self.at.get(kind)
+
+
+def milestone_times(incident: Incident, timeline: Iterable[TimelineEntry]) -> MilestoneTimes:
+    """One pass over the timeline: the earliest marked entry per milestone, and the first entry."""
+    marked: dict[str, datetime] = {}
+    first: datetime | None = None
+    for entry in timeline:
+        # Loaded state first: this runs over thousands of entries per rendering.
+        state = entry.__dict__
+        at = state.get("occurred_at", _UNLOADED)
+        if at is _UNLOADED:
+            at = entry.occurred_at
+        if first is None or at < first:
+            first = at
+        kind = state.get("milestone", _UNLOADED)
+        if kind is _UNLOADED:
+            kind = entry.milestone
+        if kind and (kind not in marked or at < marked[kind]):
+            marked[kind] = at
+    at_: dict[str, datetime] = {}
+    source: dict[str, str] = {}
+    for kind in MILESTONES:
+        field = INCIDENT_FIELDS.get(kind)
+        own = getattr(incident, field) if field else None
+        if own is not None:
+            at_[kind], source[kind] = own, "incident"
+        elif kind in marked:
+            at_[kind], source[kind] = marked[kind], "timeline"
+    if "started" not in at_ and first is not None:
+        at_["started"], source["started"] = first, "first entry"
+    return MilestoneTimes(at_, source)
