@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 def sign(secret: str, body: bytes | str, timestamp: int | str) -> dict[str, str]:
     """Slack's v0 request signature headers for `body` sent at `timestamp`."""
-    raw = body.decode() if isinstance(body, bytes) else body
-    base = f"v0:{timestamp}:{raw}".encode()
+    raw = body if isinstance(body, bytes) else body.encode()
+    base = f"v0:{timestamp}:".encode() + raw
     digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
     return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": f"v0={digest}"}
 

@@ -15,12 +15,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.deps import Deps
+from bot.http.slack_gate import Refused, SlackRequest, parse, verify
 from bot.observability.health import check_readiness
 from bot.observability.logs import log_context
 from bot.observability.metrics import (
@@ -38,6 +38,7 @@ StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 MAX_BODY = 1024 * 1024
 SLACK_PATH = "/slack/events"
+VERIFIED = "postmortem_bot.slack_request"
 OWN_ROUTES = ("/healthz", "/readyz", "/metrics", SLACK_PATH)
 METHODS = ("GET", "HEAD", "POST")
 # A caller's request id is kept only when it is short and plain: it goes into every log line.
@@ -56,12 +57,13 @@ def create_wsgi_app(deps: Deps, app: App, webhooks: dict[str, WsgiApp] | None = 
     slack = SlackRequestHandler(app, path=SLACK_PATH)
     routes = dict(webhooks or {})
     known_routes = frozenset(OWN_ROUTES) | frozenset(routes)
+    secret = deps.settings.slack_signing_secret or ""
     registry = app_registry(deps.engine)
 
     def route(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
-        if int(environ.get("CONTENT_LENGTH") or 0) > MAX_BODY:
+        if content_length(environ) > MAX_BODY:
             return json_response(start_response, 413, {"error": "body too large"})
         if path == "/healthz" and method in ("GET", "HEAD"):
             ok = is_reachable(deps.engine)
@@ -79,7 +81,10 @@ def create_wsgi_app(deps: Deps, app: App, webhooks: dict[str, WsgiApp] | None = 
         if path == SLACK_PATH:
             if method != "POST":
                 return json_response(start_response, 405, {"error": "POST only"})
-            with time_ack(slack_listener(environ)):
+            refused = check_slack_request(environ, secret)
+            if refused is not None:
+                return json_response(start_response, refused.status, {"error": refused.reason})
+            with log_context(team_id=_slack_team(environ)), time_ack(slack_listener(environ)):
                 return slack(environ, start_response)
         if path in routes:
             if method != "POST":
@@ -102,8 +107,7 @@ def create_wsgi_app(deps: Deps, app: App, webhooks: dict[str, WsgiApp] | None = 
                 return start_response(status, headers, exc_info)
             return start_response(status, headers)
 
-        team_id = _slack_team(environ) if path == SLACK_PATH else None
-        with log_context(request_id=request_id, team_id=team_id):
+        with log_context(request_id=request_id):
             try:
                 return route(environ, respond)
             finally:
@@ -125,44 +129,35 @@ def _request_id(environ: dict[str, Any]) -> str:
     return incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
 
-def _slack_payload(environ: dict[str, Any]) -> dict[str, Any]:
-    """The Slack request's body as a dict, read once and put back for Bolt to read again.
-
-    Slash commands and ssl checks are form fields; interactions are a JSON `payload` field;
-    events are a JSON body. Anything unreadable is {} (Bolt answers it).
-    """
-    cached = environ.get("postmortem_bot.slack_payload")
-    if cached is not None:
-        return dict(cached)
-    if int(environ.get("CONTENT_LENGTH") or 0) > MAX_BODY:
-        return {}  # refused with 413 before anyone reads it
+def check_slack_request(environ: dict[str, Any], secret: str) -> Refused | None:
+    """Verify, then decode (bot/http/slack_gate.py); the body is put back for Bolt to read.
+    None when the request may go on; the refusal (logged once) otherwise."""
     body = read_body(environ)
     environ["wsgi.input"] = io.BytesIO(body)
-    payload: dict[str, Any] = {}
+    headers = {
+        name: str(environ.get("HTTP_" + name.upper().replace("-", "_")) or "")
+        for name in ("x-slack-request-timestamp", "x-slack-signature")
+    }
     try:
-        text = body.decode("utf-8")
-        if text.lstrip().startswith("{"):
-            data = json.loads(text)
-            payload = data if isinstance(data, dict) else {}
-        else:
-            form = {k: v[0] for k, v in parse_qs(text).items()}
-            if "payload" in form:
-                data = json.loads(form["payload"])
-                payload = data if isinstance(data, dict) else {}
-            elif "command" in form:
-                payload = {**form, "type": "slash_command"}
-            elif "ssl_check" in form:
-                payload = {"type": "ssl_check"}
-    except (UnicodeDecodeError, ValueError):
-        payload = {}
-    environ["postmortem_bot.slack_payload"] = payload
-    return payload
+        verify(body, headers, secret, time.time())
+        environ[VERIFIED] = parse(body, str(environ.get("CONTENT_TYPE") or ""))
+    except Refused as refused:
+        log.warning("slack request refused (%s): %s", refused.status, refused.reason)
+        return refused
+    return None
+
+
+def _slack_payload(environ: dict[str, Any]) -> dict[str, Any]:
+    """The verified request's payload ({} before or without verification)."""
+    request = environ.get(VERIFIED)
+    return dict(request.payload) if isinstance(request, SlackRequest) else {}
 
 
 def slack_listener(environ: dict[str, Any]) -> str:
     """The `listener` label of a Slack request: its payload type, from a fixed set."""
-    kind = _slack_payload(environ).get("type")
-    return kind if isinstance(kind, str) and kind in PAYLOAD_TYPES else "other"
+    request = environ.get(VERIFIED)
+    kind = request.kind if isinstance(request, SlackRequest) else None
+    return kind if kind in PAYLOAD_TYPES else "other"
 
 
 def _slack_team(environ: dict[str, Any]) -> str | None:
@@ -204,6 +199,13 @@ def json_response(start_response: StartResponse, status: int, body: dict[str, An
     return [payload]
 
 
+def content_length(environ: dict[str, Any]) -> int:
+    """The declared length; a header that is not a number counts as too large."""
+    value = str(environ.get("CONTENT_LENGTH") or "0").strip()
+    return int(value) if value.isdigit() and len(value) < 12 else MAX_BODY + 1
+
+
 def read_body(environ: dict[str, Any]) -> bytes:
-    length = int(environ.get("CONTENT_LENGTH") or 0)
+    """At most MAX_BODY bytes of the body (a longer one was refused before reading)."""
+    length = min(content_length(environ), MAX_BODY)
     return environ["wsgi.input"].read(length) if length else b""

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
+import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 from bot.deps import Deps
+from bot.http.bounded_json import BadJson, loads_object
 from bot.http.wsgi import StartResponse, WsgiApp, json_response, read_body
 from flows.errors import FieldErrors
 
@@ -48,14 +49,13 @@ class Request:
         return str(value) if value is not None else None
 
     def json(self) -> dict[str, Any]:
-        """The body as a JSON object; 400 otherwise."""
+        """The body as a JSON object (finite numbers, bounded nesting); 400 otherwise."""
         try:
-            data = json.loads(self.body)
-        except (UnicodeDecodeError, ValueError) as err:
-            raise Rejected(400, "malformed JSON") from err
-        if not isinstance(data, dict):
-            raise Rejected(400, "malformed JSON: expected an object")
-        return data
+            return loads_object(self.body.decode("utf-8"))
+        except UnicodeDecodeError as err:
+            raise Rejected(400, "malformed JSON: not UTF-8") from err
+        except BadJson as err:
+            raise Rejected(400, str(err)) from err
 
 
 Handler = Callable[[Request], Answer]
@@ -120,27 +120,46 @@ def obj(data: Mapping[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
+# Epoch numbers by magnitude: seconds, milliseconds, microseconds, nanoseconds (Opsgenie sends
+# createdAt in ms and updatedAt in ns). A number past the last is no time at all.
+_EPOCH_UNITS = ((1e11, 1), (1e14, 1e3), (1e17, 1e6), (1e20, 1e9))
+# Incidents happen in this century; anything outside is a bug or an attack, not a time.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
 def parse_time(value: Any, field: str) -> datetime | None:
-    """ISO 8601 with an offset, or an epoch number (seconds, ms, µs or ns by magnitude)."""
+    """ISO 8601 with an offset, or an epoch number (seconds, ms, µs or ns by magnitude), from
+    2000 to 2099; 422 for anything else (NaN, infinities, negative or absurd numbers)."""
     if value in (None, ""):
         return None
     if isinstance(value, bool):
         raise Rejected(422, f"{field}: not a time")
-    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
-        number = float(value)
-        # Opsgenie sends createdAt in ms and updatedAt in ns; scale down to seconds.
-        while number > 1e11:
-            number /= 1000
-        return datetime.fromtimestamp(number, UTC)
-    if not isinstance(value, str):
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value) if len(value) <= 21 else math.inf
+    if isinstance(value, int | float):
+        at = _from_epoch(float(value), field)
+    elif isinstance(value, str):
+        try:
+            at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as err:
+            raise Rejected(422, f"{field}: not an ISO 8601 time") from err
+        if at.tzinfo is None:
+            raise Rejected(422, f"{field}: give a UTC offset (e.g. 2026-11-22T09:00:00Z)")
+    else:
         raise Rejected(422, f"{field}: not a time")
-    try:
-        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as err:
-        raise Rejected(422, f"{field}: not an ISO 8601 time") from err
-    if at.tzinfo is None:
-        raise Rejected(422, f"{field}: give a UTC offset (e.g. 2026-11-22T09:00:00Z)")
+    if not EARLIEST <= at < LATEST:
+        raise Rejected(422, f"{field}: {at:%Y-%m-%d} is not a plausible incident time")
     return at.astimezone(UTC)
+
+
+def _from_epoch(number: float, field: str) -> datetime:
+    if not math.isfinite(number) or number < 0:
+        raise Rejected(422, f"{field}: not a time ({number!r})")
+    for limit, per_second in _EPOCH_UNITS:
+        if number < limit:
+            return datetime.fromtimestamp(number / per_second, UTC)
+    raise Rejected(422, f"{field}: {number:.3g} is too large for an epoch time")
 
 
 def _parse_query(query: str) -> dict[str, str]:
