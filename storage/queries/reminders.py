@@ -363,7 +363,8 @@ def mark_failed(
             session, reminder_id, worker_id, status=FAILED, attempts=attempts,
             last_error=error, lease_until=None, unsure=unsure,
         )
-    retry_at = max(retry_at or now, now + retry_delay(attempts))
+    # Slack said when (Retry-After): then. Otherwise back off, longer after each failure.
+    retry_at = retry_at or now + retry_delay(attempts)
     return _settle(
         session, reminder_id, worker_id, status=PENDING, attempts=attempts, last_error=error,
         due_at=retry_at, lease_until=None, claimed_by=None, unsure=unsure,
