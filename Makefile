@@ -12,6 +12,8 @@ install:
 
 test:
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy flows storage
 	$(BIN)/pytest
 
 lint:

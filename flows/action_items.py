@@ -122,7 +122,8 @@ def default_due_on(
     due = (local_date(resolved_at, tz) if resolved_at else today) + window
     # Added after the window already closed: counting from resolution would make the item
     # overdue at birth, which nobody can act on; give it the full window from today instead.
-    return due if due >= today else today + window
+    result: date = due if due >= today else today + window
+    return result
 
 
 def check_owner(raw: str | None) -> str:

@@ -106,7 +106,8 @@ def parse_typed_time(
         parsed = parsed.replace(tzinfo=zone)
         if isinstance(zone, ZoneInfo) and not _exists(parsed):
             raise FieldErrors({field: f"{parsed:%H:%M} does not exist on that day (clock change)."})
-    return parsed.astimezone(UTC)
+    at: datetime = parsed.astimezone(UTC)
+    return at
 
 
 def _exists(local: datetime) -> bool:

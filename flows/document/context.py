@@ -41,7 +41,7 @@ from flows.references import REFERENCE_KINDS
 from flows.severity import severity_label
 from flows.summary import draft_summary
 from storage.record import PostmortemRecord
-from storage.tables import TimelineEntry
+from storage.tables import ReviewDecision, TimelineEntry
 
 ACTION_STATUS_LABELS = {
     "open": "Open",
@@ -327,9 +327,9 @@ def _compliance(record: PostmortemRecord, clock: Clock, names: Names) -> list[Ti
 
 def _signoff(record: PostmortemRecord, clock: Clock, names: Names) -> list[SignoffRow]:
     """Each reviewer once, with their latest decision; those yet to decide show Pending."""
-    latest: dict[str, Any] = {}
-    for d in sorted(record.decisions, key=lambda d: d.decided_at):
-        latest[d.reviewer_id] = d
+    latest: dict[str, ReviewDecision] = {}
+    for decision in sorted(record.decisions, key=lambda d: d.decided_at):
+        latest[decision.reviewer_id] = decision
     order = list(dict.fromkeys([*record.postmortem.reviewers, *latest]))
     rows = []
     for reviewer in order:

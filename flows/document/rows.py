@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -122,18 +122,18 @@ class Clock:
         self.tz = tz
         self.short = short
 
-    def moment(self, at: datetime | None) -> Md:
+    def moment(self, at: dt.datetime | None) -> Md:
         return self.time(at) if self.short else self.datetime(at)
 
-    def datetime(self, at: datetime | None) -> Md:
+    def datetime(self, at: dt.datetime | None) -> Md:
         return Md("") if at is None else Md(f"{at.astimezone(self.tz):%Y-%m-%d %H:%M}")
 
-    def time(self, at: datetime | None) -> Md:
+    def time(self, at: dt.datetime | None) -> Md:
         return Md("") if at is None else Md(f"{at.astimezone(self.tz):%H:%M}")
 
-    def date(self, at: datetime | date | None) -> Md:
+    def date(self, at: dt.datetime | dt.date | None) -> Md:
         if at is None:
             return Md("")
-        if isinstance(at, datetime):
+        if isinstance(at, dt.datetime):
             at = at.astimezone(self.tz).date()
         return Md(at.isoformat())

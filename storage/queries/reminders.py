@@ -216,7 +216,8 @@ def claim_due_reminders(
     groups: dict[tuple[Any, ...], list[Reminder]] = defaultdict(list)
     for row in rows:
         groups[catch_up_group(row)].append(row)
-    winners, losers = [], []
+    winners: list[Reminder] = []
+    losers: list[tuple[Reminder, Reminder]] = []
     for members in groups.values():
         members.sort(key=lambda r: (r.due_at, r.id or 0))
         winners.append(members[-1])
