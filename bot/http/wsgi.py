@@ -119,7 +119,9 @@ def create_wsgi_app(deps: Deps, app: App, webhooks: dict[str, WsgiApp] | None = 
                     status,
                     elapsed,
                 )
-                log.debug("%s %s %s %.1fms", method, path[:200], status, elapsed * 1000)
+                # The workspace is known only once Slack's signature was checked.
+                with log_context(team_id=_slack_team(environ)):
+                    log.debug("%s %s %s %.1fms", method, path[:200], status, elapsed * 1000)
 
     return wsgi
 

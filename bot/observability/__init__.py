@@ -4,6 +4,5 @@
   `register_secrets`, `redact`.
 - `metrics`: `observe_ack` / `time_ack` (slack_ack_seconds), `count_slack_call`,
   `count_http_request`, the scrape-time `DatabaseCollector`, `app_registry`, `render`.
-- `slack_client`: `InstrumentedWebClient`, `instrument`, `instrument_bolt_clients`.
 - `health`: `check_readiness` (database up and schema at the migrations' head).
 """

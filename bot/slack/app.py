@@ -11,7 +11,6 @@ import logging
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.observability.slack_client import instrument_bolt_clients
 from bot.slack import capture, commands, errors, offer, trackers
 from bot.slack.middleware import resolve_context
 from bot.slack.modals import action_items, details, impact, learnings, start, timeline, whys
@@ -38,7 +37,6 @@ def create_app(deps: Deps) -> App:
         process_before_response=True,
         logger=logging.getLogger("bolt"),
     )
-    instrument_bolt_clients(app)
     app.middleware(resolve_context(deps))
     router = Router(app, deps)
     for surface in SURFACES:

@@ -1,4 +1,5 @@
-"""The Web API client: every call to SLACK_API_URL, with a retry policy per kind of method.
+"""The Web API client: every call to SLACK_API_URL, with a retry policy per kind of method,
+counted per method for /metrics, and with no broadcast mention leaving the bot.
 
 A call that changes nothing (reads, `chat.update`, `views.*`) is retried after a dropped
 connection and waits out a short 429. A call that posts (`chat.postMessage`, file uploads,
@@ -8,9 +9,11 @@ dropped. Posts go through the outbox (bot/slack/delivery.py), which looks before
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -18,8 +21,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web import SlackResponse
 
-from bot.observability.slack_client import InstrumentedWebClient
+from bot.observability.metrics import count_slack_call
 
 # Methods that post something new: never repeated blindly.
 POSTING = frozenset({
@@ -62,10 +66,46 @@ def retry_after(response: HttpResponse) -> float:
     return 1.0
 
 
+# The bot never means to ping a whole channel or group; user text that slipped through a
+# builder unescaped must not either. Escaped, these read as typed and notify nobody.
+BROADCAST = re.compile(r"<!(?:channel|here|everyone|subteam\^[^>]*)(?:\|[^>]*)?>")
+
+
+def defuse(value: Any) -> Any:
+    """`value` (a payload) with every broadcast mention in every string escaped."""
+    if isinstance(value, str):
+        return BROADCAST.sub(lambda m: m.group(0).replace("<", "&lt;").replace(">", "&gt;"),
+                             value) if "<!" in value else value
+    if isinstance(value, dict):
+        return {k: defuse(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [defuse(v) for v in value]
+    return value
+
+
+class BotClient(WebClient):
+    """Every Web API call of the bot goes through `api_call`: the one place to guard and count."""
+
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
+        for part in ("json", "params", "data"):
+            if isinstance(kwargs.get(part), dict):
+                kwargs[part] = defuse(kwargs[part])
+        try:
+            response = super().api_call(api_method, **kwargs)
+        except SlackApiError as err:
+            count_slack_call(api_method, str(err.response.get("error") or "unknown"))
+            raise
+        except Exception as err:
+            count_slack_call(api_method, type(err).__name__)
+            raise
+        count_slack_call(api_method, None)
+        return response
+
+
 def make_client(token: str | None, base_url: str, **kwargs: Any) -> WebClient:
     """A client aimed at `base_url` (SLACK_API_URL) with the retry policy above, counting its
     calls per method for /metrics."""
-    return InstrumentedWebClient(
+    return BotClient(
         token=token,
         base_url=base_url,
         timeout=10,

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import BoltContext, BoltResponse
-from slack_sdk import WebClient
 
 from bot.deps import Deps
 from bot.slack.context import Ctx
@@ -22,8 +21,7 @@ from storage.queries import keys
 
 def resolve_context(deps: Deps) -> Callable[..., BoltResponse | None]:
     def middleware(
-        body: dict[str, Any], context: BoltContext, client: WebClient,
-        next: Callable[[], None],
+        body: dict[str, Any], context: BoltContext, next: Callable[[], None],
     ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
@@ -32,14 +30,17 @@ def resolve_context(deps: Deps) -> Callable[..., BoltResponse | None]:
                 first = keys.claim_key(session, key=f"event:{event_id}", now=deps.now())
             if not first:
                 return BoltResponse(status=200, body="")
-        context["ctx"] = context_of(deps, body, client)
+        ctx = context_of(deps, body)
+        context["ctx"] = ctx
+        # Every listener talks to Slack through the bot's own client (bot/slack/client.py).
+        context["client"] = ctx.client
         next()
         return None
 
     return middleware
 
 
-def context_of(deps: Deps, body: dict[str, Any], client: WebClient) -> Ctx:
+def context_of(deps: Deps, body: dict[str, Any]) -> Ctx:
     user = body.get("user") or {}
     event = body.get("event") or {}
     user_id = str(user.get("id") or body.get("user_id") or event.get("user") or "")
@@ -51,8 +52,9 @@ def context_of(deps: Deps, body: dict[str, Any], client: WebClient) -> Ctx:
     meta = Meta.load((body.get("view") or {}).get("private_metadata"))
     actions = body.get("actions") or []
     action = dict(actions[0]) if actions else {}
+    # Our client, not Bolt's per-request copy: the bot's retry policy, its counting, its guard.
     ctx = Ctx(
-        deps=deps, client=client, body=body, user_id=user_id, team_id=team_id,
+        deps=deps, client=deps.slack(team_id), body=body, user_id=user_id, team_id=team_id,
         user_team_id=user.get("team_id") or team_id, channel_id=channel_id,
         trigger_id=body.get("trigger_id"), meta=meta, action=action,
     )
