@@ -7,15 +7,15 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.integrations.closure import poll_trackers
-from bot.integrations.push import push_action_item
+from bot.jobs.trackers import poll_trackers
+from bot.slack.tracker_push import push_action_item
 from storage.tables import ActionItem, AuditEvent, Reminder
 from tests.fakes import webhooks as wh
 from tests.fakes.bot import REPO, WebhookBot
 
 
 def file_in(hooks: WebhookBot, item_id: int, tracker: str) -> str:
-    result = push_action_item(hooks.bot.deps, hooks.bot.client, item_id, tracker)
+    result = push_action_item(hooks.bot.deps, item_id, tracker)
     assert result.ok and result.ref, result.error
     return result.ref
 
@@ -129,10 +129,10 @@ def test_polling_closes_items_whose_issues_closed(
         second_id = second.id
     file_in(hooks, item_id, "github")
     file_in(hooks, second_id, "jira")
-    deps, client = hooks.bot.deps, hooks.bot.client
-    assert poll_trackers(deps, client) == 0
+    deps = hooks.bot.deps
+    assert poll_trackers(deps) == 0
     hooks.github.close(REPO, 1)
     hooks.jira.close("OPS-1")
-    assert poll_trackers(deps, client) == 2
+    assert poll_trackers(deps) == 2
     assert item(hooks, item_id).status == "done" and item(hooks, second_id).status == "done"
-    assert poll_trackers(deps, client) == 0
+    assert poll_trackers(deps) == 0
