@@ -85,7 +85,7 @@ def push_item_modal(
 def item_values(
     title: str = TITLE, owner: str | None = "U0BOB", priority: str | None = "P1",
     category: str | None = "Detection", due: date | None = None, criteria: str | None = None,
-    status: str | None = None,
+    status: str | None = None, reason: str | None = None,
 ) -> dict[str, Any]:
     values: dict[str, Any] = {
         Field.TITLE: {"value": title},
@@ -97,6 +97,8 @@ def item_values(
     }
     if status:
         values[Field.STATUS] = {"value": status}
+    if reason:
+        values[Field.WONT_DO_REASON] = {"value": reason}
     return values
 
 

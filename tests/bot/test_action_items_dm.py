@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot.jobs.sweep import run_sweep
 from bot.slack.ids import Action, ActionItemBlock
 from bot.slack.reminders.dm_views import status_value
 from bot.slack.reminders.views import build_nudge
 from storage.queries import action_items
-from storage.tables import AuditEvent, Reminder
+from storage.tables import ActionItem, AuditEvent, Reminder
 from tests.bot.test_action_items import (
     TITLE,
     add_item,
@@ -218,3 +219,27 @@ def test_an_old_nudge_does_not_reopen_a_finished_item(bot: Harness) -> None:
     click_in_dm(bot, "U0BOB", Action.NUDGE_PROGRESS, str(item.id), nudge)
     assert items(bot)[0].status == "done"
     assert "AI-1 is already done" in told(bot, "U0BOB")
+
+
+def test_a_nudge_for_500_items_stays_within_one_message(bot: Harness) -> None:
+    pm_id = start_pm(bot)
+    add_item(bot, pm_id)  # plans bob's weekly nudge
+    now = bot.clock.now
+    with bot.session() as session:
+        for n in range(2, 501):
+            session.add(ActionItem(postmortem_id=pm_id, number=n, owner_id="U0BOB",
+                                   title=f"{TITLE} on shard {n}", priority="P2",
+                                   due_on=date(2026, 12, 1), created_at=now, updated_at=now))
+        session.commit()
+    bot.clock.advance(days=8)
+    run_sweep(bot.deps, bot.client)
+    nudge = next(m for m in reversed(dms(bot, "U0BOB")) if "open post-mortem" in m["text"])
+    assert nudge["text"].startswith("You have 500 open post-mortem action items")
+    assert len(nudge["blocks"]) <= 50 and "and 480 more" in str(nudge["blocks"])
+    [first] = [e["value"] for b in nudge["blocks"] if b["type"] == "actions"
+               for e in b["elements"] if e["action_id"] == Action.NUDGE_DONE][:1]
+    after = click_in_dm(bot, "U0BOB", Action.NUDGE_DONE, first, nudge)
+    assert after["text"].startswith("You have 499 open") and len(after["blocks"]) <= 50
+    # Slack took every message and view (a burst may be rate-limited: the outbox retries it).
+    refused = [c for c in bot.emu.calls if not c.ok and c.response.get("error") != "ratelimited"]
+    assert refused == []

@@ -8,8 +8,9 @@ from typing import Any
 from sqlmodel import select
 
 from bot.jobs.trackers import poll_trackers
+from bot.slack.action_item_news import CLOSED_NOTE
 from bot.slack.tracker_push import push_action_item
-from storage.tables import ActionItem, AuditEvent, Reminder
+from storage.tables import ActionItem, AuditEvent, Postmortem, Reminder
 from tests.fakes import webhooks as wh
 from tests.fakes.bot import REPO, WebhookBot
 
@@ -136,3 +137,28 @@ def test_polling_closes_items_whose_issues_closed(
     assert poll_trackers(deps) == 2
     assert item(hooks, item_id).status == "done" and item(hooks, second_id).status == "done"
     assert poll_trackers(deps) == 0
+
+
+def test_the_last_issue_closed_closes_the_published_postmortem(
+    hooks: WebhookBot, pm_id: int, item_id: int
+) -> None:
+    file_in(hooks, item_id, "github")
+    now = hooks.bot.clock.now
+    with hooks.bot.session() as session:
+        pm = session.get(Postmortem, pm_id)
+        assert pm is not None
+        pm.status, pm.published_at = "published", now
+        answer = {"recurred": False, "answered_by": "U0ALICE", "answered_at": now.isoformat()}
+        session.add(Reminder(dedupe_key=f"pm:{pm_id}:follow_up:day30", kind="follow_up",
+                             postmortem_id=pm_id, due_at=now, status="sent",
+                             payload={"scope": "recurrence", "days": 30, "answer": answer}))
+        session.commit()
+    response = send_github(hooks, github_closed(hooks, reason="not_planned"))
+    assert response.json()["status"] == "wont_do"
+    row = item(hooks, item_id)
+    assert row.wont_do_reason == "its issue was closed as not planned in GitHub"
+    with hooks.bot.session() as session:
+        pm = session.get(Postmortem, pm_id)
+        assert pm is not None and (pm.status, pm.closed_at) == ("closed", now)
+    texts = [m.get("text", "") for m in hooks.bot.emu.messages("C0INC42")]
+    assert texts[-1] == CLOSED_NOTE and "was closed in GitHub" in texts[-2]
