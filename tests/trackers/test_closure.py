@@ -139,26 +139,32 @@ def test_polling_closes_items_whose_issues_closed(
     assert poll_trackers(deps) == 0
 
 
-def test_the_last_issue_closed_closes_the_published_postmortem(
-    hooks: WebhookBot, pm_id: int, item_id: int
-) -> None:
-    file_in(hooks, item_id, "github")
+
+def publish_with_day30_answered(hooks: WebhookBot, pm_id: int) -> None:
+    """As if reviewed and published, and the day-30 question answered "no recurrence"."""
     now = hooks.bot.clock.now
+    answer = {"recurred": False, "answered_by": "U0ALICE", "answered_at": now.isoformat()}
     with hooks.bot.session() as session:
         pm = session.get(Postmortem, pm_id)
         assert pm is not None
         pm.status, pm.published_at = "published", now
-        answer = {"recurred": False, "answered_by": "U0ALICE", "answered_at": now.isoformat()}
         session.add(Reminder(dedupe_key=f"pm:{pm_id}:follow_up:day30", kind="follow_up",
                              postmortem_id=pm_id, due_at=now, status="sent",
                              payload={"scope": "recurrence", "days": 30, "answer": answer}))
         session.commit()
+
+
+def test_the_last_issue_closed_closes_the_published_postmortem(
+    hooks: WebhookBot, pm_id: int, item_id: int
+) -> None:
+    publish_with_day30_answered(hooks, pm_id)
+    file_in(hooks, item_id, "github")
     response = send_github(hooks, github_closed(hooks, reason="not_planned"))
     assert response.json()["status"] == "wont_do"
     row = item(hooks, item_id)
     assert row.wont_do_reason == "its issue was closed as not planned in GitHub"
     with hooks.bot.session() as session:
         pm = session.get(Postmortem, pm_id)
-        assert pm is not None and (pm.status, pm.closed_at) == ("closed", now)
+        assert pm is not None and (pm.status, pm.closed_at) == ("closed", hooks.bot.clock.now)
     texts = [m.get("text", "") for m in hooks.bot.emu.messages("C0INC42")]
     assert texts[-1] == CLOSED_NOTE and "was closed in GitHub" in texts[-2]

@@ -33,10 +33,10 @@ log = logging.getLogger(__name__)
 
 
 def register_listeners(router: Router) -> None:
-    router.action(Action.OPEN_ACTION_ITEMS)(open_list)
-    router.action(Action.ACTION_ITEM_PAGE)(turn_page)
-    router.action(Action.ACTION_ITEM_ADD)(open_add)
-    router.action(Action.ACTION_ITEM_EDIT)(open_edit)
+    buttons = {Action.OPEN_ACTION_ITEMS: open_list, Action.ACTION_ITEM_PAGE: turn_page,
+               Action.ACTION_ITEM_ADD: open_add, Action.ACTION_ITEM_EDIT: open_edit}
+    for action_id, listener in buttons.items():
+        router.action(action_id)(listener)
     router.view(Callback.ACTION_ITEM)(submit_item)
     router.view(Callback.ACTION_ITEMS)(close_list)
 

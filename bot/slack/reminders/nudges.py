@@ -27,12 +27,13 @@ DUE_AT = {"due_on": ActionItemBlock.NUDGE_DUE_DATE}
 
 
 def register_listeners(router: Router) -> None:
+    # The assignment DM's buttons, then the weekly nudge's; each modal's submit after its button.
     router.action(Action.ACTION_ITEM_STATUS)(dm_status)
     router.view(Callback.WONT_DO)(submit_wont_do)
-    router.action(Action.NUDGE_DONE)(nudge_done)
-    router.action(Action.NUDGE_PROGRESS)(nudge_in_progress)
-    router.action(Action.NUDGE_SNOOZE)(nudge_snooze)
-    router.action(Action.NUDGE_DUE)(open_due)
+    nudge = {Action.NUDGE_DONE: nudge_done, Action.NUDGE_PROGRESS: nudge_in_progress,
+             Action.NUDGE_SNOOZE: nudge_snooze, Action.NUDGE_DUE: open_due}
+    for action_id, listener in nudge.items():
+        router.action(action_id)(listener)
     router.view(Callback.NUDGE_DUE)(submit_due)
 
 

@@ -14,12 +14,13 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ADD / DROP COLUMN on every backend (SQLite has had DROP COLUMN since 3.35): a batch
+# rebuild of `action_item` on SQLite would drop a table the reminder rows point at.
+
+
 def upgrade() -> None:
-    # A plain ADD COLUMN: a batch rebuild of `action_item` on SQLite would drop a table the
-    # reminder rows point at.
     op.add_column("action_item", sa.Column("wont_do_reason", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("action_item") as batch:
-        batch.drop_column("wont_do_reason")
+    op.drop_column("action_item", "wont_do_reason")
