@@ -127,9 +127,13 @@ def submit_item(ctx: Ctx) -> Reply:
     # A new item shows on its page; an edited one leaves the list where it was.
     ctx.later(lambda: _redraw_list(ctx, pm_id, focus=item_id if current is None else None))
     if current is None:
-        # After the answer: a tracker can be slow. Its failure is kept on the item, with Retry.
-        ctx.later(lambda: push_if_always(ctx.deps, item_id))
+        ctx.later(lambda: _file_if_always(ctx, item_id))
     return None
+
+
+def _file_if_always(ctx: Ctx, item_id: int) -> None:
+    """After the answer: a tracker can be slow. Its failure is kept on the item, with Retry."""
+    push_if_always(ctx.deps, item_id)
 
 
 def _check_person(ctx: Ctx, user_id: str) -> None:
