@@ -194,10 +194,10 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_poll_trackers(settings: Settings, args: argparse.Namespace) -> int:
     from bot.deps import build_deps
-    from bot.integrations.closure import poll_trackers
+    from bot.jobs.trackers import poll_trackers
 
     deps = build_deps(settings)
-    closed = poll_trackers(deps, deps.slack())
+    closed = poll_trackers(deps)
     print(f"{closed} action item(s) closed from their tracker issues")
     return 0
 

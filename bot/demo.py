@@ -34,8 +34,8 @@ from bot.settings import Settings
 from bot.slack.app import create_app
 from bot.slack.background import Background
 from bot.slack.ids import Action, Block
+from bot.slack.ids import ActionItemField as Field
 from bot.slack.modals import details, impact, learnings, whys
-from bot.slack.modals.action_items import Field
 from bot.slack.review.views import OVERRIDE
 from flows.policy import Policy
 from slack_emulator.server import SlackEmulator

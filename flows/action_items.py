@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 
 from flows.errors import FieldErrors, InvalidState, NotAllowed
-from flows.permissions import can_edit
+from flows.permissions import can_edit, require_workspace
 from storage.tables import ActionItem, Postmortem
 
 PRIORITIES = ("P0", "P1", "P2", "P3")
@@ -66,6 +66,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 TEXT_MAX = 3000
+# Why an item will not be done: a sentence or two, shown beside the item wherever it is listed.
+REASON_MAX = 500
 MIN_TITLE_WORDS = 3
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -76,7 +78,8 @@ _SPECIAL = re.compile(r"^<!(here|channel|everyone)(?:\|[^>]*)?>$")
 
 @dataclass(frozen=True)
 class ItemDraft:
-    """An action item as entered; `status` only when an existing item is edited."""
+    """An action item as entered; `status` (and the won't-do reason) only when an existing
+    item is edited."""
 
     title: str
     owner: str | None
@@ -85,6 +88,7 @@ class ItemDraft:
     due_on: date | None = None
     success_criteria: str | None = None
     status: str | None = None
+    wont_do_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ class ValidItem:
     due_on: date | None
     success_criteria: str | None
     status: str
+    wont_do_reason: str | None = None
 
 
 def label(item: ActionItem) -> str:
@@ -212,14 +217,34 @@ def validate_item(
             status = next_status(status, draft.status)
         except InvalidState as err:
             errors["status"] = str(err)
+    reason = None
+    try:
+        reason = check_reason(status, draft.wont_do_reason)
+    except FieldErrors as err:
+        errors.update(err.errors)
     if errors:
         raise FieldErrors(errors)
     if due_on is None:
         due_on = default_due_on(priority, now=now, tz=tz, resolved_at=resolved_at)
     return ValidItem(
         title=title, owner_id=owner_id, priority=priority, category=str(category),
-        due_on=due_on, success_criteria=criteria, status=status,
+        due_on=due_on, success_criteria=criteria, status=status, wont_do_reason=reason,
     )
+
+
+def check_reason(status: str, reason: str | None) -> str | None:
+    """Won't do needs a reason, so nobody later wonders why the work stopped; other statuses
+    keep none."""
+    if status != WONT_DO:
+        return None
+    text = " ".join((reason or "").split())
+    if not text:
+        raise FieldErrors({"wont_do_reason": "Say why it won't be done, in a sentence."})
+    if len(text) > REASON_MAX:
+        raise FieldErrors({"wont_do_reason": (
+            f"Keep the reason under {REASON_MAX} characters (it has {len(text)})."
+        )})
+    return text
 
 
 def check_due_on(
@@ -245,13 +270,17 @@ def next_status(current: str, wanted: str) -> str:
     return wanted
 
 
-def apply_status(item: ActionItem, wanted: str, now: datetime) -> bool:
-    """Move `item` to `wanted` (done_at follows); False when it already was there."""
+def apply_status(
+    item: ActionItem, wanted: str, now: datetime, reason: str | None = None
+) -> bool:
+    """Move `item` to `wanted` (done_at and the won't-do reason follow); False when it already
+    was there."""
     status = next_status(item.status, wanted)
     if status == item.status:
         return False
     item.status = status
     item.done_at = now if status == DONE else None
+    item.wont_do_reason = reason if status == WONT_DO else None
     item.updated_at = now
     return True
 
@@ -273,7 +302,10 @@ def apply_changes(item: ActionItem, valid: ValidItem, now: datetime) -> list[str
         changes.append("success criteria")
     if item.status != valid.status:
         changes.append(f"status → {STATUS_LABELS[valid.status].lower()}")
-        apply_status(item, valid.status, now)
+        apply_status(item, valid.status, now, valid.wont_do_reason)
+    elif item.wont_do_reason != valid.wont_do_reason:
+        changes.append("won't-do reason")
+        item.wont_do_reason = valid.wont_do_reason
     item.title, item.owner_id, item.priority = valid.title, valid.owner_id, valid.priority
     item.category, item.due_on = valid.category, valid.due_on
     item.success_criteria = valid.success_criteria
@@ -296,8 +328,10 @@ def may_change_status(pm: Postmortem, item: ActionItem, user_id: str) -> bool:
 
 
 def require_status_change(
-    pm: Postmortem, item: ActionItem, user_id: str, what: str = "change its status"
+    pm: Postmortem, item: ActionItem, user_id: str, what: str = "change its status", *,
+    team_id: str | None = None,
 ) -> None:
+    require_workspace(pm, team_id)
     if not may_change_status(pm, item, user_id):
         raise NotAllowed(
             f"Only {label(item)}'s owner (<@{item.owner_id}>) or the post-mortem's author, "

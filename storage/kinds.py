@@ -9,6 +9,9 @@ DRAFT, IN_REVIEW, PUBLISHED, CLOSED = "draft", "in_review", "published", "closed
 OPEN, IN_PROGRESS, DONE, WONT_DO = "open", "in_progress", "done", "wont_do"
 ITEM_STATUSES = (OPEN, IN_PROGRESS, DONE, WONT_DO)
 OPEN_ITEM_STATUSES = (OPEN, IN_PROGRESS)
+# Issue trackers an item can be filed in: the prefix of `tracker_ref`, the "always" setting.
+GITHUB, JIRA = "github", "jira"
+TRACKERS = (GITHUB, JIRA)
 
 # Reminder rows: what the bot owes someone at a time.
 DEADLINE, ESCALATION, FOLLOW_UP, NUDGE, DIGEST, SNOOZE = (

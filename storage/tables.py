@@ -209,6 +209,8 @@ class ActionItem(SQLModel, table=True):
     category: str = Field(default="Prevention", max_length=32)
     success_criteria: str | None = _text()
     status: str = Field(default="open", max_length=16)
+    # Why the work stops, asked whenever an item becomes won't do (and audited with it).
+    wont_do_reason: str | None = _text()
     tracker_url: str | None = Field(default=None, max_length=1000)
     tracker_ref: str | None = Field(default=None, max_length=255, index=True)
     tracker_error: str | None = _text()

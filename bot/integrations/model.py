@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-GITHUB, JIRA = "github", "jira"
-TRACKERS = (GITHUB, JIRA)
+from storage.kinds import DONE, GITHUB, JIRA, TRACKERS, WONT_DO
+
+__all__ = ["DONE", "GITHUB", "JIRA", "TRACKERS", "TRACKER_NAMES", "WONT_DO", "Issue",
+           "IssueDraft", "IssueState", "split_list", "tracker_of_ref"]
 TRACKER_NAMES = {GITHUB: "GitHub", JIRA: "Jira"}
-DONE, WONT_DO = "done", "wont_do"
 
 
 @dataclass(frozen=True)

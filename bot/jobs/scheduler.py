@@ -69,14 +69,14 @@ def start_scheduler(
         replace_existing=True,
     )
     if trackers_configured(deps):
-        from bot.integrations.closure import poll_trackers
+        from bot.jobs.trackers import poll_trackers
 
         # Closure normally arrives by webhook; the poll catches installs without one.
         scheduler.add_job(
             poll_trackers,
             "interval",
             seconds=TRACKER_POLL_EVERY.total_seconds(),
-            args=[deps, client],
+            args=[deps],
             id="poll-trackers",
             max_instances=1,
             coalesce=True,

@@ -118,7 +118,8 @@ def redeliver(deps: Deps, client: WebClient, arg: str) -> str:
 
 def set_tracker(deps: Deps, body: dict[str, Any], arg: str) -> str:
     """The workspace's "always file new action items in …" setting."""
-    from bot.integrations.push import configured_trackers, set_always_tracker
+    from bot.slack.tracker_push import configured_trackers
+    from flows.trackers import set_always_tracker
 
     words = arg.split()
     if len(words) != 2 or words[0] != "always" or words[1] not in ("github", "jira", "off"):

@@ -19,6 +19,10 @@ class Callback(StrEnum):
     IMPACT = "pm.impact.submit"
     LEARNINGS = "pm.learnings.submit"
     ACTION_ITEM = "pm.action_item.submit"
+    # The list has no submit button; its callback is acknowledged all the same.
+    ACTION_ITEMS = "pm.action_items.list"
+    NUDGE_DUE = "ai.nudge_due.submit"
+    WONT_DO = "ai.wont_do.submit"
     SHORTCUT_TIMELINE = "pm.timeline.shortcut"
     SHORTCUT_TIMELINE_SUBMIT = "pm.timeline_capture.submit"
     REVIEW_SUBMIT = "pm.review.submit"
@@ -41,6 +45,7 @@ class Action(StrEnum):
     LEARNING_DELETE = "pm.learnings.delete"
     ACTION_ITEM_ADD = "pm.action_items.add"
     ACTION_ITEM_EDIT = "pm.action_items.edit"
+    ACTION_ITEM_PAGE = "pm.action_items.page"
     ACTION_ITEM_STATUS = "ai.dm.status"
     REVIEW_OPEN = "pm.control.review"
     PREVIEW = "pm.control.preview"
@@ -71,3 +76,34 @@ class Block(StrEnum):
     MITIGATED_AT = "pm.field.mitigated_at"
     RESOLVED_AT = "pm.field.resolved_at"
     CONTROL_ACTIONS = "pm.control.actions"
+
+
+class ActionItemField(StrEnum):
+    """block_ids of the action item's add/edit modal."""
+
+    TITLE = "pm.action_item.title"
+    OWNER = "pm.action_item.owner"
+    DUE = "pm.action_item.due"
+    PRIORITY = "pm.action_item.priority"
+    CATEGORY = "pm.action_item.category"
+    CRITERIA = "pm.action_item.success_criteria"
+    STATUS = "pm.action_item.status"
+    WONT_DO_REASON = "pm.action_item.wont_do_reason"
+
+
+class ActionItemBlock(StrEnum):
+    """block_ids of the action-item list, the owner's DMs and the reminders; those ending in a
+    dot take the item's (or reminder's) id, or the status the button sets."""
+
+    LIST_ACTIONS = "pm.action_items.actions"
+    LIST_ITEM = "pm.action_items.item."
+    LIST_TRACKER = "pm.action_items.tracker."
+    LIST_PREVIOUS = "pm.action_items.previous"
+    LIST_NEXT = "pm.action_items.next"
+    DM_STATUS = "ai.dm."
+    NUDGE_ITEM = "ai.nudge.item."
+    NUDGE_ACTIONS = "ai.nudge.actions."
+    NUDGE_DUE_DATE = "ai.nudge_due.date"
+    WONT_DO_REASON = "ai.wont_do.reason"
+    FOLLOW_UP_ANSWER = "pm.followup.answer."
+    TRACKER_RETRY = "ai.tracker.retry_actions"

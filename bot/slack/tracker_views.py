@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.integrations.model import TRACKER_NAMES
 from bot.slack import blocks as bk
-from bot.slack.ids import Action
+from bot.slack.ids import Action, ActionItemBlock
 
 ACTION_OF_TRACKER = {"github": Action.TRACKER_GITHUB, "jira": Action.TRACKER_JIRA}
 
@@ -23,7 +23,7 @@ def build_tracker_buttons(item_id: int, trackers: list[str]) -> list[dict[str, A
 def build_pushed_note(item_number: int, title: str, tracker: str, url: str, ref: str) -> str:
     label = ref.split(":", 1)[1] if ":" in ref else ref
     return (
-        f":link: Action item #{item_number} “{bk.escape(title)}” is now "
+        f":link: Action item #{item_number} “{bk.escape(bk.clip(title, 200))}” is now "
         f"<{url}|{bk.escape(label)}> in {TRACKER_NAMES.get(tracker, tracker)}."
     )
 
@@ -33,12 +33,14 @@ def build_push_failed(
 ) -> dict[str, Any]:
     """`text` and `blocks`: the tracker's error and a Retry button (value = action item id)."""
     name = TRACKER_NAMES.get(tracker, tracker)
-    text = (
+    text = bk.escape(
         f":warning: Could not create a {name} issue for action item #{item_number} "
-        f"“{title}”: {error}. The action item is kept; press Retry when {name} is back."
+        f"“{bk.clip(title, 200)}”: {error}. The action item is kept; press Retry when {name} "
+        "is back."
     )
     blocks = [
-        bk.section(bk.escape(text)),
-        bk.actions([bk.button("Retry", Action.TRACKER_RETRY, str(item_id), style="primary")]),
+        bk.section(text),
+        bk.actions([bk.button("Retry", Action.TRACKER_RETRY, str(item_id), style="primary")],
+                   block_id=ActionItemBlock.TRACKER_RETRY),
     ]
     return {"text": bk.clip(text, 3000), "blocks": blocks}

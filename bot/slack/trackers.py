@@ -1,59 +1,37 @@
-"""Buttons that file action items in trackers: Create GitHub/Jira issue, and Retry."""
+"""Buttons that file action items in trackers: Create GitHub/Jira issue, and Retry. The
+post-mortem's editors and the item's owner may press them (bot/slack/tracker_push.py)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt import Ack, App
-from slack_sdk import WebClient
-
-from bot.deps import Deps
 from bot.integrations.model import GITHUB, JIRA
-from bot.integrations.push import PushResult, push_action_item, retry_push
+from bot.slack.context import Ctx
 from bot.slack.ids import Action
-from bot.slack.messages import tell_user
+from bot.slack.reminders.views import parse_item_value
+from bot.slack.router import Router
+from bot.slack.tracker_push import PushResult, push_action_item, retry_push
 
 
-def register(app: App, deps: Deps) -> None:
-    def file_in(tracker: str) -> Any:
-        def handle_push(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-            ack()
-            user_id, channel_id, item_id = _who(body)
-            result = push_action_item(
-                deps, client, item_id, tracker, user_id=user_id, channel_id=channel_id
-            )
-            _answer(client, body, result)
-
-        return handle_push
-
-    app.action(Action.TRACKER_GITHUB)(file_in(GITHUB))
-    app.action(Action.TRACKER_JIRA)(file_in(JIRA))
-
-    @app.action(Action.TRACKER_RETRY)
-    def handle_push_retry(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        user_id, channel_id, item_id = _who(body)
-        _answer(
-            client, body, retry_push(deps, client, item_id, user_id=user_id, channel_id=channel_id)
-        )
+def register_listeners(router: Router) -> None:
+    router.action(Action.TRACKER_GITHUB)(file_in_github)
+    router.action(Action.TRACKER_JIRA)(file_in_jira)
+    router.action(Action.TRACKER_RETRY)(retry)
 
 
-def _who(body: dict[str, Any]) -> tuple[str, str | None, int]:
-    return (
-        body["user"]["id"],
-        (body.get("channel") or {}).get("id"),
-        int(body["actions"][0]["value"]),
-    )
+def file_in_github(ctx: Ctx) -> None:
+    _answer(ctx, push_action_item(ctx.deps, parse_item_value(ctx.value), GITHUB,
+                                  actor=ctx.actor))
 
 
-def _answer(client: WebClient, body: dict[str, Any], result: PushResult) -> None:
+def file_in_jira(ctx: Ctx) -> None:
+    _answer(ctx, push_action_item(ctx.deps, parse_item_value(ctx.value), JIRA, actor=ctx.actor))
+
+
+def retry(ctx: Ctx) -> None:
+    _answer(ctx, retry_push(ctx.deps, parse_item_value(ctx.value), actor=ctx.actor))
+
+
+def _answer(ctx: Ctx, result: PushResult) -> None:
     """Only the "already filed" case needs words here: success and failure are posted in the
-    post-mortem's thread by push_action_item."""
+    post-mortem's thread."""
     if result.already and result.url:
-        user_id, channel_id, _ = _who(body)
-        tell_user(
-            client,
-            user_id=user_id,
-            channel_id=channel_id,
-            text=f"This action item is already filed: {result.url}",
-        )
+        ctx.tell(f"This action item is already filed: {result.url}")

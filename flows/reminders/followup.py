@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlmodel import Session
 
+from flows.closing import close_if_done
 from flows.errors import NotFound
-from storage.queries import audit
+from flows.permissions import Actor, require_editor
+from storage.queries import audit, postmortems
 from storage.tables import Reminder
 
 
@@ -46,3 +48,19 @@ def record_follow_up_answer(
     )
     session.flush()
     return row
+
+
+def answer_day30(
+    session: Session, *, pm_id: int, reminder_id: int, actor: Actor, recurred: bool,
+    now: datetime,
+) -> bool:
+    """The post-mortem's people answer its day-30 question; True when that was the last thing
+    missing and the post-mortem closed."""
+    pm = postmortems.get_postmortem(session, pm_id=pm_id)
+    require_editor(pm, actor.user_id, "answer the day-30 check-in", team_id=actor.team_id)
+    row = session.get(Reminder, reminder_id)
+    if row is None or row.postmortem_id != pm_id:
+        raise NotFound(f"There is no follow-up #{reminder_id} for this post-mortem.")
+    record_follow_up_answer(session, reminder_id=reminder_id,
+                            answer=RecurrenceAnswer(recurred, actor.user_id, now))
+    return close_if_done(session, pm_id=pm_id, actor_id=actor.user_id, now=now)

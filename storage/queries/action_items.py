@@ -1,4 +1,5 @@
-"""Action items across post-mortems: an owner's open items, items due in a window, numbering."""
+"""Action items: one by id or by tracker issue, a post-mortem's numbers, an owner's open items
+across post-mortems, items due in a window, items filed in a tracker and still open."""
 
 from __future__ import annotations
 
@@ -6,10 +7,48 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from storage.errors import NotFound
 from storage.kinds import OPEN_ITEM_STATUSES
 from storage.tables import ActionItem, Incident, Postmortem
 
 OpenItem = tuple[ActionItem, Postmortem, Incident]
+
+
+def get_item(session: Session, *, item_id: int) -> ActionItem:
+    item = session.get(ActionItem, item_id)
+    if item is None:
+        raise NotFound("That action item no longer exists.")
+    return item
+
+
+def numbers_of(session: Session, *, pm_id: int) -> list[int]:
+    """The AI-n numbers a post-mortem has used so far."""
+    return list(session.exec(select(ActionItem.number).where(ActionItem.postmortem_id == pm_id)))
+
+
+def insert_item(session: Session, item: ActionItem) -> None:
+    """Insert in a savepoint: a clash on UNIQUE(postmortem_id, number) raises IntegrityError
+    and leaves the caller's transaction usable for another try."""
+    with session.begin_nested():
+        session.add(item)
+        session.flush()
+
+
+def find_by_tracker_ref(session: Session, *, ref: str) -> ActionItem | None:
+    return session.exec(select(ActionItem).where(ActionItem.tracker_ref == ref)).first()
+
+
+def open_tracker_refs(session: Session) -> list[str]:
+    """Issues of items still open, oldest item first: what a tracker poll asks about."""
+    stmt = (
+        select(ActionItem.tracker_ref)
+        .where(
+            col(ActionItem.status).in_(OPEN_ITEM_STATUSES),
+            col(ActionItem.tracker_ref).is_not(None),
+        )
+        .order_by(col(ActionItem.id))
+    )
+    return [ref for ref in session.exec(stmt).all() if ref]
 
 
 def open_items_of(session: Session, *, owner_id: str) -> list[OpenItem]:

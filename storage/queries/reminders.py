@@ -392,3 +392,9 @@ def snoozed_items(session: Session, *, item_ids: Iterable[int], now: datetime) -
         Reminder.due_at > now,
     )
     return {i for i in session.exec(stmt).all() if i is not None}
+
+
+def follow_ups_of(session: Session, *, pm_id: int) -> list[Reminder]:
+    """The post-mortem's check-ins after publishing, whatever their state."""
+    stmt = select(Reminder).where(Reminder.postmortem_id == pm_id, Reminder.kind == FOLLOW_UP)
+    return list(session.exec(stmt).all())

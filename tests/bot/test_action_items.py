@@ -11,9 +11,10 @@ import pytest
 from sqlmodel import select
 
 from bot.slack.ids import Action
-from bot.slack.modals.action_items import Field, insert_numbered
-from bot.slack.reminders.nudges import status_value
+from bot.slack.ids import ActionItemField as Field
+from bot.slack.reminders.dm_views import status_value
 from flows import action_items as ai
+from flows.action_item_changes import insert_numbered
 from slack_emulator.signing import Response
 from storage.tables import ActionItem, AuditEvent, Postmortem, Reminder
 from tests.bot.test_start import start_values
@@ -84,7 +85,7 @@ def push_item_modal(
 def item_values(
     title: str = TITLE, owner: str | None = "U0BOB", priority: str | None = "P1",
     category: str | None = "Detection", due: date | None = None, criteria: str | None = None,
-    status: str | None = None,
+    status: str | None = None, reason: str | None = None,
 ) -> dict[str, Any]:
     values: dict[str, Any] = {
         Field.TITLE: {"value": title},
@@ -96,6 +97,8 @@ def item_values(
     }
     if status:
         values[Field.STATUS] = {"value": status}
+    if reason:
+        values[Field.WONT_DO_REASON] = {"value": reason}
     return values
 
 
@@ -382,8 +385,8 @@ def test_new_items_are_offered_to_the_tracker(
     import bot.slack.modals.action_items as surface
 
     pushed: list[int] = []
-    monkeypatch.setattr(surface, "on_action_item_created",
-                        lambda deps, client, item_id: pushed.append(item_id))
+    monkeypatch.setattr(surface, "push_if_always",
+                        lambda deps, item_id: pushed.append(item_id))
     pm_id = start_pm(bot)
     add_item(bot, pm_id)
     assert pushed == [items(bot)[0].id]

@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.slack.ids import Action
-from bot.slack.reminders.nudges import NUDGE_DUE_BLOCK, status_value
+from bot.jobs.sweep import run_sweep
+from bot.slack.ids import Action, ActionItemBlock
+from bot.slack.reminders.dm_views import status_value
 from bot.slack.reminders.views import build_nudge
 from storage.queries import action_items
-from storage.tables import AuditEvent, Reminder
+from storage.tables import ActionItem, AuditEvent, Reminder
 from tests.bot.test_action_items import (
     TITLE,
     add_item,
@@ -26,6 +27,9 @@ from tests.bot.test_action_items import (
 )
 from tests.harness import Harness
 
+NUDGE_DUE_BLOCK = ActionItemBlock.NUDGE_DUE_DATE
+WONT_DO_REASON = ActionItemBlock.WONT_DO_REASON
+
 
 def click_in_dm(bot: Harness, user: str, action: str, value: str,
                 message: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -37,6 +41,20 @@ def click_in_dm(bot: Harness, user: str, action: str, value: str,
     assert response.status == 200
     bot.settle()
     return next(m for m in dms(bot, user) if m["ts"] == message["ts"])
+
+
+def mark_wont_do(bot: Harness, user: str, item: Any, message: dict[str, Any],
+                 reason: str = "Superseded by the new pool manager") -> dict[str, Any]:
+    """Won't do asks why first: click the DM's button, then answer the modal it opens."""
+    before = len(bot.emu.calls_to("views.open"))
+    bot.slack.block_action(user, Action.ACTION_ITEM_STATUS, value=status_value(item, "wont_do"),
+                           message=message, channel_id=bot.emu.im_channel(item.owner_id))
+    call = bot.emu.wait_for("views.open", count=before + 1)[-1]
+    modal = bot.emu.views[call.response["view"]["id"]]
+    response = bot.slack.view_submission(user, modal, {WONT_DO_REASON: {"value": reason}})
+    assert response.status == 200
+    bot.settle()
+    return modal
 
 
 def told(bot: Harness, user: str) -> str:
@@ -83,7 +101,10 @@ def test_in_progress_then_wont_do_then_reopen(bot: Harness) -> None:
     [item] = items(bot)
     for status, note in [("in_progress", "started *AI-1* (in progress)"),
                          ("wont_do", "marked *AI-1* won't do"), ("open", "reopened *AI-1*")]:
-        click_in_dm(bot, "U0BOB", Action.ACTION_ITEM_STATUS, status_value(item, status))
+        if status == "wont_do":
+            mark_wont_do(bot, "U0BOB", item, dms(bot, "U0BOB")[-1])
+        else:
+            click_in_dm(bot, "U0BOB", Action.ACTION_ITEM_STATUS, status_value(item, status))
         assert items(bot)[0].status == status
         assert note in thread_notes(bot, pm_id)[-1]
 
@@ -110,10 +131,7 @@ def test_others_cannot_change_the_status_but_editors_can(bot: Harness) -> None:
     assert "Only AI-1's owner (<@U0BOB>)" in told(bot, "U0DAN")
 
     # Alice owns the post-mortem: she may close anyone's item.
-    bot.slack.block_action("U0ALICE", Action.ACTION_ITEM_STATUS,
-                           value=status_value(item, "wont_do"), message=dm,
-                           channel_id=bot.emu.im_channel("U0BOB"))
-    bot.settle()
+    mark_wont_do(bot, "U0ALICE", item, dm)
     assert items(bot)[0].status == "wont_do"
     assert thread_notes(bot, pm_id)[-1].startswith("<@U0ALICE> marked *AI-1* won't do")
 
@@ -201,3 +219,27 @@ def test_an_old_nudge_does_not_reopen_a_finished_item(bot: Harness) -> None:
     click_in_dm(bot, "U0BOB", Action.NUDGE_PROGRESS, str(item.id), nudge)
     assert items(bot)[0].status == "done"
     assert "AI-1 is already done" in told(bot, "U0BOB")
+
+
+def test_a_nudge_for_500_items_stays_within_one_message(bot: Harness) -> None:
+    pm_id = start_pm(bot)
+    add_item(bot, pm_id)  # plans bob's weekly nudge
+    now = bot.clock.now
+    with bot.session() as session:
+        for n in range(2, 501):
+            session.add(ActionItem(postmortem_id=pm_id, number=n, owner_id="U0BOB",
+                                   title=f"{TITLE} on shard {n}", priority="P2",
+                                   due_on=date(2026, 12, 1), created_at=now, updated_at=now))
+        session.commit()
+    bot.clock.advance(days=8)
+    run_sweep(bot.deps, bot.client)
+    nudge = next(m for m in reversed(dms(bot, "U0BOB")) if "open post-mortem" in m["text"])
+    assert nudge["text"].startswith("You have 500 open post-mortem action items")
+    assert len(nudge["blocks"]) <= 50 and "and 480 more" in str(nudge["blocks"])
+    [first] = [e["value"] for b in nudge["blocks"] if b["type"] == "actions"
+               for e in b["elements"] if e["action_id"] == Action.NUDGE_DONE][:1]
+    after = click_in_dm(bot, "U0BOB", Action.NUDGE_DONE, first, nudge)
+    assert after["text"].startswith("You have 499 open") and len(after["blocks"]) <= 50
+    # Slack took every message and view (a burst may be rate-limited: the outbox retries it).
+    refused = [c for c in bot.emu.calls if not c.ok and c.response.get("error") != "ratelimited"]
+    assert refused == []

@@ -2,29 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
-
-import pytest
 from sqlalchemy import text
 
 from storage.db import make_engine, migrate
-from tests.conftest_pg import create_database, drop_database
-
-NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC).isoformat()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    url = create_database()
-    try:
-        yield url
-    finally:
-        drop_database(url)
+from tests.storage.old_rows import insert_postmortem
 
 
 def test_0003_adds_the_inputs_and_requotes_machine_made_whys(fresh_url: str) -> None:
@@ -32,14 +13,7 @@ def test_0003_adds_the_inputs_and_requotes_machine_made_whys(fresh_url: str) -> 
     try:
         migrate(engine, "0001")
         with engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO incident (id, reference, title, severity, services, source, "
-                "created_at) VALUES (1, 'INC-1', 'Checkout API returned 500s', 1, '[]', "
-                "'slack', :now)"), {"now": NOW})
-            conn.execute(text(
-                "INSERT INTO postmortem (id, incident_id, status, required, owner_id, "
-                "reviewers, attendees, created_at, updated_at, version) VALUES (1, 1, 'draft', "
-                "true, 'U0ALICE', '[]', '[]', :now, :now, 0)"), {"now": NOW})
+            insert_postmortem(conn)
             for position, question, answer in [
                 (1, "Why did this happen: Checkout API returned 500s?",
                  "The database connection pool was exhausted."),

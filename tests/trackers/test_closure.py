@@ -7,15 +7,16 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.integrations.closure import poll_trackers
-from bot.integrations.push import push_action_item
-from storage.tables import ActionItem, AuditEvent, Reminder
+from bot.jobs.trackers import poll_trackers
+from bot.slack.action_item_news import CLOSED_NOTE
+from bot.slack.tracker_push import push_action_item
+from storage.tables import ActionItem, AuditEvent, Postmortem, Reminder
 from tests.fakes import webhooks as wh
 from tests.fakes.bot import REPO, WebhookBot
 
 
 def file_in(hooks: WebhookBot, item_id: int, tracker: str) -> str:
-    result = push_action_item(hooks.bot.deps, hooks.bot.client, item_id, tracker)
+    result = push_action_item(hooks.bot.deps, item_id, tracker)
     assert result.ok and result.ref, result.error
     return result.ref
 
@@ -129,10 +130,41 @@ def test_polling_closes_items_whose_issues_closed(
         second_id = second.id
     file_in(hooks, item_id, "github")
     file_in(hooks, second_id, "jira")
-    deps, client = hooks.bot.deps, hooks.bot.client
-    assert poll_trackers(deps, client) == 0
+    deps = hooks.bot.deps
+    assert poll_trackers(deps) == 0
     hooks.github.close(REPO, 1)
     hooks.jira.close("OPS-1")
-    assert poll_trackers(deps, client) == 2
+    assert poll_trackers(deps) == 2
     assert item(hooks, item_id).status == "done" and item(hooks, second_id).status == "done"
-    assert poll_trackers(deps, client) == 0
+    assert poll_trackers(deps) == 0
+
+
+
+def publish_with_day30_answered(hooks: WebhookBot, pm_id: int) -> None:
+    """As if reviewed and published, and the day-30 question answered "no recurrence"."""
+    now = hooks.bot.clock.now
+    answer = {"recurred": False, "answered_by": "U0ALICE", "answered_at": now.isoformat()}
+    with hooks.bot.session() as session:
+        pm = session.get(Postmortem, pm_id)
+        assert pm is not None
+        pm.status, pm.published_at = "published", now
+        session.add(Reminder(dedupe_key=f"pm:{pm_id}:follow_up:day30", kind="follow_up",
+                             postmortem_id=pm_id, due_at=now, status="sent",
+                             payload={"scope": "recurrence", "days": 30, "answer": answer}))
+        session.commit()
+
+
+def test_the_last_issue_closed_closes_the_published_postmortem(
+    hooks: WebhookBot, pm_id: int, item_id: int
+) -> None:
+    publish_with_day30_answered(hooks, pm_id)
+    file_in(hooks, item_id, "github")
+    response = send_github(hooks, github_closed(hooks, reason="not_planned"))
+    assert response.json()["status"] == "wont_do"
+    row = item(hooks, item_id)
+    assert row.wont_do_reason == "its issue was closed as not planned in GitHub"
+    with hooks.bot.session() as session:
+        pm = session.get(Postmortem, pm_id)
+        assert pm is not None and (pm.status, pm.closed_at) == ("closed", hooks.bot.clock.now)
+    texts = [m.get("text", "") for m in hooks.bot.emu.messages("C0INC42")]
+    assert texts[-1] == CLOSED_NOTE and "was closed in GitHub" in texts[-2]

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.integrations.push import on_action_item_created, push_action_item, set_always_tracker
 from bot.slack.ids import Action
+from bot.slack.tracker_push import push_action_item, push_if_always
+from flows.trackers import set_always_tracker
 from storage.tables import ActionItem, AuditEvent
 from tests.fakes.bot import INCIDENT_CHANNEL, WebhookBot, open_postmortem_via_webhook, webhook_bot
 from tests.fakes.trackers import FakeJira
@@ -102,13 +103,13 @@ def test_failure_keeps_the_item_and_retry_files_it(hooks: WebhookBot, item_id: i
 def test_bad_credentials_are_shown_as_github_says(hooks: WebhookBot, item_id: int) -> None:
     deps = replace(hooks.bot.deps, settings=replace(
         hooks.bot.deps.settings, extra={**hooks.bot.deps.settings.extra, "GITHUB_TOKEN": "x"}))
-    result = push_action_item(deps, hooks.bot.client, item_id, "github")
+    result = push_action_item(deps, item_id, "github")
     assert not result.ok and result.error == "GitHub answered 401: Bad credentials"
 
 
 def test_unconfigured_tracker_is_an_error_with_retry(hooks: WebhookBot, item_id: int) -> None:
     deps = replace(hooks.bot.deps, settings=replace(hooks.bot.deps.settings, extra={}))
-    result = push_action_item(deps, hooks.bot.client, item_id, "jira")
+    result = push_action_item(deps, item_id, "jira")
     assert not result.ok and "Jira is not configured" in (result.error or "")
     assert retry_button(hooks)["value"] == str(item_id)
     assert item(hooks, item_id).tracker_error.startswith("jira: ")  # type: ignore[union-attr]
@@ -128,7 +129,7 @@ def test_jira_screens_without_priority_still_get_the_issue(
             session.commit()
             assert row.id is not None
             item_id = row.id
-        result = push_action_item(hooks.bot.deps, hooks.bot.client, item_id, "jira")
+        result = push_action_item(hooks.bot.deps, item_id, "jira")
         assert result.ok, result.error
         first, second = hooks.jira.posts("/rest/api/2/issue$")
         assert first.body["fields"]["priority"] == {"name": "Highest"}
@@ -136,12 +137,12 @@ def test_jira_screens_without_priority_still_get_the_issue(
 
 
 def test_always_setting_files_new_items_automatically(hooks: WebhookBot, item_id: int) -> None:
-    deps, client = hooks.bot.deps, hooks.bot.client
-    assert on_action_item_created(deps, client, item_id) is None
+    deps = hooks.bot.deps
+    assert push_if_always(deps, item_id) is None
     assert hooks.jira.posts() == [] and hooks.github.posts() == []
     with hooks.bot.session() as session:
         set_always_tracker(session, team_id="T0001", tracker="jira")
         session.commit()
-    result = on_action_item_created(deps, client, item_id)
+    result = push_if_always(deps, item_id)
     assert result is not None and result.ok and result.ref == "jira:OPS-1"
     assert len(hooks.jira.posts("/rest/api/2/issue$")) == 1

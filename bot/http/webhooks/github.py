@@ -22,17 +22,17 @@ from bot.http.webhooks.base import (
     setting,
 )
 from bot.http.wsgi import WsgiApp
-from bot.integrations.closure import close_from_webhook
 from bot.integrations.github import make_ref, state_of
+from bot.jobs.trackers import close_from_webhook
 
 SECRET = "GITHUB_WEBHOOK_SECRET"
 
 
 def build(deps: Deps, client: WebClient) -> WsgiApp:
-    return endpoint("github", [SECRET], deps, lambda request: handle(deps, client, request))
+    return endpoint("github", [SECRET], deps, lambda request: handle(deps, request))
 
 
-def handle(deps: Deps, client: WebClient, request: Request) -> Answer:
+def handle(deps: Deps, request: Request) -> Answer:
     expected = "sha256=" + hmac_hex(setting(deps, SECRET) or "", request.body)
     if not same(request.header("X-Hub-Signature-256") or "", expected):
         raise Rejected(401, "bad signature")
@@ -52,7 +52,6 @@ def handle(deps: Deps, client: WebClient, request: Request) -> Answer:
     key = f"webhook:github:{delivery}" if delivery else None
     return close_from_webhook(
         deps,
-        client,
         delivery_key=key,
         ref=make_ref(str(repository["full_name"]), issue["number"]),
         status=state_of({**issue, "state": "closed"}).status,

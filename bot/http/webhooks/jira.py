@@ -13,17 +13,17 @@ from slack_sdk import WebClient
 from bot.deps import Deps
 from bot.http.webhooks.base import Answer, Rejected, Request, endpoint, obj, require, same, setting
 from bot.http.wsgi import WsgiApp
-from bot.integrations.closure import close_from_webhook
 from bot.integrations.jira import make_ref, state_of
+from bot.jobs.trackers import close_from_webhook
 
 TOKEN = "JIRA_WEBHOOK_TOKEN"
 
 
 def build(deps: Deps, client: WebClient) -> WsgiApp:
-    return endpoint("jira", [TOKEN], deps, lambda request: handle(deps, client, request))
+    return endpoint("jira", [TOKEN], deps, lambda request: handle(deps, request))
 
 
-def handle(deps: Deps, client: WebClient, request: Request) -> Answer:
+def handle(deps: Deps, request: Request) -> Answer:
     given = request.query.get("token") or request.header("X-Postmortem-Token") or ""
     if not same(given, setting(deps, TOKEN) or ""):
         raise Rejected(401, "bad token")
@@ -40,5 +40,5 @@ def handle(deps: Deps, client: WebClient, request: Request) -> Answer:
     delivery = request.header("X-Atlassian-Webhook-Identifier")
     key = f"webhook:jira:{delivery}" if delivery else None
     return close_from_webhook(
-        deps, client, delivery_key=key, ref=make_ref(str(issue["key"])), status=state.status
+        deps, delivery_key=key, ref=make_ref(str(issue["key"])), status=state.status
     )

@@ -1,7 +1,8 @@
 """Reminder messages: deadline, escalation, weekly nudge, follow-up and digest.
 
 Pure builders: rows and dates in, `{"text", "blocks"}` out (chat.postMessage keyword args).
-Button values are plain strings the listeners parse with the `parse_*` helpers below.
+User text is escaped in both. Button values are plain strings the listeners parse with the
+`parse_*` helpers below.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.slack import blocks as bk
-from bot.slack.ids import Action
+from bot.slack.ids import Action, ActionItemBlock
+from flows.errors import PostmortemError
 from flows.reminders.plan import is_overdue, nudge_order
 from storage.kinds import RECURRENCE
 from storage.tables import ActionItem, Incident, Postmortem
@@ -28,6 +30,8 @@ def item_value(item: ActionItem) -> str:
 
 
 def parse_item_value(value: str) -> int:
+    if not value.isdigit():
+        raise PostmortemError("I could not tell which action item this button is for.")
     return int(value)
 
 
@@ -37,7 +41,9 @@ def follow_up_value(pm_id: int, reminder_id: int) -> str:
 
 
 def parse_follow_up_value(value: str) -> tuple[int, int]:
-    pm_id, reminder_id = value.split(":", 1)
+    pm_id, _, reminder_id = value.partition(":")
+    if not (pm_id.isdigit() and reminder_id.isdigit()):
+        raise PostmortemError("I could not tell which check-in this answer is for.")
     return int(pm_id), int(reminder_id)
 
 
@@ -66,7 +72,8 @@ def build_deadline_reminder(
     """DM to the owner before the deadline."""
     assert pm.due_at is not None
     left = _left(pm.due_at, now)
-    text = f"Post-mortem for {incident.reference} is due {pm.due_at:%Y-%m-%d %H:%M} UTC ({left})"
+    reference = bk.escape(incident.reference)
+    text = f"Post-mortem for {reference} is due {pm.due_at:%Y-%m-%d %H:%M} UTC ({left})"
     blocks = [
         bk.section(
             f":hourglass_flowing_sand: The post-mortem {_pm_line(pm, incident, permalink)} "
@@ -88,7 +95,7 @@ def build_escalation(
     """Stage 1: to the facilitator and reviewers; later stages: to the announce channel."""
     assert pm.due_at is not None
     late = _left(pm.due_at, now)
-    text = f"Post-mortem for {incident.reference} is past its deadline ({late})"
+    text = f"Post-mortem for {bk.escape(incident.reference)} is past its deadline ({late})"
     ask = (
         "Can you help the owner finish it, or agree a new deadline?"
         if stage == 1
@@ -126,7 +133,7 @@ def _item_buttons(item: ActionItem) -> bk.Block:
             bk.button("Snooze a week", Action.NUDGE_SNOOZE, value),
             bk.button("Change due date", Action.NUDGE_DUE, value),
         ],
-        block_id=f"ai.nudge.actions.{item.id}",
+        block_id=f"{ActionItemBlock.NUDGE_ACTIONS}{item.id}",
     )
 
 
@@ -141,7 +148,8 @@ def build_nudge(
     blocks: list[bk.Block] = [bk.section(f":clipboard: {text}.")]
     for item, pm, incident in ordered[:NUDGE_MAX_ITEMS]:
         blocks.append(
-            bk.section(_item_line(item, pm, incident, today), block_id=f"ai.nudge.item.{item.id}")
+            bk.section(_item_line(item, pm, incident, today),
+                       block_id=f"{ActionItemBlock.NUDGE_ITEM}{item.id}")
         )
         blocks.append(_item_buttons(item))
     more = len(ordered) - NUDGE_MAX_ITEMS
@@ -166,7 +174,7 @@ def build_follow_up(
     assert pm.id is not None
     done = sum(1 for a in items if a.status == "done")
     head = f"Day-{days} check-in on {_pm_line(pm, incident, permalink)}"
-    text = f"Day-{days} check-in on the post-mortem for {incident.reference}"
+    text = f"Day-{days} check-in on the post-mortem for {bk.escape(incident.reference)}"
     blocks: list[bk.Block] = [bk.section(f":calendar: {head}: {done}/{len(items)} items done.")]
     open_items = [a for a in items if a.status in ("open", "in_progress")]
     if open_items:
@@ -189,7 +197,7 @@ def build_follow_up(
                         "No recurrence", Action.FOLLOWUP_NO_RECURRENCE, value, style="primary"
                     ),
                 ],
-                block_id=f"pm.followup.answer.{reminder_id}",
+                block_id=f"{ActionItemBlock.FOLLOW_UP_ANSWER}{reminder_id}",
             )
         )
         text += ": did it happen again?"

@@ -179,33 +179,3 @@ def permalink(client: WebClient, channel: str | None, ts: str | None) -> str | N
     except SlackApiError:
         return None
 
-
-def close_if_done(deps: Deps, client: WebClient, pm_id: int, *, actor_id: str | None) -> bool:
-    """Published and every action item done or won't-do: the post-mortem is Closed."""
-    from bot.slack.messages import note_in_thread
-    from flows.lifecycle import CLOSED
-    from flows.review import should_close
-
-    with session_scope(deps.sessions) as session:
-        record = postmortems.load_record(session, pm_id=pm_id)
-        if not should_close(record):
-            return False
-        pm = record.postmortem
-        pm.status, pm.closed_at, pm.updated_at = CLOSED, deps.now(), deps.now()
-        session.add(pm)
-        audit.add_event(
-            session,
-            pm_id=pm_id,
-            actor_id=actor_id,
-            at=deps.now(),
-            kind="closed",
-            summary="closed: every action item is done or won't do",
-        )
-    note_in_thread(
-        deps,
-        client,
-        pm_id,
-        ":checkered_flag: Every action item is done or won't do: post-mortem closed.",
-    )
-    refresh_control_message(deps, client, pm_id)
-    return True
