@@ -3,9 +3,8 @@ through escapes them in `text` and in blocks alike, whatever a builder let throu
 
 from __future__ import annotations
 
-from slack_emulator import SlackEmulator
-
 from bot.slack.client import defuse, make_client
+from slack_emulator import SlackEmulator
 
 BROADCASTS = ["<!channel>", "<!here>", "<!everyone>", "<!here|here>", "<!subteam^S0123|@oncall>"]
 
