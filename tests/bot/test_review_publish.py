@@ -161,7 +161,7 @@ def test_full_review_and_publish(bot: Harness) -> None:
     upload = bot.emu.uploaded_files[-1]
     assert upload["content"].decode() == final
     assert upload["channel_id"] == "C0INCIDENT" and upload["thread_ts"] == pm.message_ts
-    archive = bot.deps.settings.archive_dir / "POST-MORTEM-2026-11-21-checkout-api-returned-500s.md"
+    archive = bot.deps.settings.archive_dir / "2026-11-21-INC-2026-11-21-001-checkout-api-returned-500s.md"
     assert archive.read_text() == final
     summary = [
         c for c in bot.emu.calls_to("chat.postMessage") if c.args.get("channel") == "#engineering"
