@@ -42,6 +42,10 @@ class KnownEvent:
     link: str | None = None
 
 
+def label_of(source: str) -> str:
+    return LABELS.get(source, source)
+
+
 @dataclass(frozen=True)
 class ResolvedIncident:
     """A resolved incident as one webhook delivered it, in our terms."""
@@ -53,10 +57,6 @@ class ResolvedIncident:
     mitigated_at: datetime | None = None
     resolved_by: str | None = None
     owner_id: str | None = None
-
-
-def label_of(source: str) -> str:
-    return LABELS.get(source, source)
 
 
 def milestones(

@@ -56,12 +56,20 @@ def handle_resolved(deps: Deps, incoming: ResolvedIncident) -> Answer:
     channel = facts.channel_id or deps.settings.incidents_channel
     if not channel:
         raise Rejected(503, "no channel: set POSTMORTEM_INCIDENTS_CHANNEL or send one")
-    now = deps.now()
     with session_scope(deps.sessions) as session:
-        required, reason = intake.requirement_in(session, facts, policy=deps.policy, now=now)
+        required, reason = intake.requirement_in(session, facts, policy=deps.policy,
+                                                 now=deps.now())
     owner = owner_for(deps, facts, incoming.owner_id)
     if not (required and owner):
         return _offer(deps, incoming, key, required=required, reason=reason)
+    return _open(deps, incoming, key, owner=owner, channel=channel, reason=reason)
+
+
+def _open(
+    deps: Deps, incoming: ResolvedIncident, key: str, *, owner: str, channel: str, reason: str
+) -> Answer:
+    """Required and owned: the post-mortem, its timeline and its control message, at once."""
+    source, external_id, now = incoming.facts.source, incoming.facts.external_id or "", deps.now()
     try:
         with session_scope(deps.sessions) as session:
             opened = intake.open_resolved(session, incoming, owner_id=owner, channel_id=channel,

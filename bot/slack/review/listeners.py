@@ -36,18 +36,18 @@ from storage.record import PostmortemRecord
 
 log = logging.getLogger(__name__)
 
+
 def register_listeners(router: Router) -> None:
-    router.action(Action.REVIEW_OPEN)(open_checklist)
+    buttons = (
+        # On the control message.
+        (Action.REVIEW_OPEN, open_checklist), (Action.PREVIEW, preview),
+        # In the reviewer's DM.
+        (Action.REVIEW_APPROVE, approve), (Action.REVIEW_REQUEST_CHANGES, open_request_changes),
+    )
+    for action_id, handler in buttons:
+        router.action(action_id)(handler)
     router.view(Callback.REVIEW_SUBMIT)(submit_for_review)
-    router.action(Action.REVIEW_APPROVE)(approve)
-    router.action(Action.REVIEW_REQUEST_CHANGES)(open_request_changes)
     router.view(Callback.REVIEW_CHANGES)(submit_request_changes)
-    router.action(Action.PREVIEW)(preview)
-
-
-def _record(ctx: Ctx) -> PostmortemRecord:
-    with ctx.read() as session:
-        return postmortems.load_record(session, pm_id=ctx.require_pm())
 
 
 def _submittable(ctx: Ctx) -> tuple[PostmortemRecord, publishing.Readiness]:
@@ -163,3 +163,8 @@ def _mark_dm(ctx: Ctx, text_: str) -> None:
     except SlackApiError as err:
         # The decision is stored either way; the old buttons now answer that it was made.
         log.warning("review DM %s not updated: %s", message_ts, err.response.get("error"))
+
+
+def _record(ctx: Ctx) -> PostmortemRecord:
+    with ctx.read() as session:
+        return postmortems.load_record(session, pm_id=ctx.require_pm())
