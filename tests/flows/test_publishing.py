@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -37,8 +36,9 @@ OWNER, EM, IC = Actor("U0OWNER", "T1"), Actor("U0EM", "T1"), Actor("U0IC", "T1")
 
 
 @pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[SessionFactory]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'flows.db'}")
+def sessions(db_url: str) -> Iterator[SessionFactory]:
+    """SQLite and PostgreSQL, migrated."""
+    engine = make_engine(db_url)
     migrate(engine)
     yield session_factory(engine)
     engine.dispose()

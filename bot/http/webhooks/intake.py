@@ -167,7 +167,9 @@ def _duplicate(deps: Deps, source: str, external_id: str) -> Answer:
             ids = retry_outbox(session, pm_id=pm.id, kinds=[CONTROL], now=now)
             if not find_outbox(session, pm_id=pm.id, kinds=[CONTROL]):
                 ids = outbox.post_control(session, pm, now=now)
-        elif incident is not None and incident.id is not None and pm is None:
+        elif (incident is not None and incident.id is not None and pm is None
+              # Offers posted before the outbox left this key instead of an outbox row.
+              and not keys.is_held(session, key=f"offered:{incident.id}")):
             required, reason = intake.requirement_in(
                 session, intake.facts_of(incident), policy=deps.policy, now=now,
                 exclude_id=incident.id,
