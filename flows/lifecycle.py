@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import pairwise
 
@@ -89,9 +89,8 @@ def open_postmortem(
 ) -> Opened:
     """New incident and post-mortem rows, with the deadline the policy sets."""
     facts.validate()
+    required, reason = requirement(facts, policy=policy, now=now, repeated=repeated)
     resolved = facts.resolved_at or now
-    impact = resolved - facts.started_at if facts.started_at else None
-    required, reason = policy.requirement(facts.severity, impact, repeated)
     day = facts.started_at or resolved
     incident = Incident(
         reference=facts.reference or incident_reference(day, sequence),
@@ -123,31 +122,59 @@ def open_postmortem(
     return Opened(incident, postmortem, required, reason)
 
 
+def requirement(
+    facts: IncidentFacts, *, policy: Policy, now: datetime, repeated: bool
+) -> tuple[bool, str]:
+    """Does the policy require a post-mortem for these facts, and why (or why not)."""
+    resolved = facts.resolved_at or now
+    impact = resolved - facts.started_at if facts.started_at else None
+    return policy.requirement(facts.severity, impact, repeated)
+
+
+def repeated_service(
+    session: Session, facts: IncidentFacts, *, policy: Policy, now: datetime,
+    exclude_id: int | None = None,
+) -> bool:
+    """Did one of the incident's services have another incident lately (the repeat rule)?"""
+    return postmortems.service_had_incident(
+        session, services=facts.services,
+        since=now - timedelta(days=policy.conditional_repeat_days), exclude_id=exclude_id,
+    )
+
+
 def create_postmortem(
     session: Session, facts: IncidentFacts, *, owner_id: str, policy: Policy, now: datetime,
-    team_id: str | None = None, actor_id: str | None = None,
+    team_id: str | None = None, actor_id: str | None = None, incident: Incident | None = None,
 ) -> Opened:
-    """Incident, post-mortem, audit event and deadline reminders, in the caller's transaction."""
-    day = facts.started_at or facts.resolved_at or now
-    start_of_day, _ = postmortems.day_bounds(day)
-    repeated = postmortems.service_had_incident(
-        session, services=facts.services,
-        since=now - timedelta(days=policy.conditional_repeat_days),
-    )
-    opened = open_postmortem(
-        facts, owner_id=owner_id, policy=policy, now=now,
-        sequence=postmortems.next_incident_sequence(session, day_start=start_of_day),
-        repeated=repeated, team_id=team_id,
-    )
-    session.add(opened.incident)
-    session.flush()
+    """Incident, post-mortem, audit event and deadline reminders, in the caller's transaction.
+
+    With `incident` (stored earlier and offered by a webhook) only its post-mortem is opened,
+    and it is required: the person who chose to start it decided it is worth doing.
+    """
+    sequence = 0
+    if not facts.reference:
+        day = facts.started_at or facts.resolved_at or now
+        start_of_day, _ = postmortems.day_bounds(day)
+        sequence = postmortems.next_incident_sequence(session, day_start=start_of_day)
+    repeated = repeated_service(session, facts, policy=policy, now=now,
+                                exclude_id=incident.id if incident else None)
+    opened = open_postmortem(facts, owner_id=owner_id, policy=policy, now=now, sequence=sequence,
+                             repeated=repeated, team_id=team_id)
+    how = "opened the post-mortem"
+    if incident is None:
+        session.add(opened.incident)
+        session.flush()
+    else:
+        opened = replace(opened, incident=incident, required=True)
+        opened.postmortem.required = True
+        how = "started the post-mortem from the incident offer"
     assert opened.incident.id is not None
     opened.postmortem.incident_id = opened.incident.id
     session.add(opened.postmortem)
     session.flush()
     assert opened.postmortem.id is not None
     audit.add_event(session, pm_id=opened.postmortem.id, actor_id=actor_id or owner_id, at=now,
-                    kind="created", summary=f"opened the post-mortem ({opened.reason})")
+                    kind="created", summary=f"{how} ({opened.reason})")
     add_reminders(session, plan_deadline(opened.postmortem, opened.incident, policy, now))
     return opened
 

@@ -1,4 +1,8 @@
-"""The post-mortem archive in a GitHub repository, through the contents API.
+"""The post-mortem archive: a local folder (POSTMORTEM_ARCHIVE_DIR), and a GitHub repository
+through the contents API when configured.
+
+The local file is written atomically: a temporary file beside it, then a rename, so a reader
+(or a crash) never sees half a document.
 
 POSTMORTEM_ARCHIVE_REPO is `owner/repo` or `owner/repo:folder` (default folder
 `docs/operations/post-mortems/`); GITHUB_TOKEN (Contents: read and write) and GITHUB_API_URL
@@ -10,8 +14,11 @@ same file with its current sha, so each version is one commit in the repository'
 from __future__ import annotations
 
 import base64
+import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -70,6 +77,27 @@ def parse_folder(value: str) -> str:
     if any(s in (".", "..") for s in segments):
         raise ArchiveConfigError(f"POSTMORTEM_ARCHIVE_REPO: folder “{value}” leaves the repo")
     return "".join(s + "/" for s in segments)
+
+
+def write_local(folder: Path, name: str, markdown: str) -> Path:
+    """`folder/name` holds `markdown` (created or replaced whole); returns its path."""
+    if "/" in name or os.sep in name or name in ("", ".", ".."):
+        raise ValueError(f"not a file name: {name!r}")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(markdown)
+            out.flush()
+            os.fsync(out.fileno())
+        # mkstemp makes the file private; an archive is for reading.
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
 
 
 @dataclass(frozen=True)

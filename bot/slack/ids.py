@@ -65,6 +65,13 @@ class Action(StrEnum):
     TRACKER_RETRY = "ai.tracker.retry"
 
 
+class ReviewField(StrEnum):
+    """Inputs of the review modals (the checklist's override reason, the reviewer's comment)."""
+
+    OVERRIDE = "pm.review.override"
+    COMMENT = "pm.review.comment"
+
+
 class Block(StrEnum):
     TITLE = "pm.field.title"
     SEVERITY = "pm.field.severity"

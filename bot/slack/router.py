@@ -128,6 +128,8 @@ def _run_after(work: Callable[[], None], ctx: Ctx) -> None:
     ctx.after_ack = True
     try:
         work()
+    except Repeat:
+        return  # a double-clicked submit whose unit runs after the ack: the first one saved
     except Exception as error:
         errors.tell(ctx, error)
 

@@ -28,21 +28,25 @@ from tests.harness import Harness
 STARTED = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
 
 
-def make_postmortem(bot: Harness, *, complete: bool = True) -> int:
+def make_postmortem(
+    bot: Harness, *, complete: bool = True, title: str = "Checkout API returned 500s",
+    channel_id: str = "C0INCIDENT", team_id: str | None = None,
+) -> int:
     # SEV2 needs the engineering manager's sign-off; Bob is both EM and commander here.
     bot.deps.policy = Policy(roles={"engineering_manager": "U0BOB"})
     opened = create_postmortem(
         bot.deps,
         IncidentFacts(
-            title="Checkout API returned 500s",
+            title=title,
             severity=2,
             services=["payment-api"],
-            channel_id="C0INCIDENT",
+            channel_id=channel_id,
             started_at=STARTED,
             detected_at=STARTED + timedelta(minutes=4),
             resolved_at=STARTED + timedelta(minutes=50),
         ),
         owner_id="U0ALICE",
+        team_id=team_id,
     )
     pm_id = opened.postmortem.id
     assert pm_id is not None
@@ -99,6 +103,16 @@ def open_checklist(bot: Harness, pm_id: int) -> dict:
     bot.settle()
     call = bot.emu.wait_for("views.open")[-1]
     return bot.emu.views[call.response["view"]["id"]]
+
+
+def publish_via_slack(bot: Harness, pm_id: int) -> None:
+    """Submit for review (no blocking findings), then Bob and Carol approve from their DMs."""
+    assert bot.slack.view_submission("U0ALICE", open_checklist(bot, pm_id), {}).status == 200
+    bot.settle()
+    for reviewer in ("U0BOB", "U0CAROL"):
+        bot.slack.block_action(reviewer, Action.REVIEW_APPROVE, value=str(pm_id),
+                               channel_id=bot.emu.im_channel(reviewer))
+        bot.settle()
 
 
 def test_full_review_and_publish(bot: Harness) -> None:
@@ -161,7 +175,8 @@ def test_full_review_and_publish(bot: Harness) -> None:
     upload = bot.emu.uploaded_files[-1]
     assert upload["content"].decode() == final
     assert upload["channel_id"] == "C0INCIDENT" and upload["thread_ts"] == pm.message_ts
-    archive = bot.deps.settings.archive_dir / "POST-MORTEM-2026-11-21-checkout-api-returned-500s.md"
+    name = "2026-11-21-INC-2026-11-21-001-checkout-api-returned-500s.md"  # flows/archive.py
+    archive = bot.deps.settings.archive_dir / name
     assert archive.read_text() == final
     summary = [
         c for c in bot.emu.calls_to("chat.postMessage") if c.args.get("channel") == "#engineering"

@@ -1,8 +1,10 @@
-"""The GitHub archive: the document committed through the contents API, created then updated."""
+"""The archive: the document committed through GitHub's contents API, created then updated,
+and the local file written atomically."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +13,7 @@ from bot.integrations.archive import (
     ArchiveConfig,
     ArchiveConfigError,
     archive_document,
+    write_local,
 )
 from bot.integrations.http import TrackerError
 from flows.archive import archive_name
@@ -115,3 +118,23 @@ def test_settings_carry_the_archive_repo() -> None:
                                   "GITHUB_TOKEN": "t"}, dotenv=None)
     found = ArchiveConfig.from_values(settings.extra)
     assert found is not None and found.path_for("a.md") == "pm/a.md"
+
+
+def test_the_local_file_is_replaced_whole_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "archive"
+    path = write_local(folder, "a.md", "# v1\n")
+    assert path == folder / "a.md" and path.read_text() == "# v1\n"
+    assert oct(path.stat().st_mode & 0o777) == oct(0o644)
+
+    def crash(*_: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("bot.integrations.archive.os.replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        write_local(folder, "a.md", "# v2, half written\n")
+    assert path.read_text() == "# v1\n"
+    assert [p.name for p in folder.iterdir()] == ["a.md"]  # no temporary file left behind
+    with pytest.raises(ValueError):
+        write_local(folder, "../escape.md", "x")

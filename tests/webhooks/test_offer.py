@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import select
 
 from bot.slack.ids import Action
+from slack_emulator import payloads
 from storage.tables import Incident, Postmortem, Reminder, TimelineEntry
 from tests.fakes import webhooks as wh
 from tests.fakes.bot import WebhookBot, send_generic, webhook_bot
@@ -87,3 +88,33 @@ def test_required_incident_without_an_owner_is_offered_as_required(
         assert "needs a post-mortem" in message["text"] and "no owner" in message["text"]
         with hooks.bot.session() as session:
             assert session.exec(select(Postmortem)).all() == []
+
+
+def test_a_guest_from_another_organisation_cannot_start_it(hooks: WebhookBot) -> None:
+    incident_id = send_generic(hooks, wh.generic_incident(**OPTIONAL)).json()["incident_id"]
+    message = offer_message(hooks)
+    # A Slack Connect guest: the button is in our workspace, the user belongs to theirs.
+    payload = payloads.block_actions(
+        team_id="T0001", app_id="A0EMU", user_id="U0BOB", trigger_id="1.2.3",
+        action={"action_id": Action.OFFER_START, "block_id": "b", "type": "button",
+                "value": str(incident_id), "action_ts": payloads.action_ts()},
+        channel_id="C0INCIDENT", message=message, view=None, response_url=None,
+    )
+    payload["user"]["team_id"] = "T0OTHER"
+    assert hooks.bot.slack.interaction(payload).status == 200
+    hooks.bot.settle()
+    with hooks.bot.session() as session:
+        assert session.exec(select(Postmortem)).all() == []
+    assert not hooks.bot.emu.calls_to("chat.update")
+    told = [m["text"] for m in hooks.bot.emu.ephemeral_messages]
+    assert any("Only members of this workspace" in t for t in told)
+
+
+def test_the_offer_mentions_nobody_by_accident(hooks: WebhookBot) -> None:
+    title = "Payments <!channel> double-charged <@U0DAN>"
+    response = send_generic(hooks, wh.generic_incident(**{**OPTIONAL, "title": title}))
+    assert response.status == 202
+    message = offer_message(hooks)
+    texts = [message["text"], *(str(b) for b in message["blocks"])]
+    assert not any("<!channel>" in t or "<@U0DAN>" in t for t in texts)
+    assert "&lt;!channel&gt;" in message["text"]

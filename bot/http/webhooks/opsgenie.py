@@ -3,7 +3,7 @@
 Opsgenie does not sign webhooks; add the custom header `X-Postmortem-Token: <token>` to the
 integration and set the same value as OPSGENIE_WEBHOOK_TOKEN (compared in constant time).
 
-- action `Close` opens the post-mortem (or offers it; see bot/webhooks/intake.py).
+- action `Close` opens the post-mortem (or offers it; see bot/http/webhooks/intake.py).
 - action `Acknowledge` is remembered for the timeline of the close that follows.
 - every other action answers 202 {"ignored": action}.
 
@@ -31,13 +31,13 @@ from bot.http.webhooks.base import (
     setting,
 )
 from bot.http.webhooks.intake import (
-    ResolvedIncident,
     acknowledged_at,
     handle_resolved,
     priority_severity,
     record_acknowledged,
 )
 from bot.http.wsgi import WsgiApp
+from flows.intake import ResolvedIncident
 from flows.lifecycle import IncidentFacts
 
 SOURCE = "opsgenie"
@@ -46,10 +46,11 @@ TOKEN_HEADER = "X-Postmortem-Token"
 
 
 def build(deps: Deps, client: WebClient) -> WsgiApp:
-    return endpoint("opsgenie", [TOKEN], deps, lambda request: handle(deps, client, request))
+    """`client` is not needed: what this endpoint owes Slack goes through the outbox."""
+    return endpoint("opsgenie", [TOKEN], deps, lambda request: handle(deps, request))
 
 
-def handle(deps: Deps, client: WebClient, request: Request) -> Answer:
+def handle(deps: Deps, request: Request) -> Answer:
     if not same(request.header(TOKEN_HEADER) or "", setting(deps, TOKEN) or ""):
         raise Rejected(401, "bad token")
     data = request.json()
@@ -65,7 +66,7 @@ def handle(deps: Deps, client: WebClient, request: Request) -> Answer:
         record_acknowledged(deps, source=SOURCE, external_id=str(alert["alertId"]), at=changed_at)
         return 202, {"recorded": action}
     require(alert, "message", "createdAt", where="alert")
-    return handle_resolved(deps, client, to_incident(deps, alert, changed_at))
+    return handle_resolved(deps, to_incident(deps, alert, changed_at))
 
 
 def to_incident(deps: Deps, alert: dict[str, Any], resolved_at: Any) -> ResolvedIncident:

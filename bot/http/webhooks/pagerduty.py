@@ -3,7 +3,7 @@
 `X-PagerDuty-Signature` holds `v1=<hex HMAC-SHA256(secret, raw body)>`, comma-separated while
 PagerDuty rotates secrets; any one match is enough.
 
-- `incident.resolved` opens the post-mortem (or offers it; see bot/webhooks/intake.py).
+- `incident.resolved` opens the post-mortem (or offers it; see bot/http/webhooks/intake.py).
 - `incident.acknowledged` is remembered: the resolved payload does not say when, or whether,
   the incident was acknowledged, and the timeline wants it.
 - Every other event type answers 202 {"ignored": event_type}.
@@ -33,13 +33,13 @@ from bot.http.webhooks.base import (
     setting,
 )
 from bot.http.webhooks.intake import (
-    ResolvedIncident,
     acknowledged_at,
     handle_resolved,
     priority_severity,
     record_acknowledged,
 )
 from bot.http.wsgi import WsgiApp
+from flows.intake import ResolvedIncident
 from flows.lifecycle import IncidentFacts
 
 SOURCE = "pagerduty"
@@ -48,10 +48,11 @@ URGENCY_SEVERITY = {"high": 2, "low": 3}
 
 
 def build(deps: Deps, client: WebClient) -> WsgiApp:
-    return endpoint("pagerduty", [SECRET], deps, lambda request: handle(deps, client, request))
+    """`client` is not needed: what this endpoint owes Slack goes through the outbox."""
+    return endpoint("pagerduty", [SECRET], deps, lambda request: handle(deps, request))
 
 
-def handle(deps: Deps, client: WebClient, request: Request) -> Answer:
+def handle(deps: Deps, request: Request) -> Answer:
     verify(request, setting(deps, SECRET) or "")
     event = obj(request.json(), "event")
     require(event, "id", "event_type", where="event")
@@ -65,7 +66,7 @@ def handle(deps: Deps, client: WebClient, request: Request) -> Answer:
         record_acknowledged(deps, source=SOURCE, external_id=str(data["id"]), at=occurred_at)
         return 202, {"recorded": event_type}
     require(data, "title", "created_at", where="event.data")
-    return handle_resolved(deps, client, to_incident(deps, event, data, occurred_at))
+    return handle_resolved(deps, to_incident(deps, event, data, occurred_at))
 
 
 def verify(request: Request, secret: str) -> None:

@@ -1,215 +1,170 @@
-"""Submit for review, reviewers' sign-off or requested changes, and the document preview."""
+"""Submit for review (quality checks, override reason), reviewers' sign-off or requested
+changes, and the document preview. The transitions are flows/publishing.py's; what they owe
+Slack (review requests, thread notes, the document, the executive summary) is written to the
+outbox in their transaction."""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
 
-from slack_bolt import Ack, App
-from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
-from bot.deps import Deps
 from bot.slack import blocks as bk
-from bot.slack.forms import text, view_values
+from bot.slack import outbox
+from bot.slack.context import Ctx
+from bot.slack.forms import text
 from bot.slack.ids import Action, Callback
-from bot.slack.meta import meta_of
-from bot.slack.modals.common import action_pm_id, announce, change, load_record, once
-from bot.slack.review.publish import permalink, publish, render_for, store_document
+from bot.slack.review import publish
+from bot.slack.review.names import rendering_for
 from bot.slack.review.views import (
     COMMENT,
+    COMMENT_MAX,
     OVERRIDE,
+    OVERRIDE_MAX,
     build_changes_modal,
     build_checklist_modal,
     build_review_request,
+    review_summary,
 )
+from bot.slack.router import Reply, Router, update
+from flows import publishing
 from flows.errors import FieldErrors
-from flows.lifecycle import DRAFT, IN_REVIEW
-from flows.metrics import one_sentence_summary
-from flows.permissions import require_editor
-from flows.quality import check_quality
-from flows.review import (
-    APPROVED,
-    CHANGES_REQUESTED,
-    decide,
-    ensure_can_submit,
-    ensure_reviewer,
-    pending_reviewers,
-    required_reviewers,
-)
+from flows.permissions import require_editor, require_workspace
+from flows.review import ensure_can_submit
 from storage.queries import postmortems
 from storage.record import PostmortemRecord
 
+log = logging.getLogger(__name__)
 
-def review_summary(record: PostmortemRecord) -> str:
-    """What a reviewer reads in the DM before opening the document."""
-    pm = record.postmortem
-    parts = [f"*Summary*\n{bk.escape(pm.summary or one_sentence_summary(record))}"]
-    if pm.root_cause:
-        parts.append(f"*Systemic root cause*\n{bk.escape(pm.root_cause)}")
-    items = "\n".join(
-        f"• AI-{a.number} {bk.escape(a.title[:120])} — {bk.user(a.owner_id)}"
-        for a in record.action_items[:8]
+
+def register_listeners(router: Router) -> None:
+    buttons = (
+        # On the control message.
+        (Action.REVIEW_OPEN, open_checklist), (Action.PREVIEW, preview),
+        # In the reviewer's DM.
+        (Action.REVIEW_APPROVE, approve), (Action.REVIEW_REQUEST_CHANGES, open_request_changes),
     )
-    parts.append(f"*Action items* ({len(record.action_items)})\n{items or '_none_'}")
-    if pm.quality_override:
-        parts.append(f"*Quality checks overridden:* {bk.escape(pm.quality_override)}")
-    return "\n\n".join(parts)
+    for action_id, handler in buttons:
+        router.action(action_id)(handler)
+    router.view(Callback.REVIEW_SUBMIT)(submit_for_review)
+    router.view(Callback.REVIEW_CHANGES)(submit_request_changes)
 
 
-def register(app: App, deps: Deps) -> None:
-    @app.action(Action.REVIEW_OPEN)
-    def handle_open_review(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        record = load_record(deps, action_pm_id(body))
-        require_editor(record.postmortem, body["user"]["id"], "submit it for review")
-        ensure_can_submit(record)
-        reviewers = required_reviewers(record, deps.policy)
-        findings = check_quality(record, deps.policy, deps.now())
-        client.views_open(
-            trigger_id=body["trigger_id"], view=build_checklist_modal(record, findings, reviewers)
-        )
+def _submittable(ctx: Ctx) -> tuple[PostmortemRecord, publishing.Readiness]:
+    record = _record(ctx)
+    require_editor(record.postmortem, ctx.user_id, "submit it for review",
+                   team_id=ctx.user_team_id)
+    ensure_can_submit(record)
+    return record, publishing.readiness(record, ctx.deps.policy, ctx.now())
 
-    @app.view(Callback.REVIEW_SUBMIT)
-    def handle_review_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        user_id = body["user"]["id"]
-        pm_id = meta_of(body).pm_id
-        assert pm_id is not None
-        reason = text(view_values(body["view"]), OVERRIDE)
-        record = load_record(deps, pm_id)
-        require_editor(record.postmortem, user_id, "submit it for review")
-        ensure_can_submit(record)
-        reviewers = required_reviewers(record, deps.policy)
-        findings = check_quality(record, deps.policy, deps.now())
-        blocking = [f for f in findings if f.level == "error"]
-        if blocking and not reason:
-            if any(b.get("block_id") == OVERRIDE for b in body["view"]["blocks"]):
-                raise FieldErrors(
-                    {
-                        OVERRIDE: f"{len(blocking)} problem(s) block review: fix "
-                        "them, or say why it should go ahead anyway."
-                    }
-                )
+
+def open_checklist(ctx: Ctx) -> None:
+    record, ready = _submittable(ctx)
+    ctx.open_view(build_checklist_modal(record, ready.findings, ready.reviewers))
+
+
+def submit_for_review(ctx: Ctx) -> Reply:
+    reason = text(ctx.values(), OVERRIDE, limit=OVERRIDE_MAX)
+    record, ready = _submittable(ctx)
+    if ready.blocking and not reason:
+        if not any(b.get("block_id") == OVERRIDE for b in ctx.view.get("blocks") or []):
             # Problems appeared since the modal opened: show them with the override field.
-            ack(response_action="update", view=build_checklist_modal(record, findings, reviewers))
-            return
-        if not once(deps, body):
-            ack()
-            return
-        summary = "submitted it for review" + (" (quality checks overridden)" if blocking else "")
-        with change(
-            deps,
-            pm_id,
-            user_id,
-            "submitted_for_review",
-            summary,
-            {"findings": [f.rule for f in findings], "override": reason or None},
-        ) as s:
-            pm = postmortems.get_postmortem(s, pm_id=pm_id)
-            pm.status = IN_REVIEW
-            pm.review_requested_at = deps.now()
-            if blocking:
-                pm.quality_override = reason
-        ack()
-        record, _ = store_document(
-            deps, client, pm_id, actor_id=user_id, final=False, change="Submitted for review"
-        )
-        link = permalink(client, record.postmortem.channel_id, record.postmortem.message_ts)
-        digest = review_summary(record)
-        for reviewer in reviewers:
-            client.chat_postMessage(
-                channel=reviewer.user_id, **build_review_request(record, reviewer, digest, link)
-            )
-        names = ", ".join(f"<@{r.user_id}>" for r in reviewers)
-        announce(deps, client, pm_id, user_id, f"{summary}; sign-off requested from {names}")
-
-    @app.action(Action.REVIEW_APPROVE)
-    def handle_approve(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        user_id = body["user"]["id"]
-        pm_id = action_pm_id(body)
-        record = load_record(deps, pm_id)
-        reviewers = required_reviewers(record, deps.policy)
-        decision = decide(
-            record, reviewers, user_id=user_id, decision=APPROVED, comment=None, now=deps.now()
-        )
-        with change(deps, pm_id, user_id, "approved", "approved the post-mortem") as session:
-            session.add(decision)
-        _mark_dm(
-            client,
-            body,
-            f":white_check_mark: You approved the post-mortem for "
-            f"*{bk.escape(record.incident.title)}*.",
-        )
-        record = load_record(deps, pm_id)
-        waiting = pending_reviewers(record, reviewers)
-        if waiting:
-            names = ", ".join(f"<@{r.user_id}>" for r in waiting)
-            announce(deps, client, pm_id, user_id, f"approved; waiting for {names}")
-            return
-        announce(deps, client, pm_id, user_id, "approved; every reviewer has signed off")
-        publish(deps, client, pm_id, actor_id=user_id)
-
-    @app.action(Action.REVIEW_REQUEST_CHANGES)
-    def handle_request_changes(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        pm_id = action_pm_id(body)
-        record = load_record(deps, pm_id)
-        ensure_reviewer(record, required_reviewers(record, deps.policy), body["user"]["id"])
-        client.views_open(trigger_id=body["trigger_id"], view=build_changes_modal(pm_id))
-
-    @app.view(Callback.REVIEW_CHANGES)
-    def handle_changes_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        user_id = body["user"]["id"]
-        pm_id = meta_of(body).pm_id
-        assert pm_id is not None
-        comment = text(view_values(body["view"]), COMMENT)
-        if not comment:
-            raise FieldErrors({COMMENT: "Say what should change."})
-        record = load_record(deps, pm_id)
-        decision = decide(
-            record,
-            required_reviewers(record, deps.policy),
-            user_id=user_id,
-            decision=CHANGES_REQUESTED,
-            comment=comment,
-            now=deps.now(),
-        )
-        if not once(deps, body):
-            ack()
-            return
-        with change(
-            deps, pm_id, user_id, "changes_requested", "requested changes", {"comment": comment}
-        ) as session:
-            session.add(decision)
-            postmortems.get_postmortem(session, pm_id=pm_id).status = DRAFT
-        ack()
-        announce(
-            deps,
-            client,
-            pm_id,
-            user_id,
-            f"requested changes — back to Draft:\n>{bk.escape(comment)[:2500]}",
-        )
-
-    @app.action(Action.PREVIEW)
-    def handle_preview(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        user_id = body["user"]["id"]
-        record = load_record(deps, action_pm_id(body))
-        markdown = render_for(deps, client, record)
-        im = client.conversations_open(users=user_id)["channel"]["id"]
-        client.files_upload_v2(
-            channel=im,
-            content=markdown,
-            filename=f"post-mortem-{record.id}-preview.md",
-            title=f"Preview: {record.incident.title}",
-            initial_comment=f"Preview of post-mortem #{record.id} as it stands now "
-            f"({record.postmortem.status.replace('_', ' ')}).",
-        )
+            return update(build_checklist_modal(record, ready.findings, ready.reviewers))
+        raise FieldErrors({OVERRIDE: publishing.blocking_message(len(ready.blocking))})
+    # Names come from Slack and the document is rendered: after the ack, not within its 3 s.
+    ctx.later(lambda: _submit(ctx, reason))
+    return None
 
 
-def _mark_dm(client: WebClient, body: dict[str, Any], text_: str) -> None:
+def _submit(ctx: Ctx, reason: str) -> None:
+    record = _record(ctx)
+    rendering = rendering_for(ctx.deps, ctx.client, record)
+    link = publish.permalink(ctx.client, record.postmortem.channel_id, record.postmortem.message_ts)
+    with ctx.unit() as session:
+        done = publishing.submit_for_review(
+            session, pm_id=record.id, actor=ctx.actor, policy=ctx.deps.policy, override=reason,
+            rendering=rendering, now=ctx.now(),
+        )
+        digest = review_summary(done.record, rendering.tz)
+        for reviewer in done.reviewers:
+            ctx.queue(outbox.post(
+                session, channel=reviewer.user_id, now=ctx.now(), pm_id=record.id,
+                team_id=record.postmortem.team_id,
+                key=f"review:{record.id}:{done.round}:{reviewer.user_id}",
+                message=build_review_request(done.record, reviewer, digest, link),
+            ))
+        names = ", ".join(bk.user(r.user_id) for r in done.reviewers)
+        overridden = " (quality checks overridden)" if done.overridden else ""
+        ctx.announce(session, record.id,
+                     f"submitted it for review{overridden}; sign-off requested from {names}")
+
+
+def approve(ctx: Ctx) -> None:
+    record = _record(ctx)
+    rendering = rendering_for(ctx.deps, ctx.client, record)
+    link = publish.permalink(ctx.client, record.postmortem.channel_id, record.postmortem.message_ts)
+    with ctx.unit() as session:
+        done = publishing.approve(session, pm_id=record.id, actor=ctx.actor,
+                                  policy=ctx.deps.policy, rendering=rendering, now=ctx.now())
+        if done.waiting:
+            names = ", ".join(bk.user(r.user_id) for r in done.waiting)
+            ctx.announce(session, record.id, f"approved; waiting for {names}")
+        else:
+            ctx.announce(session, record.id, "approved; every reviewer has signed off")
+        if done.published is not None:
+            ctx.queue(publish.queue_publication(session, ctx.deps, done.record, done.published,
+                                                link=link, now=ctx.now()))
+    _mark_dm(ctx, f":white_check_mark: You approved the post-mortem for "
+                  f"*{bk.escape(record.incident.title)}*.")
+    if done.published is not None and done.published.id is not None:
+        publish.after_publish(ctx.deps, record.id, done.published.id)
+
+
+def open_request_changes(ctx: Ctx) -> None:
+    publishing.reviewer_of(_record(ctx), ctx.deps.policy, ctx.actor)
+    ctx.open_view(build_changes_modal(ctx.require_pm()))
+
+
+def submit_request_changes(ctx: Ctx) -> Reply:
+    comment = text(ctx.values(), COMMENT, limit=COMMENT_MAX)
+    if not comment:
+        raise FieldErrors({COMMENT: "Say what should change."})
+    with ctx.unit() as session:
+        publishing.request_changes(session, pm_id=ctx.require_pm(), actor=ctx.actor,
+                                   policy=ctx.deps.policy, comment=comment, now=ctx.now())
+        ctx.announce(session, ctx.require_pm(),
+                     f"requested changes — back to Draft:\n>{bk.escape(comment)[:2500]}")
+    return None
+
+
+def preview(ctx: Ctx) -> None:
+    """The document as it stands, uploaded to the user's DM: an answer to this click (like a
+    modal), not a change, so it is not an outbox row."""
+    record = _record(ctx)
+    require_workspace(record.postmortem, ctx.user_team_id)
+    markdown = rendering_for(ctx.deps, ctx.client, record).render(record, ctx.now())
+    im = ctx.client.conversations_open(users=ctx.user_id)["channel"]["id"]
+    ctx.client.files_upload_v2(
+        channel=im, content=markdown, filename=f"post-mortem-{record.id}-preview.md",
+        title=f"Preview: {record.incident.title}",
+        initial_comment=f"Preview of post-mortem #{record.id} as it stands now "
+        f"({record.postmortem.status.replace('_', ' ')}).",
+    )
+
+
+def _mark_dm(ctx: Ctx, text_: str) -> None:
     """Replace the review request's buttons with the decision, so it cannot be clicked twice."""
-    channel = (body.get("channel") or {}).get("id")
-    ts = (body.get("message") or {}).get("ts")
-    if channel and ts:
-        client.chat_update(channel=channel, ts=ts, text=text_, blocks=[bk.section(text_)])
+    message_ts = (ctx.body.get("message") or {}).get("ts")
+    if not (ctx.channel_id and message_ts):
+        return
+    try:
+        ctx.client.chat_update(channel=ctx.channel_id, ts=message_ts, text=text_,
+                               blocks=[bk.section(text_)])
+    except SlackApiError as err:
+        # The decision is stored either way; the old buttons now answer that it was made.
+        log.warning("review DM %s not updated: %s", message_ts, err.response.get("error"))
+
+
+def _record(ctx: Ctx) -> PostmortemRecord:
+    with ctx.read() as session:
+        return postmortems.load_record(session, pm_id=ctx.require_pm())

@@ -1,177 +1,49 @@
-"""Publishing: store the final document, upload it to the thread, archive it, tell engineering.
+"""What a published version owes the world: the document in the thread, the executive summary
+in the announce channel, and the archive (a local folder and/or a GitHub repository).
 
-The database commit comes first: once it is published in the database, a failed upload or
-announcement is retried by hand (`/postmortem publish-again`) and never loses the document."""
+The Slack parts are outbox rows written in the publishing transaction, each under a key that
+names the version, so a retry or a redelivery never posts one twice. The archive is written
+right after the commit; a failure there is told to the owner (through the outbox too) and
+`/postmortem deliver ID` writes it again.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
 
 from bot.deps import Deps
-from bot.slack.messages import refresh_control_message
-from bot.slack.people import display_name
+from bot.integrations.archive import (
+    ArchiveConfig,
+    ArchiveConfigError,
+    archive_document,
+    write_local,
+)
+from bot.integrations.http import TrackerError
+from bot.slack import blocks as bk
+from bot.slack import outbox
+from bot.slack.delivery import deliver_now
 from bot.slack.review.views import build_executive_summary
-from flows.document import render_markdown
-from flows.lifecycle import PUBLISHED
-from flows.reminders.plan import moot_kinds_on, plan_follow_ups
-from flows.review import ensure_publishable, next_version
+from flows.archive import archive_name
+from flows.publishing import record_archive
 from storage.db import session_scope
-from storage.queries import audit, postmortems
-from storage.queries.reminders import add_reminders, cancel_reminders
+from storage.kinds import MESSAGE, UPLOAD
+from storage.queries import postmortems
+from storage.queries.outbox import retry_outbox
 from storage.record import PostmortemRecord
 from storage.tables import Document
 
 log = logging.getLogger(__name__)
 
 
-def people_names(client: WebClient, record: PostmortemRecord) -> dict[str, str]:
-    """Slack ids in the record → display names, so the document reads @alice, not @U0ALICE."""
-    pm = record.postmortem
-    ids = {pm.owner_id, pm.facilitator_id, pm.commander_id, *pm.reviewers, *pm.attendees}
-    ids |= {a.owner_id for a in record.action_items}
-    ids |= {d.reviewer_id for d in record.decisions}
-    ids |= {d.author_id for d in record.documents}
-    return {uid: display_name(client, uid) for uid in ids if uid}
-
-
-def render_for(
-    deps: Deps, client: WebClient, record: PostmortemRecord, template: str | None = None
-) -> str:
-    return render_markdown(
-        record,
-        template=template or record.postmortem.template or deps.policy.default_template,
-        templates_dir=deps.settings.templates_dir,
-        tz=deps.policy.deadline.timezone,
-        now=deps.now(),
-        people=people_names(client, record),
-    )
-
-
-def archive_name(record: PostmortemRecord) -> str:
-    inc = record.incident
-    day: datetime = inc.started_at or inc.resolved_at or inc.created_at
-    slug = re.sub(r"[^a-z0-9]+", "-", inc.title.lower()).strip("-")[:60].strip("-") or "incident"
-    return f"POST-MORTEM-{day:%Y-%m-%d}-{slug}.md"
-
-
-def store_document(
-    deps: Deps, client: WebClient, pm_id: int, *, actor_id: str, final: bool, change: str
-) -> tuple[PostmortemRecord, Document]:
-    """Render and keep a version of the document (a review draft)."""
-    with session_scope(deps.sessions) as session:
-        record = postmortems.load_record(session, pm_id=pm_id)
-        document = _document(deps, client, record, actor_id=actor_id, final=final, change=change)
-        session.add(document)
-    return record, document
-
-
-def _document(
-    deps: Deps,
-    client: WebClient,
-    record: PostmortemRecord,
-    *,
-    actor_id: str,
-    final: bool,
-    change: str,
-) -> Document:
-    document = Document(
-        postmortem_id=record.id,
-        version=next_version(record, final=final),
-        template=record.postmortem.template or deps.policy.default_template,
-        markdown="",
-        change=change,
-        author_id=actor_id,
-        created_at=deps.now(),
-    )
-    # The version being written belongs in its own changelog.
-    record.documents.append(document)
-    document.markdown = render_for(deps, client, record)
-    return document
-
-
-def publish(deps: Deps, client: WebClient, pm_id: int, *, actor_id: str) -> Document:
-    """Published in one transaction: status, final document, moot reminders, follow-ups."""
-    now = deps.now()
-    with session_scope(deps.sessions) as session:
-        record = postmortems.load_record(session, pm_id=pm_id)
-        ensure_publishable(record)
-        pm = record.postmortem
-        pm.status, pm.published_at, pm.updated_at = PUBLISHED, now, now
-        document = _document(
-            deps, client, record, actor_id=actor_id, final=True, change="Published after sign-off"
-        )
-        session.add(pm)
-        session.add(document)
-        cancel_reminders(
-            session, pm_id=pm_id, kinds=moot_kinds_on("published"), now=now, reason="published"
-        )
-        add_reminders(
-            session, plan_follow_ups(pm, deps.policy, now, severity=record.incident.severity)
-        )
-        audit.add_event(
-            session,
-            pm_id=pm_id,
-            actor_id=actor_id,
-            at=now,
-            kind="published",
-            summary=f"published version {document.version}",
-        )
-    deliver(deps, client, record, document)
-    return document
-
-
-def deliver(deps: Deps, client: WebClient, record: PostmortemRecord, document: Document) -> None:
-    """The published document's three destinations; each failure is logged and reported."""
-    pm = record.postmortem
-    name = archive_name(record)
-    link = permalink(client, pm.channel_id, pm.message_ts)
-    problems: list[str] = []
-    try:
-        client.files_upload_v2(
-            channel=pm.channel_id,
-            thread_ts=pm.message_ts,
-            content=document.markdown,
-            filename=name,
-            title=f"Post-mortem: {record.incident.title} (v{document.version})",
-            initial_comment=f"Published version {document.version} of the post-mortem.",
-        )
-    except SlackApiError as err:
-        problems.append(f"upload to the thread failed: `{err.response.get('error')}`")
-    try:
-        folder = Path(deps.settings.archive_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(document.markdown, encoding="utf-8")
-    except OSError as err:
-        problems.append(f"writing the archive file failed: {err}")
-    try:
-        client.chat_postMessage(
-            channel=deps.settings.announce_channel,
-            **build_executive_summary(record, link, deps.now()),
-        )
-    except SlackApiError as err:
-        problems.append(
-            f"the summary in {deps.settings.announce_channel} failed: `{err.response.get('error')}`"
-        )
-    refresh_control_message(deps, client, record.id)
-    if problems:
-        log.error("post-mortem %s published with problems: %s", record.id, "; ".join(problems))
-        client.chat_postMessage(
-            channel=pm.owner_id,
-            text=(
-                f":warning: Post-mortem #{record.id} is published and stored, but "
-                + "; ".join(problems)
-                + f". Run `/postmortem deliver {record.id}` to retry."
-            ),
-        )
-
-
 def permalink(client: WebClient, channel: str | None, ts: str | None) -> str | None:
+    """The thread's link for messages elsewhere (a read; None when Slack cannot say)."""
     if not (channel and ts):
         return None
     try:
@@ -179,3 +51,108 @@ def permalink(client: WebClient, channel: str | None, ts: str | None) -> str | N
     except SlackApiError:
         return None
 
+
+def summary_key(record: PostmortemRecord, document: Document) -> str:
+    return f"summary:{record.id}:{document.version}"
+
+
+def queue_publication(
+    session: Session, deps: Deps, record: PostmortemRecord, document: Document, *,
+    link: str | None, now: datetime,
+) -> list[int]:
+    """The version's upload to the thread and its executive summary, each once."""
+    pm = record.postmortem
+    stem = file_name(record).removesuffix(".md")
+    ids = outbox.upload(
+        session, pm, document, filename=f"{stem}-v{document.version}.md", now=now,
+        title=f"Post-mortem: {record.incident.title} (v{document.version})",
+        comment=f"Published version {document.version} of the post-mortem.",
+    )
+    message = build_executive_summary(record, link, deps.policy.deadline.timezone)
+    return ids + outbox.post(session, channel=deps.settings.announce_channel, message=message,
+                             key=summary_key(record, document), now=now, pm_id=record.id,
+                             team_id=pm.team_id)
+
+
+def file_name(record: PostmortemRecord) -> str:
+    """The archive's file name; a post-mortem archived before keeps its own file."""
+    stored = record.postmortem.archive_path
+    return Path(stored).name if stored else archive_name(record)
+
+
+@dataclass
+class Archived:
+    path: str | None = None
+    url: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def archive(deps: Deps, record: PostmortemRecord, document: Document) -> Archived:
+    """Write the version to the local folder and, when configured, commit it to GitHub."""
+    name, done = file_name(record), Archived()
+    try:
+        done.path = str(write_local(Path(deps.settings.archive_dir), name, document.markdown))
+    except OSError as err:
+        done.problems.append(f"writing the archive file failed: {err}")
+    try:
+        config = ArchiveConfig.from_values(deps.settings.extra)
+    except ArchiveConfigError as err:
+        done.problems.append(str(err))
+        return done
+    if config is None:
+        return done
+    message = (f"Post-mortem {record.incident.reference} v{document.version}: "
+               f"{record.incident.title}")
+    try:
+        found = archive_document(config, config.path_for(name), document.markdown,
+                                 message=message[:250])
+    except TrackerError as err:
+        done.problems.append(f"committing it to {config.repo} failed: {err}")
+        return done
+    done.path, done.url = found.path, found.url or None
+    return done
+
+
+def after_publish(deps: Deps, pm_id: int, document_id: int) -> Archived:
+    """Archive a published version, remember where, and say so in the thread (once per
+    version); a problem goes to the owner with the command that retries."""
+    with session_scope(deps.sessions) as session:
+        record = postmortems.load_record(session, pm_id=pm_id)
+    document = next(d for d in record.documents if d.id == document_id)
+    done = archive(deps, record, document)
+    now, pm = deps.now(), record.postmortem
+    with session_scope(deps.sessions) as session:
+        record_archive(session, pm_id=pm_id, path=done.path, url=done.url)
+        ids: list[int] = []
+        if done.url and pm.channel_id and pm.message_ts:
+            text = (f":card_index_dividers: Version {document.version} is archived: "
+                    f"<{bk.escape(done.url)}|{bk.escape(Path(done.path or '').name)}>")
+            ids += outbox.post(session, channel=pm.channel_id, thread_ts=pm.message_ts,
+                               message={"text": text}, now=now, pm_id=pm_id,
+                               team_id=pm.team_id, key=f"archived:{pm_id}:{document.version}")
+        if done.problems:
+            log.error("post-mortem %s published with problems: %s", pm_id,
+                      "; ".join(done.problems))
+            text = (f":warning: Post-mortem #{pm_id} is published and stored, but "
+                    + bk.escape("; ".join(done.problems))
+                    + f". Run `/postmortem deliver {pm_id}` to retry.")
+            ids += outbox.post(session, channel=pm.owner_id, message={"text": text}, now=now,
+                               pm_id=pm_id, team_id=pm.team_id)
+    deliver_now(deps, ids)
+    return done
+
+
+def deliver(deps: Deps, client: WebClient, record: PostmortemRecord, document: Document) -> None:
+    """`/postmortem deliver ID`: what this published version still owes Slack goes out now
+    (never a second copy of what went out), and the archive is written again."""
+    link = permalink(client, record.postmortem.channel_id, record.postmortem.message_ts)
+    now = deps.now()
+    with session_scope(deps.sessions) as session:
+        pm = postmortems.get_postmortem(session, pm_id=record.id)
+        ids = queue_publication(session, deps, record, document, link=link, now=now)
+        # Anything this post-mortem's thread or summary waits for goes now, not at its retry.
+        ids += retry_outbox(session, pm_id=record.id, kinds=[MESSAGE, UPLOAD], now=now)
+        ids += outbox.refresh(session, pm, now=now)
+    deliver_now(deps, list(dict.fromkeys(ids)))
+    assert document.id is not None
+    after_publish(deps, record.id, document.id)
