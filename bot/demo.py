@@ -33,8 +33,8 @@ from bot.http.wsgi import create_wsgi_app
 from bot.settings import Settings
 from bot.slack.app import create_app
 from bot.slack.background import Background
-from bot.slack.ids import Action, Block
-from bot.slack.modals import details, impact, learnings, whys
+from bot.slack.ids import Action, Block, DetailsField
+from bot.slack.modals import impact, learnings, whys
 from bot.slack.modals.action_items import Field
 from bot.slack.review.views import OVERRIDE
 from flows.policy import Policy
@@ -189,29 +189,33 @@ def details_step(demo: Demo, pm_id: str, started: datetime, say: Callable[[str],
             Block.TITLE: plain("Checkout API returned 500s"),
             Block.SEVERITY: pick("SEV1"),
             Block.SERVICES: plain("payment-api, postgres"),
-            details.REFERENCE: plain(f"INC-{started:%Y-%m-%d}-001"),
-            details.COMMANDER: {"value": {"type": "users_select", "selected_user": "U0BOB"}},
-            details.FACILITATOR: {"value": {"type": "users_select", "selected_user": "U0ALICE"}},
-            details.REVIEWERS: {
+            DetailsField.REFERENCE: plain(f"INC-{started:%Y-%m-%d}-001"),
+            DetailsField.COMMANDER: {"value": {"type": "users_select", "selected_user": "U0BOB"}},
+            DetailsField.FACILITATOR: {
+                "value": {"type": "users_select", "selected_user": "U0ALICE"}
+            },
+            DetailsField.REVIEWERS: {
                 "value": {"type": "multi_users_select", "selected_users": ["U0CAROL"]}
             },
-            details.ATTENDEES: {
+            DetailsField.ATTENDEES: {
                 "value": {"type": "multi_users_select",
                           "selected_users": ["U0ALICE", "U0BOB", "U0CAROL", "U0DAN"]}
             },
-            details.DETECTION: pick("Automated alert"),
+            DetailsField.DETECTION: pick("Automated alert"),
             Block.STARTED_AT: when(started),
             Block.DETECTED_AT: when(started + timedelta(minutes=3)),
             Block.ACKNOWLEDGED_AT: when(started + timedelta(minutes=5)),
             Block.MITIGATED_AT: when(started + timedelta(minutes=31)),
             Block.RESOLVED_AT: when(started + timedelta(minutes=52)),
-            details.SUMMARY: plain(
+            DetailsField.SUMMARY: plain(
                 "A deploy of payment-api raised its database connection count past the pool "
                 "limit; checkout failed for about half an hour for roughly 4,800 customers "
                 "until the deploy was rolled back and the pool was resized."
             ),
-            details.MITIGATION: plain("Rolled back payment-api and raised the pool to 200."),
-            details.FIX: plain("PgBouncer in front of postgres with per-service pool budgets."),
+            DetailsField.MITIGATION: plain("Rolled back payment-api and raised the pool to 200."),
+            DetailsField.FIX: plain(
+                "PgBouncer in front of postgres with per-service pool budgets."
+            ),
         },
     )
 

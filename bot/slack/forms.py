@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -72,3 +74,13 @@ def day(values: dict[str, Any], block_id: str) -> date | None:
         return date.fromisoformat(str(value))
     except ValueError as err:
         raise FieldErrors({block_id: f"“{value}” is not a date (YYYY-MM-DD)."}) from err
+
+
+@contextmanager
+def errors_at(blocks: Mapping[str, str]) -> Iterator[None]:
+    """Field errors a flow raised by field name, re-keyed by the form's block ids so Slack
+    shows each at its input."""
+    try:
+        yield
+    except FieldErrors as err:
+        raise FieldErrors({str(blocks.get(k, k)): v for k, v in err.errors.items()}) from err
