@@ -10,7 +10,8 @@ from sqlmodel import Session
 
 from flows.changes import record_change
 from flows.errors import FieldErrors
-from flows.permissions import Actor, require_editor_or_creator, require_participant
+from flows.owned import RowKind
+from flows.permissions import Actor, require_participant
 from storage.queries import parts, postmortems
 from storage.tables import Learning
 
@@ -60,16 +61,6 @@ def add_learnings(
     return rows
 
 
-def delete_learning(
-    session: Session, *, pm_id: int, learning_id: int, actor: Actor, now: datetime
-) -> Learning:
-    pm = postmortems.get_postmortem(session, pm_id=pm_id)
-    learning = parts.get_part(session, Learning, pm_id=pm_id, part_id=learning_id,
-                              missing="That entry was already deleted.")
-    require_editor_or_creator(pm, actor.user_id, learning.created_by, "delete others' entries",
-                              team_id=actor.team_id)
-    record_change(session, pm, actor_id=actor.user_id, now=now, kind="learning_deleted",
-                  summary="deleted a learning",
-                  detail={"kind": learning.kind, "text": learning.text})
-    parts.delete_part(session, learning)
-    return learning
+LEARNING = RowKind(Learning, "delete others' entries", "That entry was already deleted.",
+                   "learning_deleted",
+                   lambda row: ("deleted a learning", {"kind": row.kind, "text": row.text}))

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from flows.changes import record_change
 from flows.errors import FieldErrors
 from flows.inputs import SHORT_MAX, check_url
+from flows.owned import RowKind
 from flows.permissions import Actor, require_editor
 from storage.queries import parts, postmortems
 from storage.tables import Reference
@@ -73,15 +74,8 @@ def add_reference(
     return row
 
 
-def delete_reference(
-    session: Session, *, pm_id: int, reference_id: int, actor: Actor, now: datetime
-) -> Reference:
-    pm = postmortems.get_postmortem(session, pm_id=pm_id)
-    row = parts.get_part(session, Reference, pm_id=pm_id, part_id=reference_id,
-                         missing="That reference was already deleted.")
-    require_editor(pm, actor.user_id, "delete references", team_id=actor.team_id)
-    record_change(session, pm, actor_id=actor.user_id, now=now, kind="reference_deleted",
-                  summary=f"deleted a reference: {row.label}",
-                  detail={"kind": row.kind, "label": row.label, "url": row.url})
-    parts.delete_part(session, row)
-    return row
+# The editors delete references (and whoever added one, its own).
+REFERENCE = RowKind(Reference, "delete references", "That reference was already deleted.",
+                    "reference_deleted",
+                    lambda row: (f"deleted a reference: {row.label}",
+                                 {"kind": row.kind, "label": row.label, "url": row.url}))

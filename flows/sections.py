@@ -20,6 +20,7 @@ from flows.inputs import (
 )
 from flows.permissions import Actor, require_editor
 from storage.queries import postmortems
+from storage.record import PostmortemRecord
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,10 @@ def save_fields(
         record_change(session, pm, actor_id=actor.user_id, now=now, kind=group.key,
                       summary=f"edited {group.name}", detail={"fields": changed})
     return changed
+
+
+def for_editing(session: Session, *, pm_id: int, actor: Actor, what: str) -> PostmortemRecord:
+    """The post-mortem as a section modal shows it, for an editor about to `what` it."""
+    record = postmortems.load_summary(session, pm_id=pm_id)
+    require_editor(record.postmortem, actor.user_id, what, team_id=actor.team_id)
+    return record

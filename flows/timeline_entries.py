@@ -12,10 +12,11 @@ from sqlmodel import Session
 
 from flows.changes import record_change
 from flows.errors import PostmortemError
-from flows.permissions import Actor, require_editor_or_creator, require_participant
+from flows.owned import RowKind, owned_row
+from flows.permissions import Actor, require_participant
 from flows.timeline import EntryDraft, short
 from storage.queries import parts, postmortems
-from storage.tables import Postmortem, TimelineEntry
+from storage.tables import TimelineEntry
 
 GONE = "That timeline entry no longer exists (someone deleted it)."
 
@@ -59,7 +60,8 @@ def edit_entry(
 ) -> TimelineEntry:
     """People change their own entries; the editors anyone's. Where it came from (a message,
     a reaction) stays as it was."""
-    pm, entry = _entry(session, pm_id, entry_id, actor, "change someone else's entry")
+    pm, entry = owned_row(session, TimelineEntry, pm_id=pm_id, row_id=entry_id, actor=actor,
+                          what="change someone else's entry", missing=GONE)
     before = detail(entry)
     entry.occurred_at, entry.text, entry.actor = draft.occurred_at, draft.text, draft.actor
     entry.milestone = draft.milestone
@@ -70,20 +72,5 @@ def edit_entry(
     return entry
 
 
-def delete_entry(
-    session: Session, *, pm_id: int, entry_id: int, actor: Actor, now: datetime
-) -> TimelineEntry:
-    pm, entry = _entry(session, pm_id, entry_id, actor, "delete someone else's entry")
-    record_change(session, pm, actor_id=actor.user_id, now=now, kind="timeline.deleted",
-                  summary="deleted a timeline entry", detail={"before": detail(entry)})
-    parts.delete_part(session, entry)
-    return entry
-
-
-def _entry(
-    session: Session, pm_id: int, entry_id: int, actor: Actor, what: str
-) -> tuple[Postmortem, TimelineEntry]:
-    pm = postmortems.get_postmortem(session, pm_id=pm_id)
-    entry = parts.get_part(session, TimelineEntry, pm_id=pm_id, part_id=entry_id, missing=GONE)
-    require_editor_or_creator(pm, actor.user_id, entry.created_by, what, team_id=actor.team_id)
-    return pm, entry
+ENTRY = RowKind(TimelineEntry, "delete someone else's entry", GONE, "timeline.deleted",
+                lambda entry: ("deleted a timeline entry", {"before": detail(entry)}))

@@ -40,13 +40,15 @@ def add_parts(session: Session, rows: Sequence[P]) -> list[P]:
 def add_unless_present(session: Session, row: P) -> bool:
     """Insert a row a unique constraint may refuse (a message already on the timeline): False
     then, and the caller's transaction is unharmed (the insert ran in a savepoint)."""
+    savepoint = session.begin_nested()
     try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-        return True
+        session.add(row)
+        session.flush()
     except IntegrityError:
+        savepoint.rollback()
         return False
+    savepoint.commit()
+    return True
 
 
 def delete_part(session: Session, row: Part) -> None:

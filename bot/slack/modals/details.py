@@ -11,22 +11,17 @@ from bot.slack.people import user_tz
 from bot.slack.router import Reply, Router
 from flows import details
 from flows.document import list_templates
-from flows.permissions import require_editor
-from storage.queries import postmortems
-
-
-def register_listeners(router: Router) -> None:
-    router.action(Action.OPEN_DETAILS)(open_details)
-    router.view(Callback.DETAILS)(submit_details)
+from flows.sections import for_editing
 
 
 def open_details(ctx: Ctx) -> None:
     with ctx.read() as session:
-        record = postmortems.load_summary(session, pm_id=ctx.require_pm())
-    require_editor(record.postmortem, ctx.user_id, "edit the details", team_id=ctx.user_team_id)
+        record = for_editing(session, pm_id=ctx.require_pm(), actor=ctx.actor,
+                             what="edit the details")
     templates = list_templates(ctx.deps.settings.templates_dir)
-    ctx.open_view(build_details_modal(record, templates, ctx.deps.policy.default_template,
-                                      tz=user_tz(ctx.client, ctx.user_id)))
+    # The summary draft is written in the reader's time zone.
+    tz = user_tz(ctx.client, ctx.user_id)
+    ctx.open_view(build_details_modal(record, templates, ctx.deps.policy.default_template, tz))
 
 
 def submit_details(ctx: Ctx) -> Reply:
@@ -38,3 +33,8 @@ def submit_details(ctx: Ctx) -> Reply:
         if changed:
             ctx.announce(session, pm_id, "edited the details: " + details.describe(changed))
     return None
+
+
+def register_listeners(router: Router) -> None:
+    router.action(Action.OPEN_DETAILS)(open_details)
+    router.view(Callback.DETAILS)(submit_details)

@@ -11,12 +11,13 @@ from bot.slack.context import Ctx
 from bot.slack.forms import errors_at
 from bot.slack.ids import Action, Callback, LearningField
 from bot.slack.meta import Meta
-from bot.slack.modals.paging import around, tail_number
+from bot.slack.modals.paging import around, redraw, tail_number
 from bot.slack.modals.text_fields import limit_hint
 from bot.slack.people import membership
 from bot.slack.router import Reply, Router, update
 from flows import learnings
 from flows.learnings import ENTRIES_MAX, LEARNING_KINDS
+from flows.owned import delete_owned
 from flows.permissions import require_participant
 from flows.timeline import paginate
 from storage.queries import postmortems
@@ -65,18 +66,6 @@ def build_learnings_modal(
                     private_metadata=meta.dump())
 
 
-def register_listeners(router: Router) -> None:
-    router.action(Action.OPEN_LEARNINGS)(open_learnings)
-    router.view(Callback.LEARNINGS)(submit_learnings)
-    router.action(Action.LEARNING_DELETE)(delete_learning)
-    router.action(Action.LEARNING_PAGE)(turn_page)
-
-
-def _record(ctx: Ctx) -> PostmortemRecord:
-    with ctx.read() as session:
-        return postmortems.load_summary(session, pm_id=ctx.require_pm())
-
-
 def open_learnings(ctx: Ctx) -> None:
     record = _record(ctx)
     pm = record.postmortem
@@ -97,6 +86,7 @@ def submit_learnings(ctx: Ctx) -> Reply:
         noun = "entry" if len(rows) == 1 else "entries"
         ctx.announce(session, pm_id, f"added {len(rows)} {noun} to “{LEARNING_KINDS[kind]}”")
     record = _record(ctx)
+    # Show the page the new entries are on.
     order = [item.id for item in in_order(record)]
     page = order.index(rows[0].id) // PAGE_SIZE if rows[0].id in order else 0
     return update(build_learnings_modal(record, kind, page))
@@ -104,22 +94,29 @@ def submit_learnings(ctx: Ctx) -> Reply:
 
 def delete_learning(ctx: Ctx) -> None:
     pm_id = ctx.require_pm()
-    learning_id = tail_number(ctx.value)
     with ctx.unit() as session:
-        learning = learnings.delete_learning(session, pm_id=pm_id, actor=ctx.actor,
-                                             learning_id=learning_id, now=ctx.now())
-        ctx.announce(session, pm_id,
-                     f"deleted a learning: “{bk.escape(learning.text[:200])}”")
-    redraw(ctx, ctx.meta.page)
+        learning = delete_owned(session, learnings.LEARNING, pm_id=pm_id, actor=ctx.actor,
+                                row_id=tail_number(ctx.value), now=ctx.now())
+        ctx.announce(session, pm_id, f"deleted a learning: “{bk.escape(learning.text[:200])}”")
+    show_page(ctx, ctx.meta.page)
 
 
 def turn_page(ctx: Ctx) -> None:
-    redraw(ctx, tail_number(ctx.value))
+    show_page(ctx, tail_number(ctx.value))
 
 
-def redraw(ctx: Ctx, page: int) -> None:
-    if not ctx.view:
-        return
+def show_page(ctx: Ctx, page: int) -> None:
     kind = str(ctx.meta.extra.get("kind") or "went_well")
-    ctx.client.views_update(view_id=ctx.view["id"], hash=ctx.view.get("hash"),
-                            view=build_learnings_modal(_record(ctx), kind, page))
+    redraw(ctx, lambda: build_learnings_modal(_record(ctx), kind, page))
+
+
+def _record(ctx: Ctx) -> PostmortemRecord:
+    with ctx.read() as session:
+        return postmortems.load_summary(session, pm_id=ctx.require_pm())
+
+
+def register_listeners(router: Router) -> None:
+    router.action(Action.OPEN_LEARNINGS)(open_learnings)
+    router.view(Callback.LEARNINGS)(submit_learnings)
+    router.action(Action.LEARNING_DELETE)(delete_learning)
+    router.action(Action.LEARNING_PAGE)(turn_page)

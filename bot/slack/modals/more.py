@@ -63,14 +63,6 @@ FINANCE = Form("Financial questions", Callback.FINANCE, sections.FINANCE, Financ
 FORMS = {"communication": COMMUNICATION, "supporting": SUPPORTING, "finance": FINANCE}
 
 
-def register_listeners(router: Router) -> None:
-    router.action(Action.OPEN_MORE)(open_more)
-    router.view(Callback.COMMUNICATION)(submit_communication)
-    router.view(Callback.SUPPORTING)(submit_supporting)
-    router.view(Callback.FINANCE)(submit_finance)
-    router.view(Callback.COMPLIANCE)(submit_compliance)
-
-
 def open_more(ctx: Ctx) -> None:
     section = ctx.value.partition(":")[2]
     openers: dict[str, Callable[[Ctx], None]] = {
@@ -174,3 +166,11 @@ def submit_compliance(ctx: Ctx) -> Reply:
             ctx.announce(session, pm_id,
                          f"updated the ARB checklist ({done}/{len(ARB_ITEMS)} ticked)")
     return None
+
+
+def register_listeners(router: Router) -> None:
+    router.action(Action.OPEN_MORE)(open_more)
+    saves = {Callback.COMMUNICATION: submit_communication, Callback.SUPPORTING: submit_supporting,
+             Callback.FINANCE: submit_finance, Callback.COMPLIANCE: submit_compliance}
+    for callback_id, on_submit in saves.items():
+        router.view(callback_id)(on_submit)

@@ -3,9 +3,11 @@ entries stays within Slack's 100 blocks per modal."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bot.slack import blocks as bk
+from bot.slack.context import Ctx
 from flows.timeline import Page
 
 
@@ -34,3 +36,10 @@ def tail_number(value: str) -> int:
     unreadable (the first page; no row has it)."""
     page = value.partition(":")[2]
     return int(page) if page.isdigit() else 0
+
+
+def redraw(ctx: Ctx, view: Callable[[], dict[str, Any]]) -> None:
+    """Replace the list modal a click came from with a fresh `view()` (built only when there
+    is one); the hash makes Slack refuse it if someone else redrew the modal meanwhile."""
+    if ctx.view.get("id"):
+        ctx.client.views_update(view_id=ctx.view["id"], hash=ctx.view.get("hash"), view=view())

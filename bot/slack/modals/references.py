@@ -11,13 +11,14 @@ from bot.slack.context import Ctx
 from bot.slack.forms import errors_at
 from bot.slack.ids import Action, Callback, ReferenceField
 from bot.slack.meta import Meta
-from bot.slack.modals.paging import around, tail_number
+from bot.slack.modals.paging import around, redraw, tail_number
 from bot.slack.modals.text_fields import text_field
 from bot.slack.router import Reply, Router, update
 from flows import references
 from flows.inputs import URL_MAX
-from flows.permissions import require_editor
+from flows.owned import delete_owned
 from flows.references import LABEL_MAX, REFERENCE_KINDS
+from flows.sections import for_editing
 from flows.timeline import paginate
 from storage.queries import postmortems
 from storage.record import PostmortemRecord
@@ -64,22 +65,11 @@ def build_references_modal(record: PostmortemRecord, page: int = 0) -> dict[str,
                     close="Done", private_metadata=meta.dump())
 
 
-def register_listeners(router: Router) -> None:
-    router.view(Callback.REFERENCES)(submit_reference)
-    router.action(Action.REFERENCE_DELETE)(delete_reference)
-    router.action(Action.REFERENCE_PAGE)(turn_page)
-
-
-def _record(ctx: Ctx) -> PostmortemRecord:
-    with ctx.read() as session:
-        return postmortems.load_summary(session, pm_id=ctx.require_pm())
-
-
 def open_references(ctx: Ctx) -> None:
     """From the control message's "More" menu (bot/slack/modals/more.py)."""
-    record = _record(ctx)
-    require_editor(record.postmortem, ctx.user_id, "edit the references",
-                   team_id=ctx.user_team_id)
+    with ctx.read() as session:
+        record = for_editing(session, pm_id=ctx.require_pm(), actor=ctx.actor,
+                             what="edit the references")
     ctx.open_view(build_references_modal(record))
 
 
@@ -92,24 +82,34 @@ def submit_reference(ctx: Ctx) -> Reply:
         row = references.add_reference(session, pm_id=pm_id, actor=ctx.actor, draft=draft,
                                        now=ctx.now())
         ctx.announce(session, pm_id, f"added a reference: {link(row)}")
-    record = _record(ctx)
+    with ctx.read() as session:
+        record = postmortems.load_summary(session, pm_id=pm_id)
+    # The new link is the last: show the last page.
     return update(build_references_modal(record, (len(record.references) - 1) // PAGE_SIZE))
 
 
 def delete_reference(ctx: Ctx) -> None:
-    pm_id = ctx.require_pm()
     with ctx.unit() as session:
-        row = references.delete_reference(session, pm_id=pm_id, actor=ctx.actor,
-                                          reference_id=tail_number(ctx.value), now=ctx.now())
-        ctx.announce(session, pm_id, f"deleted a reference: {bk.escape(row.label)}")
-    redraw(ctx, ctx.meta.page)
+        row = delete_owned(session, references.REFERENCE, pm_id=ctx.require_pm(),
+                           row_id=tail_number(ctx.value), actor=ctx.actor, now=ctx.now())
+        ctx.announce(session, row.postmortem_id, f"deleted a reference: {bk.escape(row.label)}")
+    show_page(ctx, ctx.meta.page)
 
 
 def turn_page(ctx: Ctx) -> None:
-    redraw(ctx, tail_number(ctx.value))
+    show_page(ctx, tail_number(ctx.value))
 
 
-def redraw(ctx: Ctx, page: int) -> None:
-    if ctx.view:
-        ctx.client.views_update(view_id=ctx.view["id"], hash=ctx.view.get("hash"),
-                                view=build_references_modal(_record(ctx), page))
+def show_page(ctx: Ctx, page: int) -> None:
+    def view() -> dict[str, Any]:
+        with ctx.read() as session:
+            record = postmortems.load_summary(session, pm_id=ctx.require_pm())
+        return build_references_modal(record, page)
+
+    redraw(ctx, view)
+
+
+def register_listeners(router: Router) -> None:
+    router.view(Callback.REFERENCES)(submit_reference)
+    router.action(Action.REFERENCE_DELETE)(delete_reference)
+    router.action(Action.REFERENCE_PAGE)(turn_page)

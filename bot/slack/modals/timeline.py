@@ -28,21 +28,12 @@ from flows import timeline as tl
 from flows import timeline_entries
 from flows.errors import NotFound
 from flows.milestones import suggest_milestone
-from flows.permissions import require_editor_or_creator, require_participant, require_workspace
-from storage.queries import parts, postmortems
+from flows.owned import delete_owned, owned_row
+from flows.permissions import require_participant, require_workspace
+from storage.queries import postmortems
 from storage.tables import Postmortem, TimelineEntry
 
 log = logging.getLogger(__name__)
-
-
-def register_listeners(router: Router) -> None:
-    router.action(Action.OPEN_TIMELINE)(open_timeline)
-    router.action(Action.TIMELINE_PAGE)(turn_page)
-    router.action(Action.TIMELINE_ADD)(open_add)
-    router.action(Action.TIMELINE_EDIT)(open_edit)
-    router.action(Action.TIMELINE_DELETE)(delete_entry)
-    router.view(Callback.TIMELINE_ENTRY)(submit_entry)
-    router.view(Callback.TIMELINE)(submit_list)
 
 
 def _pm(ctx: Ctx) -> Postmortem:
@@ -82,12 +73,10 @@ def open_add(ctx: Ctx) -> None:
 
 
 def open_edit(ctx: Ctx) -> None:
-    pm = _pm(ctx)
     with ctx.read() as session:
-        entry = parts.get_part(session, TimelineEntry, pm_id=ctx.require_pm(),
-                               part_id=_entry_id(ctx), missing=timeline_entries.GONE)
-    require_editor_or_creator(pm, ctx.user_id, entry.created_by, "change someone else's entry",
-                              team_id=ctx.user_team_id)
+        pm, entry = owned_row(session, TimelineEntry, pm_id=ctx.require_pm(),
+                              row_id=_entry_id(ctx), actor=ctx.actor,
+                              what="change someone else's entry", missing=timeline_entries.GONE)
     push_entry_modal(ctx, pm, entry)
 
 
@@ -111,8 +100,8 @@ def push_entry_modal(ctx: Ctx, pm: Postmortem, entry: TimelineEntry | None) -> N
 def delete_entry(ctx: Ctx) -> None:
     pm_id = ctx.require_pm()
     with ctx.unit() as session:
-        entry = timeline_entries.delete_entry(session, pm_id=pm_id, entry_id=_entry_id(ctx),
-                                              actor=ctx.actor, now=ctx.now())
+        entry = delete_owned(session, timeline_entries.ENTRY, pm_id=pm_id,
+                             row_id=_entry_id(ctx), actor=ctx.actor, now=ctx.now())
         ctx.announce(session, pm_id, note("deleted a timeline entry", entry))
     refresh_list(ctx, view_id=ctx.view.get("id"), view_hash=ctx.view.get("hash"),
                  page=ctx.meta.page)
@@ -176,3 +165,13 @@ def refresh_list(
                 continue
             log.warning("post-mortem %s: timeline views.update failed: %s", record.id, code)
             return
+
+
+def register_listeners(router: Router) -> None:
+    clicks = ((Action.OPEN_TIMELINE, open_timeline), (Action.TIMELINE_PAGE, turn_page),
+              (Action.TIMELINE_ADD, open_add), (Action.TIMELINE_EDIT, open_edit),
+              (Action.TIMELINE_DELETE, delete_entry))
+    for action_id, on_click in clicks:
+        router.action(action_id)(on_click)
+    router.view(Callback.TIMELINE_ENTRY)(submit_entry)
+    router.view(Callback.TIMELINE)(submit_list)
