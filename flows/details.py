@@ -64,7 +64,8 @@ def read_details(raw: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {name: raw.get(name) for name in TIMES}
     readers: list[Callable[[], Mapping[str, Any]]] = [
         lambda: {"severity": parse_severity(raw.get("severity") or "", "severity")},
-        lambda: read_texts(TEXT_FIELDS, raw),
+        # One at a time: a field too long must not hide the values of the others.
+        *(lambda spec=spec: read_texts((spec,), raw) for spec in TEXT_FIELDS),
         lambda: read_alert(raw),
         lambda: read_meeting(raw.get("meeting_at"), raw.get("meeting_minutes"),
                              raw.get("attendees")),

@@ -71,7 +71,8 @@ def permalink(client: WebClient, channel_id: str, ts: str) -> str | None:
 
 def fetch_message(client: WebClient, channel_id: str, ts: str) -> dict[str, Any] | None:
     """The message at `ts`: channel history first; thread replies only show up in replies."""
-    window = {"channel": channel_id, "latest": ts, "inclusive": True, "limit": 1}
+    window: dict[str, Any] = {"channel": channel_id, "latest": ts, "inclusive": True,
+                              "limit": 1}
     try:
         for message in client.conversations_history(**window).get("messages", []):
             if message.get("ts") == ts:

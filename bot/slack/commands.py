@@ -48,8 +48,7 @@ def postmortem_command(ctx: Ctx) -> str | None:
         return HELP
     if verb in ("start", "new"):
         # trigger_id lives 3 seconds: the modal opens right after the ack.
-        view = build_start_modal(rest, ctx.channel_id, ctx.now())
-        ctx.later(lambda: ctx.client.views_open(trigger_id=ctx.trigger_id, view=view))
+        ctx.later(lambda: open_start(ctx, rest))
         return None
     if verb == "tracker":
         return set_tracker(ctx, rest.lower())
@@ -60,6 +59,11 @@ def postmortem_command(ctx: Ctx) -> str | None:
         return f"I don't know `/postmortem {bk.escape(verb)}`.\n\n{HELP}"
     ctx.later(lambda: respond(ctx, answers[verb](ctx, rest)))
     return None
+
+
+def open_start(ctx: Ctx, title: str) -> None:
+    ctx.client.views_open(trigger_id=ctx.trigger_id,
+                          view=build_start_modal(title, ctx.channel_id, ctx.now()))
 
 
 def respond(ctx: Ctx, text: str) -> None:
