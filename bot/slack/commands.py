@@ -77,7 +77,7 @@ def respond(ctx: Ctx, text: str) -> None:
 
 def list_open(ctx: Ctx, _arg: str) -> str:
     with ctx.read() as session:
-        rows = postmortems.open_postmortems(session, limit=LISTED)
+        rows = postmortems.open_postmortems(session, team_id=ctx.user_team_id, limit=LISTED)
     if not rows:
         return "No open post-mortems. :tada:"
     lines = [

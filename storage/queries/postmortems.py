@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from storage.errors import NotFound
@@ -158,12 +158,16 @@ def find_incident_by_reference(session: Session, *, reference: str) -> Incident 
     return session.exec(select(Incident).where(Incident.reference == reference)).first()
 
 
-def open_postmortems(session: Session, *, limit: int) -> list[tuple[Postmortem, Incident]]:
-    """Post-mortems not yet closed, the nearest deadline first, with their incidents."""
+def open_postmortems(
+    session: Session, *, team_id: str | None, limit: int
+) -> list[tuple[Postmortem, Incident]]:
+    """A workspace's post-mortems not yet closed (and those of no known workspace), the
+    nearest deadline first, with their incidents."""
     stmt = (
         select(Postmortem, Incident)
         .join(Incident, col(Incident.id) == Postmortem.incident_id)
         .where(Postmortem.status != CLOSED)
+        .where(or_(col(Postmortem.team_id).is_(None), Postmortem.team_id == team_id))
         .order_by(col(Postmortem.due_at).asc())
         .limit(limit)
     )

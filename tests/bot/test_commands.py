@@ -32,6 +32,7 @@ def responded(bot: Harness) -> list[dict[str, Any]]:
 def test_list_answers_after_the_ack_through_the_response_url(bot: Harness) -> None:
     open_postmortem(bot, facts("Checkout <!channel> down"))
     open_postmortem(bot, facts("Search slow", channel_id="C0ENG"), owner_id="U0BOB")
+    open_postmortem(bot, facts("Their own outage", channel_id="C0ENG"), team_id="T0OTHER")
     ack = command(bot, "list")
     assert not ack.body.strip()  # nothing read before the ack
     [answer] = responded(bot)
@@ -40,6 +41,7 @@ def test_list_answers_after_the_ack_through_the_response_url(bot: Harness) -> No
     assert text.startswith("*Open post-mortems*")
     assert "“Checkout &lt;!channel&gt; down”" in text and "<!channel>" not in text
     assert "Search slow" in text and "<@U0BOB>" in text
+    assert "Their own outage" not in text  # another workspace's
 
 
 def test_list_with_nothing_open(bot: Harness) -> None:

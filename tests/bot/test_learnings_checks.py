@@ -78,3 +78,13 @@ def test_another_workspace_and_someone_outside_the_channel_add_nothing(bot: Harn
     assert stored(bot) == []
     with bot.session() as session:
         assert [e.kind for e in session.exec(select(AuditEvent)).all()] == ["created"]
+
+
+def test_another_workspace_cannot_turn_the_pages(bot: Harness) -> None:
+    pm_id, _ = open_postmortem(bot)
+    view_id = open_section(bot, "U0ALICE", Action.OPEN_LEARNINGS, pm_id)["id"]
+    bot.slack.for_team("T0OTHER").block_action(
+        "U0ALICE", Action.LEARNING_PAGE, view=view_id, value=f"{pm_id}:1")
+    bot.settle()
+    assert bot.emu.calls_to("views.update") == []
+    assert any("another workspace" in text for text in refusals_to(bot, "U0ALICE"))

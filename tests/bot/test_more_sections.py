@@ -271,6 +271,12 @@ def test_five_hundred_references_page_within_slacks_limits(bot: Harness) -> None
     )
     assert seen == [f"Link {n:03d}" for n in range(500)]
     assert_slack_accepted_everything(bot)
+    updates = len(bot.emu.calls_to("views.update"))
+    bot.slack.for_team("T0OTHER").block_action(
+        "U0ALICE", Action.REFERENCE_PAGE, view=view["id"], value=f"{pm_id}:0")
+    bot.settle()
+    assert len(bot.emu.calls_to("views.update")) == updates
+    assert any("another workspace" in text for text in refusals_to(bot, "U0ALICE"))
 
 
 def test_another_workspace_and_a_non_editor_cannot_change_any_section(bot: Harness) -> None:

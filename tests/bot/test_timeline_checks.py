@@ -167,3 +167,16 @@ def test_five_hundred_entries_page_within_slacks_limits(bot: Harness) -> None:
     assert seen == [f"Step {n:03d}" for n in range(500)]
     assert json.loads(bot.emu.views[list_id]["private_metadata"])["page"] == 24
     assert_slack_accepted_everything(bot)
+
+
+def test_another_workspace_cannot_turn_the_pages_of_a_list(bot: Harness) -> None:
+    pm_id, control = make_postmortem(bot)
+    seed(bot, pm_id, *[(STARTED + timedelta(minutes=n), f"Step {n}", "U0ALICE")
+                       for n in range(30)])
+    list_id = open_timeline(bot, "U0BOB", pm_id, control)
+    bot.slack.for_team("T0OTHER").block_action(
+        "U0BOB", Action.TIMELINE_PAGE, view=list_id, value=f"{pm_id}:1",
+        block_id=TimelineField.NAV_NEXT)
+    bot.settle()
+    assert bot.emu.calls_to("views.update") == []
+    assert any("another workspace" in text for text in refusals_to(bot, "U0BOB"))

@@ -18,7 +18,7 @@ from bot.slack.router import Reply, Router, update
 from flows import learnings
 from flows.learnings import ENTRIES_MAX, LEARNING_KINDS
 from flows.owned import delete_owned
-from flows.permissions import require_participant
+from flows.permissions import require_participant, require_workspace
 from flows.timeline import paginate
 from storage.queries import postmortems
 from storage.record import PostmortemRecord
@@ -112,7 +112,9 @@ def show_page(ctx: Ctx, page: int) -> None:
 
 def _record(ctx: Ctx) -> PostmortemRecord:
     with ctx.read() as session:
-        return postmortems.load_summary(session, pm_id=ctx.require_pm())
+        record = postmortems.load_summary(session, pm_id=ctx.require_pm())
+    require_workspace(record.postmortem, ctx.user_team_id)
+    return record
 
 
 def register_listeners(router: Router) -> None:

@@ -17,6 +17,7 @@ from bot.slack.router import Reply, Router, update
 from flows import references
 from flows.inputs import URL_MAX
 from flows.owned import delete_owned
+from flows.permissions import require_workspace
 from flows.references import LABEL_MAX, REFERENCE_KINDS
 from flows.sections import for_editing
 from flows.timeline import paginate
@@ -104,6 +105,7 @@ def show_page(ctx: Ctx, page: int) -> None:
     def view() -> dict[str, Any]:
         with ctx.read() as session:
             record = postmortems.load_summary(session, pm_id=ctx.require_pm())
+        require_workspace(record.postmortem, ctx.user_team_id)
         return build_references_modal(record, page)
 
     redraw(ctx, view)

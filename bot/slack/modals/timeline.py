@@ -150,6 +150,7 @@ def refresh_list(
     for attempt in (1, 2):
         with ctx.read() as session:
             record = postmortems.load_summary(session, pm_id=ctx.require_pm())
+        require_workspace(record.postmortem, ctx.user_team_id)
         if focus is not None:
             page = tl.page_holding(tl.ordered(record.timeline), focus)
         args: dict[str, Any] = {"view_id": view_id,
