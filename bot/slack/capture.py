@@ -74,11 +74,14 @@ def fetch_message(client: WebClient, channel_id: str, ts: str) -> dict[str, Any]
     window: dict[str, Any] = {"channel": channel_id, "latest": ts, "inclusive": True,
                               "limit": 1}
     try:
-        for message in client.conversations_history(**window).get("messages", []):
+        history: list[dict[str, Any]] | None = client.conversations_history(
+            **window).get("messages")
+        for message in history or []:
             if message.get("ts") == ts:
                 return dict(message)
-        replies = client.conversations_replies(ts=ts, oldest=ts, **window)
-        return next((dict(m) for m in replies.get("messages", []) if m.get("ts") == ts), None)
+        replies: list[dict[str, Any]] | None = client.conversations_replies(
+            ts=ts, oldest=ts, **window).get("messages")
+        return next((dict(m) for m in replies or [] if m.get("ts") == ts), None)
     except SlackApiError as err:
         log.warning("could not read %s/%s: %s", channel_id, ts, err.response.get("error"))
         return None

@@ -167,7 +167,7 @@ def open_postmortems(
         select(Postmortem, Incident)
         .join(Incident, col(Incident.id) == Postmortem.incident_id)
         .where(Postmortem.status != CLOSED)
-        .where(or_(col(Postmortem.team_id).is_(None), Postmortem.team_id == team_id))
+        .where(or_(col(Postmortem.team_id).is_(None), col(Postmortem.team_id) == team_id))
         .order_by(col(Postmortem.due_at).asc())
         .limit(limit)
     )
