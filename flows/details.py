@@ -95,12 +95,14 @@ def _read_choices(raw: Mapping[str, Any]) -> dict[str, Any]:
     if template is not None and len(str(template)) > TEMPLATE_MAX:
         errors["template"] = "Pick a template from the list."
     people: dict[str, Any] = {}
-    for name in ("commander_id", "facilitator_id", "reviewers", "attendees"):
+    for name, many in (("commander_id", False), ("facilitator_id", False), ("reviewers", True),
+                       ("attendees", True)):
         value = raw.get(name)
         ids = value if isinstance(value, list) else [value] if value else []
-        if not all(isinstance(i, str) and _USER_ID.match(i) for i in ids):
+        one_or_many = not value or isinstance(value, list) == many
+        if not one_or_many or not all(isinstance(i, str) and _USER_ID.match(i) for i in ids):
             errors[name] = "Pick people from the list."
-        people[name] = ids if isinstance(value, list) else (ids[0] if ids else None)
+        people[name] = ids if many else (ids[0] if ids else None)
     if errors:
         raise FieldErrors(errors)
     people.pop("attendees")  # read_meeting keeps them, with the meeting

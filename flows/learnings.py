@@ -30,9 +30,9 @@ ENTRIES_MAX = 3000  # the whole typed list: one Slack text input
 def read_learnings(kind: str | None, typed: str | None) -> tuple[str, list[str]]:
     """The list picked and one entry per typed line, bullets stripped; errors by field name."""
     errors: dict[str, str] = {}
-    if kind not in LEARNING_KINDS:
+    if not isinstance(kind, str) or kind not in LEARNING_KINDS:
         errors["kind"] = "Pick which list these entries belong to."
-    text = typed or ""
+    text = typed if isinstance(typed, str) else ""
     entries = [e for e in (line.strip(" •-*\t") for line in text.splitlines()) if e]
     if len(text) > ENTRIES_MAX:
         errors["entries"] = f"Keep this under {ENTRIES_MAX} characters (it has {len(text)})."

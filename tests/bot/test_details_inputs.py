@@ -137,10 +137,13 @@ def test_forged_choices_are_refused_at_their_fields(bot: Harness) -> None:
     values = details_values(reference_of(bot, pm_id))
     values[DetailsField.COMMANDER] = {"value": {"type": "users_select",
                                                 "selected_user": "x" * 300}}
+    values[DetailsField.FACILITATOR] = {"value": {"type": "multi_users_select",
+                                                  "selected_users": ["U0BOB"]}}
     values[DetailsField.DETECTION] = {"value": {"type": "static_select",
                                                 "selected_option": {"value": "Tea leaves"}}}
     body = bot.slack.view_submission("U0ALICE", view, values).json()
-    assert set(body["errors"]) == {DetailsField.COMMANDER, DetailsField.DETECTION}
+    assert set(body["errors"]) == {DetailsField.COMMANDER, DetailsField.FACILITATOR,
+                                   DetailsField.DETECTION}
 
 
 def test_another_workspace_and_a_non_editor_are_refused_and_nothing_is_stored(

@@ -76,9 +76,10 @@ def open_references(ctx: Ctx) -> None:
 
 def submit_reference(ctx: Ctx) -> Reply:
     values, pm_id = ctx.values(), ctx.require_pm()
+    typed = {k: v if isinstance(v := values.get(block), str) else None
+             for k, block in BLOCKS.items()}
     with errors_at(BLOCKS):
-        draft = references.read_reference(*(values.get(BLOCKS[k]) for k in ("kind", "label",
-                                                                             "url")))
+        draft = references.read_reference(typed["kind"], typed["label"], typed["url"])
     with ctx.unit() as session:
         row = references.add_reference(session, pm_id=pm_id, actor=ctx.actor, draft=draft,
                                        now=ctx.now())
