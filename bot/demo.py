@@ -1,11 +1,11 @@
 """`postmortem-bot demo --out DIR`: one complete post-mortem, offline.
 
 The real bot (HTTP server, Bolt listeners, database) talks to the built-in Slack emulator;
-a scripted team clicks through every step — start, details, timeline from pinned messages,
-5 Whys and contributing factors, impact, learnings, action items, review, sign-off. Inputs
-that have no modal yet (milestone marks, the alert, references, communication, the review
-meeting, the financial questions, supporting data, the review cadence, the ARB checklist and
-the names the bot resolved) are written through storage, as the bot will once they do.
+a scripted team clicks through every step — start, details, timeline from channel messages
+with their milestones, 5 Whys and contributing factors, impact, learnings, action items, the
+"More" menu's sections, review, sign-off and the ARB checklist. What no modal asks yet (the
+impact's wider effects, and the names the bot resolved) is written through storage, as the
+bot will once one does.
 
 DIR keeps the database (`DIR/postmortem.db`, so `postmortem-bot render` works on it) and the
 document in every built-in template (`DIR/<template>.md`)."""
@@ -19,13 +19,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.demo_inputs import (
-    CHANNEL,
-    CHANNELS,
-    PINNED,
-    TEAM,
-    inputs_without_modals,
-    write_documents,
+from bot.demo_inputs import CHANNEL, CHANNELS, TEAM, inputs_without_modals, write_documents
+from bot.demo_sections import (
+    arb_step,
+    details_extras,
+    more_step,
+    pick,
+    plain,
+    timeline_step,
+    when,
 )
 from bot.deps import build_deps
 from bot.http.server import HttpServer
@@ -33,28 +35,14 @@ from bot.http.wsgi import create_wsgi_app
 from bot.settings import Settings
 from bot.slack.app import create_app
 from bot.slack.background import Background
-from bot.slack.ids import Action, Block
+from bot.slack.ids import Action, Block, DetailsField
 from bot.slack.ids import ActionItemField as Field
-from bot.slack.modals import details, impact, learnings, whys
+from bot.slack.modals import impact, learnings, whys
 from bot.slack.review.views import OVERRIDE
 from flows.policy import Policy
 from slack_emulator.server import SlackEmulator
 from slack_emulator.signing import SignedSlackClient
-from storage.db import SessionFactory, migrate, session_scope
-from storage.tables import ComplianceTick
-
-
-def plain(value: str) -> dict[str, Any]:
-    return {"value": {"type": "plain_text_input", "value": value}}
-
-
-def pick(value: str) -> dict[str, Any]:
-    return {"value": {"type": "static_select", "selected_option": {"value": value}}}
-
-
-def when(at: datetime) -> dict[str, Any]:
-    return {"value": {"type": "datetimepicker", "selected_date_time": int(at.timestamp())}}
-
+from storage.db import SessionFactory, migrate
 
 DB_NAME = "postmortem.db"
 
@@ -165,22 +153,18 @@ def script(demo: Demo, started: datetime, say: Callable[[str], None]) -> int:
     whys_step(demo, pm_id, say)
     impact_and_learnings_step(demo, pm_id, say)
     action_items_step(demo, pm_id, say)
-    say("7. inputs with no modal yet go in through storage: milestone marks, the alert, "
-        "references, communication, the review meeting, the financial questions, supporting "
-        "data, the review cadence, and the names the bot resolved")
-    inputs_without_modals(demo.sessions, int(pm_id), started)
+    more_step(demo, pm_id, say)
+    say("   what no modal asks yet goes in through storage: the impact's wider effects and "
+        "the names the bot resolved")
+    inputs_without_modals(demo.sessions, int(pm_id))
     review_step(demo, pm_id, say)
-    with session_scope(demo.sessions) as session:
-        for item, user in (("arb_shared", "U0CAROL"), ("tickets_created", "U0BOB"),
-                           ("incident_log_linked", "U0BOB")):
-            session.add(ComplianceTick(postmortem_id=int(pm_id), item=item, ticked_by=user,
-                                       ticked_at=datetime.now(UTC)))
-    say("9. after publishing, bob and carol tick the ARB compliance checklist (through storage)")
+    arb_step(demo, pm_id, say)
     return int(pm_id)
 
 
 def details_step(demo: Demo, pm_id: str, started: datetime, say: Callable[[str], None]) -> None:
-    say("2. alice fills in the details: roles, reviewers, attendees, key timestamps, summary")
+    say("2. alice fills in the details: roles, reviewers, key timestamps, the alert, the "
+        "summary, how recovery was verified and the review meeting")
     demo.click("U0ALICE", Action.OPEN_DETAILS, pm_id, channel_id=CHANNEL)
     demo.submit(
         "U0ALICE",
@@ -189,50 +173,36 @@ def details_step(demo: Demo, pm_id: str, started: datetime, say: Callable[[str],
             Block.TITLE: plain("Checkout API returned 500s"),
             Block.SEVERITY: pick("SEV1"),
             Block.SERVICES: plain("payment-api, postgres"),
-            details.REFERENCE: plain(f"INC-{started:%Y-%m-%d}-001"),
-            details.COMMANDER: {"value": {"type": "users_select", "selected_user": "U0BOB"}},
-            details.FACILITATOR: {"value": {"type": "users_select", "selected_user": "U0ALICE"}},
-            details.REVIEWERS: {
+            DetailsField.REFERENCE: plain(f"INC-{started:%Y-%m-%d}-001"),
+            DetailsField.COMMANDER: {"value": {"type": "users_select", "selected_user": "U0BOB"}},
+            DetailsField.FACILITATOR: {
+                "value": {"type": "users_select", "selected_user": "U0ALICE"}
+            },
+            DetailsField.REVIEWERS: {
                 "value": {"type": "multi_users_select", "selected_users": ["U0CAROL"]}
             },
-            details.ATTENDEES: {
+            DetailsField.ATTENDEES: {
                 "value": {"type": "multi_users_select",
                           "selected_users": ["U0ALICE", "U0BOB", "U0CAROL", "U0DAN"]}
             },
-            details.DETECTION: pick("Automated alert"),
+            DetailsField.DETECTION: pick("Automated alert"),
             Block.STARTED_AT: when(started),
             Block.DETECTED_AT: when(started + timedelta(minutes=3)),
             Block.ACKNOWLEDGED_AT: when(started + timedelta(minutes=5)),
             Block.MITIGATED_AT: when(started + timedelta(minutes=31)),
             Block.RESOLVED_AT: when(started + timedelta(minutes=52)),
-            details.SUMMARY: plain(
+            DetailsField.SUMMARY: plain(
                 "A deploy of payment-api raised its database connection count past the pool "
                 "limit; checkout failed for about half an hour for roughly 4,800 customers "
                 "until the deploy was rolled back and the pool was resized."
             ),
-            details.MITIGATION: plain("Rolled back payment-api and raised the pool to 200."),
-            details.FIX: plain("PgBouncer in front of postgres with per-service pool budgets."),
+            DetailsField.MITIGATION: plain("Rolled back payment-api and raised the pool to 200."),
+            DetailsField.FIX: plain(
+                "PgBouncer in front of postgres with per-service pool budgets."
+            ),
+            **details_extras(started),
         },
     )
-
-
-def timeline_step(demo: Demo, pm_id: str, started: datetime, say: Callable[[str], None]) -> None:
-    say(f"3. the team pins {len(PINNED)} channel messages: each lands on the timeline")
-    emu, slack = demo.emu, demo.slack
-    for minutes, user, text, _ in PINNED:
-        at = (started + timedelta(minutes=minutes)).timestamp()
-        ts = emu.post_as_user(CHANNEL, user, text, at=at)
-        slack.event(
-            {
-                "type": "reaction_added",
-                "user": user,
-                "reaction": "pushpin",
-                "item": {"type": "message", "channel": CHANNEL, "ts": ts},
-                "item_user": user,
-                "event_ts": ts,
-            }
-        )
-        demo.settle()
 
 
 def whys_step(demo: Demo, pm_id: str, say: Callable[[str], None]) -> None:

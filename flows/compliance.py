@@ -6,7 +6,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlmodel import Session
+
+from flows.changes import record_change
 from flows.errors import FieldErrors
+from flows.permissions import Actor, require_editor
+from storage.queries import parts, postmortems
 from storage.tables import ComplianceTick
 
 FIELD = "compliance"
@@ -54,3 +59,20 @@ def tick_changes(
            for k in ARB_ITEMS if k in wanted and k not in have]
     remove = [t for k, t in have.items() if k not in wanted]
     return TickChanges(add, remove)
+
+
+def save_compliance(
+    session: Session, *, pm_id: int, actor: Actor, ticked: set[str], now: datetime
+) -> TickChanges:
+    """Exactly `ticked` is ticked afterwards; audited when anything changed."""
+    pm = postmortems.get_postmortem(session, pm_id=pm_id)
+    require_editor(pm, actor.user_id, "tick the ARB checklist", team_id=actor.team_id)
+    current = parts.compliance_ticks(session, pm_id=pm_id)
+    changes = tick_changes(pm_id, current, ticked, user_id=actor.user_id, now=now)
+    parts.add_parts(session, changes.add)
+    for tick in changes.remove:
+        parts.delete_part(session, tick)
+    if changes.add or changes.remove:
+        record_change(session, pm, actor_id=actor.user_id, now=now, kind="compliance",
+                      summary=changes.describe())
+    return changes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flows.errors import NotAllowed
@@ -32,6 +33,22 @@ def require_workspace(pm: Postmortem, team_id: str | None) -> None:
     if pm.team_id and team_id and team_id != pm.team_id:
         raise NotAllowed("This post-mortem belongs to another workspace: only its own members "
                          "can change it.")
+
+
+def require_member(workspace: str | None, actor: Actor) -> None:
+    """Opening a post-mortem in a workspace is for its own members, not guests from another
+    organisation in a shared channel (who could then never edit it)."""
+    if workspace and actor.team_id and actor.team_id != workspace:
+        raise NotAllowed("Only members of this workspace can start a post-mortem here.")
+
+
+def require_participant(pm: Postmortem, actor: Actor, *, in_channel: Callable[[], bool]) -> None:
+    """Timeline entries and learnings are open to everyone in the incident channel; the
+    editors may always add. `in_channel` asks Slack, so it is only asked for non-editors."""
+    require_workspace(pm, actor.team_id)
+    if can_edit(pm, actor.user_id) or in_channel():
+        return
+    raise NotAllowed("Only people in the incident channel can add to this post-mortem.")
 
 
 def require_editor(

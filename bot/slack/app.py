@@ -13,7 +13,17 @@ from slack_bolt import App
 from bot.deps import Deps
 from bot.slack import capture, commands, errors, offer, trackers
 from bot.slack.middleware import resolve_context
-from bot.slack.modals import action_items, details, impact, learnings, start, timeline, whys
+from bot.slack.modals import (
+    action_items,
+    details,
+    impact,
+    learnings,
+    more,
+    references,
+    start,
+    timeline,
+    whys,
+)
 from bot.slack.reminders import followups, nudges
 from bot.slack.review import listeners as review
 from bot.slack.router import Router
@@ -21,8 +31,8 @@ from bot.slack.router import Router
 log = logging.getLogger(__name__)
 
 SURFACES = (
-    commands, start, details, timeline, capture, whys, impact, learnings, action_items, nudges,
-    review, followups, offer, trackers,
+    commands, start, details, timeline, capture, whys, impact, learnings, more, references,
+    action_items, nudges, review, followups, offer, trackers,
 )
 
 

@@ -79,6 +79,12 @@ def actions(elements: list[dict[str, Any]], block_id: str | None = None) -> Bloc
     return block
 
 
+def overflow(action_id: str, choices: list[tuple[str, str]]) -> dict[str, Any]:
+    """A "…" menu of 2 to 5 (text, value) choices; a click sends the chosen value."""
+    return {"type": "overflow", "action_id": action_id,
+            "options": [option(text, value) for text, value in choices[:5]]}
+
+
 def option(text: str, value: str) -> dict[str, Any]:
     return {"text": plain(clip(text, 75)), "value": value}
 

@@ -1,47 +1,56 @@
 """Adding to the timeline from Slack itself: the "Add to PM timeline" message shortcut opens a
-prefilled entry modal, and the configured reaction (:pushpin:) adds a message directly."""
+prefilled entry modal, and the configured reaction (:pushpin:) adds a message directly. The
+same checks as the timeline modal: the post-mortem's workspace, and people in its channel."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import IntegrityError
 
-from bot.deps import Deps
 from bot.slack import blocks as bk
-from bot.slack.forms import view_values
+from bot.slack.context import Ctx
 from bot.slack.ids import Callback
-from bot.slack.messages import tell_user
-from bot.slack.meta import Meta, meta_of
-from bot.slack.modals import timeline as tm
-from bot.slack.modals.common import announce, load_record
-from bot.slack.people import display_name, user_tz
+from bot.slack.meta import Meta
+from bot.slack.modals.timeline_views import (
+    Prefill,
+    build_entry_modal,
+    entry_prefill_meta,
+    note,
+    read_entry_form,
+    time_context,
+)
+from bot.slack.people import display_name, membership, user_tz
+from bot.slack.router import Reply, Router, update
 from flows import timeline as tl
-from flows.errors import FieldErrors, NotFound, PostmortemError
-from storage.db import session_scope
-from storage.queries import postmortems
+from flows.errors import NotFound
+from flows.milestones import suggest_milestone
+from flows.permissions import Actor, require_participant
+from flows.timeline_entries import add_entry, already_there
+from storage.queries import parts, postmortems
 from storage.tables import Postmortem
 
 log = logging.getLogger(__name__)
 
 
-class AlreadyOnTimeline(PostmortemError):
-    pass
+def register_listeners(router: Router) -> None:
+    router.shortcut(Callback.SHORTCUT_TIMELINE)(open_capture)
+    router.view(Callback.SHORTCUT_TIMELINE_SUBMIT)(submit_capture)
+    router.event("reaction_added")(reaction_added)
 
 
-def capture_target(deps: Deps, channel_id: str) -> Postmortem | None:
+def capture_target(ctx: Ctx, channel_id: str) -> Postmortem | None:
     """The post-mortem a message in `channel_id` belongs to, if one is being written there."""
-    with session_scope(deps.sessions) as session:
-        found = postmortems.find_postmortems_in_channel(session, channel_id=channel_id)
-        return tl.capture_target(found)
+    with ctx.read() as session:
+        return tl.capture_target(
+            postmortems.find_postmortems_in_channel(session, channel_id=channel_id))
 
 
-def is_captured(deps: Deps, pm_id: int, key: str) -> bool:
-    return any(e.message_key == key for e in load_record(deps, pm_id).timeline)
+def is_captured(ctx: Ctx, pm_id: int, key: str) -> bool:
+    with ctx.read() as session:
+        return parts.has_message(session, pm_id=pm_id, message_key=key)
 
 
 def author_name(client: WebClient, message: dict[str, Any]) -> str | None:
@@ -62,122 +71,106 @@ def permalink(client: WebClient, channel_id: str, ts: str) -> str | None:
 
 def fetch_message(client: WebClient, channel_id: str, ts: str) -> dict[str, Any] | None:
     """The message at `ts`: channel history first; thread replies only show up in replies."""
-    window = {"channel": channel_id, "latest": ts, "inclusive": True, "limit": 1}
+    window: dict[str, Any] = {"channel": channel_id, "latest": ts, "inclusive": True,
+                              "limit": 1}
     try:
-        for message in client.conversations_history(**window).get("messages", []):
+        history: list[dict[str, Any]] | None = client.conversations_history(
+            **window).get("messages")
+        for message in history or []:
             if message.get("ts") == ts:
                 return dict(message)
-        replies = client.conversations_replies(ts=ts, oldest=ts, **window)
-        return next((dict(m) for m in replies.get("messages", []) if m.get("ts") == ts), None)
+        replies: list[dict[str, Any]] | None = client.conversations_replies(
+            ts=ts, oldest=ts, **window).get("messages")
+        return next((dict(m) for m in replies or [] if m.get("ts") == ts), None)
     except SlackApiError as err:
         log.warning("could not read %s/%s: %s", channel_id, ts, err.response.get("error"))
         return None
 
 
 def build_already_there_modal(pm_id: int) -> dict[str, Any]:
-    return bk.modal(
-        "Already on timeline",
-        [bk.section(f":pushpin: This message is already on the timeline of post-mortem #{pm_id}.")],
-        callback_id=Callback.SHORTCUT_TIMELINE_SUBMIT, submit=None, close="OK",
+    return bk.modal("Already on timeline", [bk.section(str(already_there(pm_id)))],
+                    callback_id=Callback.SHORTCUT_TIMELINE_SUBMIT, submit=None, close="OK")
+
+
+def captured(
+    ctx: Ctx, channel_id: str, ts: str, message: dict[str, Any], source: str
+) -> tl.EntryDraft:
+    return tl.captured_entry(
+        channel_id=channel_id, ts=ts, text=str(message.get("text") or ""),
+        author=author_name(ctx.client, message), link=permalink(ctx.client, channel_id, ts),
+        source=source,
     )
 
 
-def register(app: App, deps: Deps) -> None:
-    @app.shortcut(Callback.SHORTCUT_TIMELINE)
-    def handle_timeline_shortcut(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        try:
-            open_capture_modal(body, client)
-        except PostmortemError as err:
-            # Told here, not raised: raising after the ack races Bolt (see modals.timeline.acked).
-            tell_user(client, user_id=body["user"]["id"], channel_id=body["channel"]["id"],
-                      text=str(err))
+def open_capture(ctx: Ctx) -> None:
+    channel_id, message = str(ctx.channel_id or ""), dict(ctx.body.get("message") or {})
+    ts = str(message.get("ts") or "")
+    pm = capture_target(ctx, channel_id)
+    if pm is None or pm.id is None:
+        raise NotFound("There is no post-mortem being written in this channel, so there is "
+                       "no timeline to add this message to.")
+    require_participant(pm, ctx.actor, in_channel=membership(ctx.client, channel_id,
+                                                             ctx.user_id))
+    key = tl.message_key(channel_id, ts)
+    if is_captured(ctx, pm.id, key):
+        raise already_there(pm.id)
+    tz = user_tz(ctx.client, ctx.user_id)
+    draft = captured(ctx, channel_id, ts, message, "message")
+    typed = tl.typed_form(draft.occurred_at, tz)
+    extra = {**entry_prefill_meta(draft.occurred_at, tz, typed), "key": key, "link": draft.link}
+    prefill = Prefill(typed=typed, text=bk.clip(draft.text), actor=draft.actor or "",
+                      milestone=suggest_milestone(draft.text))
+    ctx.open_view(build_entry_modal(
+        title="Add to timeline", callback_id=Callback.SHORTCUT_TIMELINE_SUBMIT,
+        meta=Meta(pm_id=pm.id, channel_id=channel_id, extra=extra), prefill=prefill, tz=tz,
+        submit="Add",
+    ))
 
-    def open_capture_modal(body: dict[str, Any], client: WebClient) -> None:
-        channel_id, message = body["channel"]["id"], body["message"]
-        user_id, ts = body["user"]["id"], str(body["message"]["ts"])
-        pm = capture_target(deps, channel_id)
-        if pm is None or pm.id is None:
-            raise NotFound("There is no post-mortem being written in this channel, so there is "
-                           "no timeline to add this message to.")
-        key = tl.message_key(channel_id, ts)
-        if is_captured(deps, pm.id, key):
-            raise AlreadyOnTimeline(
-                f":pushpin: This message is already on the timeline of post-mortem #{pm.id}.")
-        tz = user_tz(client, user_id)
-        draft = tl.captured_entry(
-            channel_id=channel_id, ts=ts, text=str(message.get("text") or ""),
-            author=author_name(client, message), link=permalink(client, channel_id, ts),
-            source="message",
-        )
-        typed = tl.typed_form(draft.occurred_at, tz)
-        extra = {**tm.entry_prefill_meta(draft.occurred_at, tz, typed),
-                 "key": key, "link": draft.link}
-        client.views_open(trigger_id=body["trigger_id"], view=tm.build_entry_modal(
-            title="Add to timeline", callback_id=Callback.SHORTCUT_TIMELINE_SUBMIT,
-            meta=Meta(pm_id=pm.id, channel_id=channel_id, extra=extra),
-            prefill=tm.Prefill(typed=typed, text=bk.clip(draft.text), actor=draft.actor or ""),
-            tz=tz, submit="Add",
-        ))
 
-    @app.view(Callback.SHORTCUT_TIMELINE_SUBMIT)
-    def handle_shortcut_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        meta, user_id = meta_of(body), body["user"]["id"]
-        if meta.pm_id is None:
-            # The "already there" notice shares this callback and has no form.
-            ack()
-            return
-        try:
-            form = tm.read_entry_form(view_values(body["view"]), tm.entry_context(deps, meta))
-            draft = tl.EntryDraft(
-                occurred_at=form.occurred_at, text=form.text, actor=form.actor, source="message",
-                message_key=meta.extra.get("key"), link=meta.extra.get("link"),
-            )
-            entry = tm.add_entry(deps, meta.pm_id, user_id, draft, view_key=tm.view_key(body))
-        except FieldErrors as err:
-            ack(response_action="errors", errors=err.errors)
-            return
-        except PostmortemError as err:
-            ack(response_action="errors", errors={tm.TEXT: str(err)})
-            return
-        except tm.Repeat:
-            ack()
-            return
-        except IntegrityError:
-            # Pinned by someone else (or added twice) while this modal was open.
-            ack(response_action="update", view=build_already_there_modal(meta.pm_id))
-            return
-        ack()
-        announce(deps, client, meta.pm_id, user_id,
-                 tm.note("added a message to the timeline", entry))
+def submit_capture(ctx: Ctx) -> Reply:
+    if ctx.meta.pm_id is None:
+        return None  # the "already there" notice shares this callback and has no form
+    pm_id, extra = ctx.meta.pm_id, ctx.meta.extra
+    with ctx.read() as session:
+        pm = postmortems.get_postmortem(session, pm_id=pm_id)
+        incident = postmortems.get_incident(session, incident_id=pm.incident_id)
+    tz = str(extra.get("tz") or "UTC")
+    form = read_entry_form(ctx.values(),
+                           time_context(ctx.meta, tl.incident_day(incident, tz, ctx.now()),
+                                        ctx.now()))
+    draft = tl.EntryDraft(occurred_at=form.occurred_at, text=form.text, actor=form.actor,
+                          milestone=form.milestone, source="message",
+                          message_key=extra.get("key"), link=extra.get("link"))
+    with ctx.unit() as session:
+        entry = add_entry(session, pm_id=pm_id, actor=ctx.actor, draft=draft, now=ctx.now(),
+                          in_channel=membership(ctx.client, pm.channel_id, ctx.user_id))
+        if entry is not None:
+            ctx.announce(session, pm_id, note("added a message to the timeline", entry))
+    # Pinned by someone else (or added twice) while this modal was open.
+    return update(build_already_there_modal(pm_id)) if entry is None else None
 
-    @app.event("reaction_added")
-    def handle_reaction_added(body: dict[str, Any], event: dict[str, Any], client: WebClient,
-                              context: dict[str, Any]) -> None:
-        # Skin tones arrive as "name::skin-tone-2"; the emoji is what was configured.
-        if str(event.get("reaction") or "").split("::")[0] != deps.settings.timeline_reaction:
-            return
-        bots = {context.get("bot_user_id"),
-                *((a or {}).get("user_id") for a in body.get("authorizations") or [])}
-        item = event.get("item") or {}
-        if event.get("user") in bots - {None} or item.get("type") != "message":
-            return
-        channel_id, ts = str(item.get("channel") or ""), str(item.get("ts") or "")
-        pm = capture_target(deps, channel_id)
-        if pm is None or pm.id is None or is_captured(deps, pm.id, tl.message_key(channel_id, ts)):
-            return
-        message = fetch_message(client, channel_id, ts)
-        if message is None:
-            return
-        draft = tl.captured_entry(
-            channel_id=channel_id, ts=ts, text=str(message.get("text") or ""),
-            author=author_name(client, message), link=permalink(client, channel_id, ts),
-            source="reaction",
-        )
-        try:
-            entry = tm.add_entry(deps, pm.id, str(event["user"]), draft)
-        except IntegrityError:
-            # Two pins racing on one message: the first one is the entry.
-            return
-        announce(deps, client, pm.id, str(event["user"]),
-                 tm.note("pinned a message to the timeline", entry))
+
+def reaction_added(ctx: Ctx) -> None:
+    event = dict(ctx.body.get("event") or {})
+    # Skin tones arrive as "name::skin-tone-2"; the emoji is what was configured.
+    if str(event.get("reaction") or "").split("::")[0] != ctx.deps.settings.timeline_reaction:
+        return
+    bots = {(a or {}).get("user_id") for a in ctx.body.get("authorizations") or []}
+    item = event.get("item") or {}
+    if not ctx.user_id or ctx.user_id in bots or item.get("type") != "message":
+        return
+    channel_id, ts = str(item.get("channel") or ""), str(item.get("ts") or "")
+    pm = capture_target(ctx, channel_id)
+    if pm is None or pm.id is None or is_captured(ctx, pm.id, tl.message_key(channel_id, ts)):
+        return
+    message = fetch_message(ctx.client, channel_id, ts)
+    if message is None:
+        return
+    draft = captured(ctx, channel_id, ts, message, "reaction")
+    # In a channel shared with another organisation, the event says whose member reacted.
+    actor = Actor(ctx.user_id, event.get("user_team") or ctx.user_team_id)
+    with ctx.unit() as session:
+        entry = add_entry(session, pm_id=pm.id, actor=actor, draft=draft, now=ctx.now(),
+                          in_channel=membership(ctx.client, channel_id, ctx.user_id))
+        if entry is not None:  # two pins racing on one message: the first one is the entry
+            ctx.announce(session, pm.id, note("pinned a message to the timeline", entry))

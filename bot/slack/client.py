@@ -71,16 +71,32 @@ def retry_after(response: HttpResponse) -> float:
 BROADCAST = re.compile(r"<!(?:channel|here|everyone|subteam\^[^>]*)(?:\|[^>]*)?>")
 
 
-def defuse(value: Any) -> Any:
-    """`value` (a payload) with every broadcast mention in every string escaped."""
-    if isinstance(value, str):
-        return BROADCAST.sub(lambda m: m.group(0).replace("<", "&lt;").replace(">", "&gt;"),
-                             value) if "<!" in value else value
-    if isinstance(value, dict):
-        return {k: defuse(v) for k, v in value.items()}
+def defuse(text: str) -> str:
+    """`text` with every broadcast mention escaped."""
+    if "<!" not in text:
+        return text
+    return BROADCAST.sub(lambda m: m.group(0).replace("<", "&lt;").replace(">", "&gt;"), text)
+
+
+def defuse_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """Where Slack turns text into mentions: a message's `text` and every mrkdwn text object.
+    Plain text and input values are left alone: they notify nobody, and an input's initial
+    value must come back as the user typed it."""
+    out = {k: _walk(v) for k, v in payload.items()}
+    if isinstance(out.get("text"), str):
+        out["text"] = defuse(out["text"])
+    return out
+
+
+def _walk(value: Any) -> Any:
     if isinstance(value, list):
-        return [defuse(v) for v in value]
-    return value
+        return [_walk(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: _walk(v) for k, v in value.items()}
+    if out.get("type") == "mrkdwn" and isinstance(out.get("text"), str):
+        out["text"] = defuse(out["text"])
+    return out
 
 
 class BotClient(WebClient):
@@ -89,7 +105,7 @@ class BotClient(WebClient):
     def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
         for part in ("json", "params", "data"):
             if isinstance(kwargs.get(part), dict):
-                kwargs[part] = defuse(kwargs[part])
+                kwargs[part] = defuse_payload(kwargs[part])
         try:
             response = super().api_call(api_method, **kwargs)
         except SlackApiError as err:

@@ -1,27 +1,33 @@
-"""`/postmortem` and its sub-commands."""
+"""`/postmortem` and its sub-commands.
+
+The ack answers at once with what needs no database (help, usage); everything that reads or
+writes goes after the ack and answers through the command's response_url."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
 
-from slack_bolt import Ack, App, Respond
-from slack_sdk import WebClient
-from sqlmodel import col, select
+from slack_sdk.webhook import WebhookClient
 
-from bot.deps import Deps
+from bot.slack import blocks as bk
+from bot.slack.context import Ctx
+from bot.slack.delivery import deliver_now
 from bot.slack.ids import Command
-from bot.slack.messages import SlackPostFailed, post_control_message
 from bot.slack.modals.start import build_start_modal
-from flows.errors import NotFound
-from flows.lifecycle import CLOSED, STATUS_LABELS
+from bot.slack.outbox import post_control
+from bot.slack.review.publish import deliver
+from bot.slack.router import Router
+from bot.slack.tracker_push import configured_trackers
+from flows.lifecycle import STATUS_LABELS
+from flows.permissions import require_workspace
 from flows.severity import severity_name
-from storage.db import session_scope
+from flows.trackers import set_always_tracker
 from storage.queries import postmortems
-from storage.tables import Incident, Postmortem
 
 log = logging.getLogger(__name__)
 
+LISTED = 20
 HELP = """*`/postmortem` — post-mortems without leaving Slack*
 • `/postmortem start [title]` — open a post-mortem for a resolved incident
 • `/postmortem list` — open post-mortems, most urgent first
@@ -32,106 +38,103 @@ HELP = """*`/postmortem` — post-mortems without leaving Slack*
 Everything else happens from the post-mortem's control message in the incident channel."""
 
 
-def register(app: App, deps: Deps) -> None:
-    @app.command(Command.POSTMORTEM)
-    def handle_postmortem_command(
-        ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
-        words = (body.get("text") or "").strip()
-        verb, _, rest = words.partition(" ")
-        verb = verb.lower()
-        if verb in ("", "help"):
-            ack(response_type="ephemeral", text=HELP)
-        elif verb in ("start", "new"):
-            # trigger_id lives 3 seconds: ack, then open the modal straight away.
-            ack()
-            client.views_open(
-                trigger_id=body["trigger_id"],
-                view=build_start_modal(rest.strip(), body.get("channel_id"), deps.now()),
-            )
-        elif verb == "list":
-            ack(response_type="ephemeral", text=list_open(deps))
-        elif verb == "post":
-            ack()
-            respond(response_type="ephemeral", text=repost(deps, client, rest.strip()))
-        elif verb == "tracker":
-            ack(response_type="ephemeral", text=set_tracker(deps, body, rest.strip().lower()))
-        elif verb == "deliver":
-            ack()
-            respond(response_type="ephemeral", text=redeliver(deps, client, rest.strip()))
-        else:
-            ack(
-                response_type="ephemeral",
-                text=f"I don't know `/postmortem {verb}`.\n\n{HELP}",
-            )
+def register_listeners(router: Router) -> None:
+    router.command(Command.POSTMORTEM)(postmortem_command)
 
 
-def list_open(deps: Deps) -> str:
-    with session_scope(deps.sessions) as session:
-        stmt = (
-            select(Postmortem, Incident)
-            .join(Incident, col(Incident.id) == Postmortem.incident_id)
-            .where(Postmortem.status != CLOSED)
-            .order_by(col(Postmortem.due_at).asc())
-            .limit(20)
-        )
-        rows = session.exec(stmt).all()
+def postmortem_command(ctx: Ctx) -> str | None:
+    verb, _, rest = str(ctx.body.get("text") or "").strip().partition(" ")
+    verb, rest = verb.lower(), rest.strip()
+    if verb in ("", "help"):
+        return HELP
+    if verb in ("start", "new"):
+        # trigger_id lives 3 seconds: the modal opens right after the ack.
+        ctx.later(lambda: open_start(ctx, rest))
+        return None
+    if verb == "tracker":
+        return set_tracker(ctx, rest.lower())
+    answers: dict[str, Callable[[Ctx, str], str]] = {
+        "list": list_open, "post": repost, "deliver": redeliver,
+    }
+    if verb not in answers:
+        return f"I don't know `/postmortem {bk.escape(verb)}`.\n\n{HELP}"
+    ctx.later(lambda: respond(ctx, answers[verb](ctx, rest)))
+    return None
+
+
+def open_start(ctx: Ctx, title: str) -> None:
+    ctx.client.views_open(trigger_id=ctx.trigger_id,
+                          view=build_start_modal(title, ctx.channel_id, ctx.now()))
+
+
+def respond(ctx: Ctx, text: str) -> None:
+    """An ephemeral answer to the command, through its response_url (valid 30 minutes)."""
+    url = str(ctx.body.get("response_url") or "")
+    if not url:
+        ctx.tell(text)
+        return
+    WebhookClient(url).send(text=text, response_type="ephemeral")
+
+
+def list_open(ctx: Ctx, _arg: str) -> str:
+    with ctx.read() as session:
+        rows = postmortems.open_postmortems(session, team_id=ctx.user_team_id, limit=LISTED)
     if not rows:
         return "No open post-mortems. :tada:"
     lines = [
-        f"• #{pm.id} {inc.reference} {severity_name(inc.severity)} “{inc.title}” — "
-        f"{STATUS_LABELS[pm.status]}, owner <@{pm.owner_id}>"
+        f"• #{pm.id} {bk.escape(inc.reference)} {severity_name(inc.severity)} "
+        f"“{bk.escape(inc.title)}” — {STATUS_LABELS[pm.status]}, owner {bk.user(pm.owner_id)}"
         + (f", due {pm.due_at:%Y-%m-%d %H:%M} UTC" if pm.due_at else "")
         for pm, inc in rows
     ]
-    return "*Open post-mortems*\n" + "\n".join(lines)
+    return bk.clip("*Open post-mortems*\n" + "\n".join(lines))
 
 
-def repost(deps: Deps, client: WebClient, arg: str) -> str:
+def repost(ctx: Ctx, arg: str) -> str:
+    """A new control message (after the bot was invited, or the old one was deleted)."""
     if not arg.isdigit():
         return "Usage: `/postmortem post ID` (the number shown in `/postmortem list`)."
-    try:
-        with session_scope(deps.sessions) as session:
-            postmortems.get_postmortem(session, pm_id=int(arg))
-        post_control_message(deps, client, int(arg))
-    except NotFound as err:
-        return str(err)
-    except SlackPostFailed as err:
-        return f":warning: {err}"
+    with ctx.unit() as session:
+        pm = postmortems.get_postmortem(session, pm_id=int(arg))
+        require_workspace(pm, ctx.user_team_id)
+        if not pm.channel_id:
+            return f":warning: Post-mortem #{arg} has no channel to post in."
+        ids = post_control(session, pm, now=ctx.now())
+    report = deliver_now(ctx.deps, ids)
+    if report.failed:
+        code = report.failed[0].detail.removeprefix("slack: ")
+        return (f":warning: post-mortem #{arg} is saved, but Slack refused the message: "
+                f"{bk.escape(code)}")
     return f"Posted post-mortem #{arg}'s control message."
 
 
-def redeliver(deps: Deps, client: WebClient, arg: str) -> str:
+def redeliver(ctx: Ctx, arg: str) -> str:
     """Retry the published document's upload, archive file and announcement."""
-    from bot.slack.review.publish import deliver
-
     if not arg.isdigit():
         return "Usage: `/postmortem deliver ID`."
-    with session_scope(deps.sessions) as session:
+    with ctx.read() as session:
         record = postmortems.load_record(session, pm_id=int(arg))
+    require_workspace(record.postmortem, ctx.user_team_id)
     finals = [d for d in record.documents if d.version.endswith(".0")]
     if not finals:
         return f"Post-mortem #{arg} has not been published yet."
-    deliver(deps, client, record, finals[-1])
+    deliver(ctx.deps, ctx.client, record, finals[-1])
     return f"Delivered version {finals[-1].version} of post-mortem #{arg} again."
 
 
-def set_tracker(deps: Deps, body: dict[str, Any], arg: str) -> str:
+def set_tracker(ctx: Ctx, arg: str) -> str:
     """The workspace's "always file new action items in …" setting."""
-    from bot.slack.tracker_push import configured_trackers
-    from flows.trackers import set_always_tracker
-
     words = arg.split()
     if len(words) != 2 or words[0] != "always" or words[1] not in ("github", "jira", "off"):
         return "Usage: `/postmortem tracker always github|jira|off`."
     tracker = None if words[1] == "off" else words[1]
-    if tracker and tracker not in configured_trackers(deps):
+    if tracker and tracker not in configured_trackers(ctx.deps):
         return (
             f"{tracker} is not configured: set its variables (see the README) and restart "
             "the bot first."
         )
-    with session_scope(deps.sessions) as session:
-        set_always_tracker(session, team_id=body.get("team_id") or "", tracker=tracker)
+    with ctx.unit() as session:
+        set_always_tracker(session, team_id=ctx.team_id or "", tracker=tracker)
     if tracker is None:
         return "New action items are no longer filed automatically."
     return f"Every new action item will be filed in {tracker} automatically."

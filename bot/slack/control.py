@@ -20,6 +20,15 @@ SECTION_BUTTONS: list[tuple[str, Action]] = [
     ("Learnings", Action.OPEN_LEARNINGS),
     ("Action items", Action.OPEN_ACTION_ITEMS),
 ]
+# The "More" menu (an overflow holds 5 at most): the sections some formats ask for. Each
+# option's value is "<pm_id>:<key>"; bot/slack/modals/more.py opens the key's modal.
+MORE_SECTIONS: list[tuple[str, str]] = [
+    ("Communication", "communication"),
+    ("References", "references"),
+    ("Supporting data & follow-up", "supporting"),
+    ("Financial questions (Bilko)", "finance"),
+    ("ARB checklist (enterprise)", "compliance"),
+]
 
 
 def build_control_message(record: PostmortemRecord, now: datetime) -> dict[str, Any]:
@@ -56,6 +65,8 @@ def build_control_message(record: PostmortemRecord, now: datetime) -> dict[str, 
     if pm.status == DRAFT:
         buttons.append(bk.button("Submit for review", Action.REVIEW_OPEN, value, style="primary"))
     buttons.append(bk.button("Preview document", Action.PREVIEW, value))
+    buttons.append(bk.overflow(Action.OPEN_MORE,
+                               [(label, f"{value}:{key}") for label, key in MORE_SECTIONS]))
     blocks: list[bk.Block] = [
         bk.header(f"Post-mortem: {inc.title}"),
         bk.fields(facts),
@@ -64,10 +75,12 @@ def build_control_message(record: PostmortemRecord, now: datetime) -> dict[str, 
         bk.actions(buttons, block_id=Block.CONTROL_ACTIONS),
     ]
     still = ", ".join(s.label.lower() for s in missing) or "nothing — ready for review"
+    # The notification text goes out as mrkdwn too: what people typed must ping nobody.
+    named = f"{bk.escape(inc.reference)} “{bk.escape(inc.title)}”"
     text = (
-        f"Post-mortem for {inc.reference} “{inc.title}” ({severity_label(inc.severity)}), "
-        f"owner <@{pm.owner_id}>, due {pm.due_at:%Y-%m-%d %H:%M} UTC. Still missing: {still}."
+        f"Post-mortem for {named} ({severity_label(inc.severity)}), "
+        f"owner {bk.user(pm.owner_id)}, due {pm.due_at:%Y-%m-%d %H:%M} UTC. Still missing: {still}."
         if pm.due_at
-        else f"Post-mortem for {inc.reference} “{inc.title}”. Still missing: {still}."
+        else f"Post-mortem for {named}. Still missing: {still}."
     )
     return {"text": bk.clip(text, 3000), "blocks": blocks}

@@ -77,9 +77,9 @@ def day(values: dict[str, Any], block_id: str) -> date | None:
 
 
 @contextmanager
-def fields_at(blocks: Mapping[str, str]) -> Iterator[None]:
-    """Field errors from flows/ (keyed by field name) re-keyed to the modal's block_ids, so
-    each shows at its own input."""
+def errors_at(blocks: Mapping[str, str]) -> Iterator[None]:
+    """Field errors a flow raised by field name, re-keyed by the form's block ids so Slack
+    shows each at its input."""
     try:
         yield
     except FieldErrors as err:

@@ -27,6 +27,11 @@ class Callback(StrEnum):
     SHORTCUT_TIMELINE_SUBMIT = "pm.timeline_capture.submit"
     REVIEW_SUBMIT = "pm.review.submit"
     REVIEW_CHANGES = "pm.review.changes"
+    COMMUNICATION = "pm.communication.submit"
+    SUPPORTING = "pm.supporting.submit"
+    FINANCE = "pm.finance.submit"
+    COMPLIANCE = "pm.compliance.submit"
+    REFERENCES = "pm.references.submit"
 
 
 class Action(StrEnum):
@@ -43,6 +48,11 @@ class Action(StrEnum):
     WHYS_ADD_FACTOR = "pm.whys.add_factor"
     WHYS_DELETE_FACTOR = "pm.whys.delete_factor"
     LEARNING_DELETE = "pm.learnings.delete"
+    LEARNING_PAGE = "pm.learnings.page"
+    # The control message's "More" menu: its options carry "<pm_id>:<section>".
+    OPEN_MORE = "pm.control.more"
+    REFERENCE_DELETE = "pm.references.delete"
+    REFERENCE_PAGE = "pm.references.page"
     ACTION_ITEM_ADD = "pm.action_items.add"
     ACTION_ITEM_EDIT = "pm.action_items.edit"
     ACTION_ITEM_PAGE = "pm.action_items.page"
@@ -83,6 +93,79 @@ class Block(StrEnum):
     MITIGATED_AT = "pm.field.mitigated_at"
     RESOLVED_AT = "pm.field.resolved_at"
     CONTROL_ACTIONS = "pm.control.actions"
+    IDENTIFIED_AT = "pm.field.identified_at"
+
+
+class DetailsField(StrEnum):
+    REFERENCE = "pm.field.reference"
+    DETECTION = "pm.field.detection"
+    COMMANDER = "pm.field.commander"
+    FACILITATOR = "pm.field.facilitator"
+    REVIEWERS = "pm.field.reviewers"
+    ATTENDEES = "pm.field.attendees"
+    SUMMARY = "pm.field.summary"
+    MITIGATION = "pm.field.mitigation"
+    FIX = "pm.field.fix"
+    VALIDATION = "pm.field.validation"
+    TEMPLATE = "pm.field.template"
+    ALERT_NAME = "pm.field.alert_name"
+    ALERT_SOURCE = "pm.field.alert_source"
+    ALERT_URL = "pm.field.alert_url"
+    MEETING_AT = "pm.field.meeting_at"
+    MEETING_MINUTES = "pm.field.meeting_minutes"
+
+
+class TimelineField(StrEnum):
+    TIME_TEXT = "pm.timeline_entry.time_text"
+    TIME_PICK = "pm.timeline_entry.time_pick"
+    TEXT = "pm.timeline_entry.text"
+    ACTOR = "pm.timeline_entry.actor"
+    MILESTONE = "pm.timeline_entry.milestone"
+    NAV_PREV = "pm.timeline.nav_prev"
+    NAV_NEXT = "pm.timeline.nav_next"
+
+
+class LearningField(StrEnum):
+    KIND = "pm.learning.kind"
+    ITEMS = "pm.learning.items"
+    NAV_PREV = "pm.learning.nav_prev"
+    NAV_NEXT = "pm.learning.nav_next"
+
+
+class ReferenceField(StrEnum):
+    KIND = "pm.reference.kind"
+    LABEL = "pm.reference.label"
+    URL = "pm.reference.url"
+    NAV_PREV = "pm.reference.nav_prev"
+    NAV_NEXT = "pm.reference.nav_next"
+
+
+class CommunicationField(StrEnum):
+    STATUS_UPDATES = "pm.communication.status_updates"
+    STAKEHOLDERS = "pm.communication.stakeholders"
+    STATUS_PAGE = "pm.communication.status_page"
+    CUSTOMER_NOTICE = "pm.communication.customer_notice"
+    PUBLIC_STATEMENTS = "pm.communication.public_statements"
+    DISTRIBUTION = "pm.communication.distribution"
+
+
+class SupportingField(StrEnum):
+    LOG_EXCERPTS = "pm.supporting.log_excerpts"
+    CONFIG_CHANGES = "pm.supporting.config_changes"
+    REVIEW_CADENCE = "pm.supporting.review_cadence"
+    NEXT_REVIEW = "pm.supporting.next_review"
+    RELATED_PATTERN = "pm.supporting.related_pattern"
+    GLOSSARY = "pm.supporting.glossary"
+
+
+class FinanceField(StrEnum):
+    MODULES = "pm.finance.finance_modules"
+    CORRUPTION = "pm.finance.finance_corruption"
+    PRECISION = "pm.finance.finance_precision"
+
+
+class ComplianceField(StrEnum):
+    ITEMS = "pm.compliance.items"
 
 
 class ActionItemField(StrEnum):

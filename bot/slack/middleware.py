@@ -46,10 +46,12 @@ def context_of(deps: Deps, body: dict[str, Any]) -> Ctx:
     user_id = str(user.get("id") or body.get("user_id") or event.get("user") or "")
     team_id = (body.get("team") or {}).get("id") or body.get("team_id")
     channel = body.get("channel") or {}
+    meta = Meta.load((body.get("view") or {}).get("private_metadata"))
+    # A click or submission inside a modal names no channel: the modal remembers where its
+    # user works (the incident channel), so a refusal is told there rather than in a DM.
     channel_id = (channel.get("id") if isinstance(channel, dict) else None) or body.get(
         "channel_id"
-    )
-    meta = Meta.load((body.get("view") or {}).get("private_metadata"))
+    ) or meta.channel_id
     actions = body.get("actions") or []
     action = dict(actions[0]) if actions else {}
     # Our client, not Bolt's per-request copy: the bot's retry policy, its counting, its guard.

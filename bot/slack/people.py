@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -57,3 +58,12 @@ def is_channel_member(client: WebClient, channel_id: str, user_id: str) -> bool:
     except SlackApiError as err:
         log.warning("conversations.members %s failed: %s", channel_id, err.response.get("error"))
         return False
+
+
+def membership(client: WebClient, channel_id: str | None, user_id: str) -> Callable[[], bool]:
+    """"Is `user_id` in `channel_id`?", asked only when called (flows asks non-editors only)."""
+
+    def ask() -> bool:
+        return bool(channel_id) and is_channel_member(client, str(channel_id), user_id)
+
+    return ask

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from storage.errors import NotFound
+from storage.kinds import CLOSED
 from storage.record import PostmortemRecord
 from storage.tables import (
     ActionItem,
@@ -151,3 +152,23 @@ def service_had_incident(
 def day_bounds(at: datetime) -> tuple[datetime, datetime]:
     start = at.replace(hour=0, minute=0, second=0, microsecond=0)
     return start, start + timedelta(days=1)
+
+
+def find_incident_by_reference(session: Session, *, reference: str) -> Incident | None:
+    return session.exec(select(Incident).where(Incident.reference == reference)).first()
+
+
+def open_postmortems(
+    session: Session, *, team_id: str | None, limit: int
+) -> list[tuple[Postmortem, Incident]]:
+    """A workspace's post-mortems not yet closed (and those of no known workspace), the
+    nearest deadline first, with their incidents."""
+    stmt = (
+        select(Postmortem, Incident)
+        .join(Incident, col(Incident.id) == Postmortem.incident_id)
+        .where(Postmortem.status != CLOSED)
+        .where(or_(col(Postmortem.team_id).is_(None), col(Postmortem.team_id) == team_id))
+        .order_by(col(Postmortem.due_at).asc())
+        .limit(limit)
+    )
+    return [(pm, incident) for pm, incident in session.exec(stmt).all()]

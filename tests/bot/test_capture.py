@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import select
 
 from bot.slack.ids import Callback
-from bot.slack.modals.timeline import ACTOR, TEXT, TIME_PICK, TIME_TEXT
+from bot.slack.modals.timeline_views import ACTOR, TEXT, TIME_PICK, TIME_TEXT
 from flows.timeline import format_in_zone
 from storage.tables import AuditEvent
 from tests.bot.test_timeline import (

@@ -3,7 +3,7 @@ through escapes them in `text` and in blocks alike, whatever a builder let throu
 
 from __future__ import annotations
 
-from bot.slack.client import defuse, make_client
+from bot.slack.client import defuse, defuse_payload, make_client
 from slack_emulator import SlackEmulator
 
 BROADCASTS = ["<!channel>", "<!here>", "<!everyone>", "<!here|here>", "<!subteam^S0123|@oncall>"]
@@ -15,6 +15,20 @@ def test_defuse_escapes_every_broadcast_form_and_keeps_the_rest() -> None:
         assert "<!" not in out and mention.replace("<", "&lt;").replace(">", "&gt;") in out
     kept = "see <https://example.com|the runbook> and <@U0ALICE>, <!date^1|x>"
     assert defuse(kept) == kept
+
+
+def test_only_text_slack_reads_as_mrkdwn_is_touched() -> None:
+    typed = "DB <!here> outage"
+    payload = defuse_payload({"text": typed, "view": {"blocks": [
+        {"type": "input", "element": {"type": "plain_text_input", "initial_value": typed}},
+        {"type": "header", "text": {"type": "plain_text", "text": typed}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": typed}},
+    ]}})
+    blocks = payload["view"]["blocks"]
+    assert payload["text"] == "DB &lt;!here&gt; outage"
+    assert blocks[0]["element"]["initial_value"] == typed  # comes back as the user typed it
+    assert blocks[1]["text"]["text"] == typed  # plain text notifies nobody
+    assert blocks[2]["text"]["text"] == "DB &lt;!here&gt; outage"
 
 
 def test_posts_and_updates_reach_slack_with_broadcasts_escaped() -> None:

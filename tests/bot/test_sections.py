@@ -7,11 +7,10 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.slack.ids import Action, Block
-from bot.slack.messages import create_postmortem
-from bot.slack.modals import details, impact, learnings, whys
-from flows.lifecycle import IncidentFacts
+from bot.slack.ids import Action, Block, DetailsField
+from bot.slack.modals import impact, learnings, whys
 from storage.tables import AuditEvent, ContributingFactor, Incident, Learning, Postmortem, Why
+from tests.bot.opening import facts, open_postmortem
 from tests.bot.test_review_publish import STARTED, make_postmortem
 from tests.harness import Harness
 
@@ -61,20 +60,20 @@ def details_values(reference: str, **over: dict[str, Any]) -> dict[str, Any]:
         Block.TITLE: text_value("Checkout API returned 500s"),
         Block.SEVERITY: select_value("SEV2"),
         Block.SERVICES: text_value("payment-api"),
-        details.REFERENCE: text_value(reference),
-        details.COMMANDER: user("U0BOB"),
-        details.FACILITATOR: user("U0ALICE"),
-        details.REVIEWERS: users(["U0CAROL"]),
-        details.ATTENDEES: users([]),
-        details.DETECTION: select_value(None),
+        DetailsField.REFERENCE: text_value(reference),
+        DetailsField.COMMANDER: user("U0BOB"),
+        DetailsField.FACILITATOR: user("U0ALICE"),
+        DetailsField.REVIEWERS: users(["U0CAROL"]),
+        DetailsField.ATTENDEES: users([]),
+        DetailsField.DETECTION: select_value(None),
         Block.STARTED_AT: when(ts(0)),
         Block.DETECTED_AT: when(ts(4)),
         Block.ACKNOWLEDGED_AT: when(None),
         Block.MITIGATED_AT: when(None),
         Block.RESOLVED_AT: when(ts(50)),
-        details.SUMMARY: text_value(None),
-        details.MITIGATION: text_value(None),
-        details.FIX: text_value(None),
+        DetailsField.SUMMARY: text_value(None),
+        DetailsField.MITIGATION: text_value(None),
+        DetailsField.FIX: text_value(None),
     }
     return values | over
 
@@ -117,13 +116,13 @@ def test_details_edit_saves_audits_notes_and_refreshes(bot: Harness) -> None:
             Block.TITLE: text_value("Checkout down after deploy"),
             Block.SEVERITY: select_value("P1"),
             Block.SERVICES: text_value("payment-api, postgres ,"),
-            details.COMMANDER: user("U0DAN"),
-            details.REVIEWERS: users(["U0CAROL", "U0BOB"]),
-            details.ATTENDEES: users(["U0DAN"]),
-            details.DETECTION: select_value("Customer report"),
+            DetailsField.COMMANDER: user("U0DAN"),
+            DetailsField.REVIEWERS: users(["U0CAROL", "U0BOB"]),
+            DetailsField.ATTENDEES: users(["U0DAN"]),
+            DetailsField.DETECTION: select_value("Customer report"),
             Block.ACKNOWLEDGED_AT: when(ts(6)),
             Block.MITIGATED_AT: when(ts(30)),
-            details.SUMMARY: text_value("A deploy exhausted the DB pool."),
+            DetailsField.SUMMARY: text_value("A deploy exhausted the DB pool."),
         },
     )
     response = bot.slack.view_submission("U0ALICE", view, values)
@@ -170,24 +169,18 @@ def test_details_detected_before_started_is_a_field_error(bot: Harness) -> None:
 
 
 def test_details_reference_of_another_incident_is_refused(bot: Harness) -> None:
-    other = create_postmortem(
-        bot.deps,
-        IncidentFacts(
-            title="Search was slow",
-            severity=3,
-            services=["search"],
-            channel_id="C0ENG",
-            started_at=STARTED - timedelta(days=1),
-            resolved_at=STARTED - timedelta(days=1) + timedelta(hours=1),
-        ),
+    other, _ = open_postmortem(
+        bot,
+        facts("Search was slow", "C0ENG", STARTED - timedelta(days=1), 3, ("search",)),
         owner_id="U0BOB",
+        team_id=None,
     )
-    taken = reference_of(bot, other.postmortem.id)
+    taken = reference_of(bot, other)
     pm_id = make_postmortem(bot)
     view = open_section(bot, "U0ALICE", Action.OPEN_DETAILS, pm_id)
     body = bot.slack.view_submission("U0ALICE", view, details_values(taken)).json()
     assert body["response_action"] == "errors"
-    assert set(body["errors"]) == {details.REFERENCE}
+    assert set(body["errors"]) == {DetailsField.REFERENCE}
     assert reference_of(bot, pm_id) != taken
 
 
@@ -476,10 +469,12 @@ def test_empty_learnings_are_a_field_error(bot: Harness) -> None:
 def test_details_choose_document_template(bot: Harness) -> None:
     pm_id = make_postmortem(bot)
     view = open_section(bot, "U0ALICE", Action.OPEN_DETAILS, pm_id)
-    template_block = next(b for b in view["blocks"] if b["block_id"] == details.TEMPLATE)
+    template_block = next(b for b in view["blocks"] if b["block_id"] == DetailsField.TEMPLATE)
     offered = {o["value"] for o in template_block["element"]["options"]}
     assert {"comprehensive", "bilko", "tz010", "lean", "enterprise"} <= offered
-    values = details_values(reference_of(bot, pm_id), **{details.TEMPLATE: select_value("lean")})
+    values = details_values(
+        reference_of(bot, pm_id), **{DetailsField.TEMPLATE: select_value("lean")}
+    )
     assert bot.slack.view_submission("U0ALICE", view, values).status == 200
     bot.settle()
     with bot.session() as session:

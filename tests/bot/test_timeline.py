@@ -11,11 +11,10 @@ import pytest
 from sqlmodel import select
 
 from bot.slack.ids import Action, Callback
-from bot.slack.messages import create_postmortem, post_control_message
-from bot.slack.modals.timeline import ACTOR, NAV_NEXT, NAV_PREV, TEXT, TIME_PICK, TIME_TEXT
-from flows.lifecycle import IncidentFacts
+from bot.slack.modals.timeline_views import ACTOR, NAV_NEXT, NAV_PREV, TEXT, TIME_PICK, TIME_TEXT
 from storage.db import session_scope
 from storage.tables import AuditEvent, TimelineEntry
+from tests.bot.opening import facts, open_postmortem
 from tests.harness import Harness
 
 STARTED = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
@@ -26,20 +25,7 @@ STARTED = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
 
 def make_postmortem(bot: Harness, channel_id: str = "C0INCIDENT") -> tuple[int, dict[str, Any]]:
     """A post-mortem owned by Alice with its control message posted; (id, control message)."""
-    opened = create_postmortem(
-        bot.deps,
-        IncidentFacts(
-            title="Checkout API returned 500s",
-            severity=2,
-            channel_id=channel_id,
-            started_at=STARTED,
-            resolved_at=STARTED + timedelta(minutes=50),
-        ),
-        owner_id="U0ALICE",
-    )
-    pm_id = opened.postmortem.id
-    assert pm_id is not None
-    ts = post_control_message(bot.deps, bot.client, pm_id)
+    pm_id, ts = open_postmortem(bot, facts(channel_id=channel_id, started=STARTED))
     control = next(m for m in bot.emu.messages(channel_id) if m["ts"] == ts)
     return pm_id, control
 

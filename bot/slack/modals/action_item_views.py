@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.slack import blocks as bk
-from bot.slack.forms import day, fields_at, text
+from bot.slack.forms import day, errors_at, text
 from bot.slack.ids import Action, ActionItemBlock, ActionItemField, Callback
 from bot.slack.meta import Meta
 from bot.slack.tracker_views import build_tracker_buttons
@@ -154,7 +154,7 @@ def read_item_form(
     current: ActionItem | None,
 ) -> ai.ValidItem:
     """The form validated; errors come back keyed by block_id, all at once."""
-    with fields_at(_BLOCK_OF):
+    with errors_at(_BLOCK_OF):
         draft = ai.ItemDraft(
             title=text(values, ActionItemField.TITLE), owner=values.get(ActionItemField.OWNER),
             priority=values.get(ActionItemField.PRIORITY),

@@ -1,145 +1,124 @@
 """Learnings: went well, went poorly, where we got lucky, surprises, and lessons (technical,
-process, culture). Lists: each line the user types becomes its own entry."""
+process, culture). Each line the user types becomes its own entry; the lists below the form
+are paged. Anyone in the incident channel adds; people delete their own entries."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
-from slack_sdk import WebClient
-
-from bot.deps import Deps
 from bot.slack import blocks as bk
-from bot.slack.forms import text, view_values
-from bot.slack.ids import Action, Callback
-from bot.slack.meta import Meta, meta_of
-from bot.slack.modals.common import (
-    action_pm_id,
-    announce,
-    change,
-    load_record,
-    once,
-    open_view,
-    require_participant,
-)
-from flows.errors import FieldErrors, NotFound
-from flows.learnings import LEARNING_KINDS
-from flows.permissions import require_editor_or_creator
+from bot.slack.context import Ctx
+from bot.slack.forms import errors_at
+from bot.slack.ids import Action, Callback, LearningField
+from bot.slack.meta import Meta
+from bot.slack.modals.paging import around, redraw, tail_number
+from bot.slack.modals.text_fields import limit_hint
+from bot.slack.people import membership
+from bot.slack.router import Reply, Router, update
+from flows import learnings
+from flows.learnings import ENTRIES_MAX, LEARNING_KINDS
+from flows.owned import delete_owned
+from flows.permissions import require_participant, require_workspace
+from flows.timeline import paginate
 from storage.queries import postmortems
 from storage.record import PostmortemRecord
 from storage.tables import Learning
 
-KIND = "pm.learning.kind"
-ITEMS = "pm.learning.items"
-MAX_LISTED = 60  # keeps the modal well under Slack's 100 blocks with headers
+KIND = LearningField.KIND
+ITEMS = LearningField.ITEMS
+BLOCKS = {"kind": KIND, "entries": ITEMS}
+PAGE_SIZE = 25  # with 7 list headers and the form, far below Slack's 100 blocks
 
 
-def build_learnings_modal(record: PostmortemRecord, kind: str = "went_well") -> dict[str, Any]:
+def in_order(record: PostmortemRecord) -> list[Learning]:
+    """Grouped by list, in the document's order; oldest first within a list."""
+    return [item for key in LEARNING_KINDS for item in record.learnings_of(key)]
+
+
+def build_learnings_modal(
+    record: PostmortemRecord, kind: str = "went_well", page: int = 0
+) -> dict[str, Any]:
     blocks: list[bk.Block] = [
-        bk.select(
-            KIND,
-            "Which list",
-            [(label, key) for key, label in LEARNING_KINDS.items()],
-            initial=kind,
-        ),
-        bk.text_input(
-            ITEMS,
-            "Entries",
-            multiline=True,
-            optional=True,
-            hint="One per line; each line becomes its own entry. Be specific.",
-            placeholder="Alert fired within 2 minutes of the error spike",
-        ),
+        bk.select(KIND, "Which list", [(label, key) for key, label in LEARNING_KINDS.items()],
+                  initial=kind),
+        bk.text_input(ITEMS, "Entries", multiline=True, optional=True, max_length=ENTRIES_MAX,
+                      hint=limit_hint(ENTRIES_MAX, "One per line; each line becomes its own "
+                                                   "entry. Be specific."),
+                      placeholder="Alert fired within 2 minutes of the error spike"),
     ]
-    listed = 0
-    for key, label in LEARNING_KINDS.items():
-        items = record.learnings_of(key)
-        if not items:
-            continue
-        blocks.append(bk.header(label))
-        for item in items:
-            if listed >= MAX_LISTED:
-                break
-            listed += 1
-            blocks.append(
-                bk.section(
-                    f"• {bk.escape(item.text)}",
-                    accessory=bk.button("Delete", Action.LEARNING_DELETE, f"{record.id}:{item.id}"),
-                )
-            )
-    if listed < len(record.learnings):
-        blocks.append(bk.context(f"_{len(record.learnings) - listed} more not shown._"))
-    return bk.modal(
-        "Learnings",
-        blocks,
-        callback_id=Callback.LEARNINGS,
-        submit="Add",
-        private_metadata=Meta(pm_id=record.id).dump(),
-    )
+    shown = paginate(in_order(record), page, PAGE_SIZE)
+    before, after = around(shown, noun="Entries", action=Action.LEARNING_PAGE, pm_id=record.id,
+                           prev_block=LearningField.NAV_PREV, next_block=LearningField.NAV_NEXT)
+    blocks += before
+    heading = None
+    for item in shown.items:
+        if item.kind != heading:
+            heading = item.kind
+            blocks.append(bk.header(LEARNING_KINDS.get(item.kind, item.kind)))
+        blocks.append(bk.section(
+            f"• {bk.escape(item.text)}",
+            accessory=bk.button("Delete", Action.LEARNING_DELETE, f"{record.id}:{item.id}"),
+        ))
+    blocks += after
+    meta = Meta(pm_id=record.id, channel_id=record.postmortem.channel_id, page=shown.number,
+                extra={"kind": kind})
+    return bk.modal("Learnings", blocks, callback_id=Callback.LEARNINGS, submit="Add",
+                    private_metadata=meta.dump())
 
 
-def register(app: App, deps: Deps) -> None:
-    @app.action(Action.OPEN_LEARNINGS)
-    def handle_open_learnings(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        record = load_record(deps, action_pm_id(body))
-        require_participant(client, record.postmortem, body["user"]["id"])
-        open_view(client, body, build_learnings_modal(record))
+def open_learnings(ctx: Ctx) -> None:
+    record = _record(ctx)
+    pm = record.postmortem
+    require_participant(pm, ctx.actor, in_channel=membership(ctx.client, pm.channel_id,
+                                                             ctx.user_id))
+    ctx.open_view(build_learnings_modal(record))
 
-    @app.view(Callback.LEARNINGS)
-    def handle_learnings_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        user_id = body["user"]["id"]
-        pm_id = meta_of(body).pm_id
-        assert pm_id is not None
-        values = view_values(body["view"])
-        kind = values.get(KIND)
-        if kind not in LEARNING_KINDS:
-            raise FieldErrors({KIND: "Pick which list these entries belong to."})
-        entries = [line.strip(" •-*\t") for line in text(values, ITEMS).splitlines()]
-        entries = [e for e in entries if e]
-        if not entries:
-            raise FieldErrors({ITEMS: "Type at least one entry (one per line)."})
-        record = load_record(deps, pm_id)
-        require_participant(client, record.postmortem, user_id)
-        if not once(deps, body):
-            ack()
-            return
-        label = LEARNING_KINDS[kind]
-        with change(
-            deps, pm_id, user_id, "learnings", f"added {len(entries)} to {label}"
-        ) as session:
-            for entry in entries:
-                session.add(
-                    Learning(
-                        postmortem_id=pm_id,
-                        kind=kind,
-                        text=entry,
-                        created_by=user_id,
-                        created_at=deps.now(),
-                    )
-                )
-        ack(response_action="update", view=build_learnings_modal(load_record(deps, pm_id), kind))
-        noun = "entry" if len(entries) == 1 else "entries"
-        announce(deps, client, pm_id, user_id, f"added {len(entries)} {noun} to “{label}”")
 
-    @app.action(Action.LEARNING_DELETE)
-    def handle_learning_delete(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        user_id = body["user"]["id"]
-        pm_id = action_pm_id(body)
-        learning_id = int(body["actions"][0]["value"].split(":")[1])
-        with change(deps, pm_id, user_id, "learning_deleted", "deleted a learning") as session:
-            pm = postmortems.get_postmortem(session, pm_id=pm_id)
-            learning = session.get(Learning, learning_id)
-            if learning is None or learning.postmortem_id != pm_id:
-                raise NotFound("That entry was already deleted.")
-            require_editor_or_creator(pm, user_id, learning.created_by, "delete others' entries")
-            deleted = learning.text
-            session.delete(learning)
-        view = body["view"]
-        client.views_update(
-            view_id=view["id"],
-            hash=view.get("hash"),
-            view=build_learnings_modal(load_record(deps, pm_id)),
-        )
-        announce(deps, client, pm_id, user_id, f"deleted a learning: “{bk.escape(deleted[:200])}”")
+def submit_learnings(ctx: Ctx) -> Reply:
+    values, pm_id = ctx.values(), ctx.require_pm()
+    with errors_at(BLOCKS):
+        kind, entries = learnings.read_learnings(values.get(KIND), values.get(ITEMS))
+    with ctx.unit() as session:
+        pm = postmortems.get_postmortem(session, pm_id=pm_id)
+        rows = learnings.add_learnings(
+            session, pm_id=pm_id, actor=ctx.actor, kind=kind, entries=entries, now=ctx.now(),
+            in_channel=membership(ctx.client, pm.channel_id, ctx.user_id))
+        noun = "entry" if len(rows) == 1 else "entries"
+        ctx.announce(session, pm_id, f"added {len(rows)} {noun} to “{LEARNING_KINDS[kind]}”")
+    record = _record(ctx)
+    # Show the page the new entries are on.
+    order = [item.id for item in in_order(record)]
+    page = order.index(rows[0].id) // PAGE_SIZE if rows[0].id in order else 0
+    return update(build_learnings_modal(record, kind, page))
+
+
+def delete_learning(ctx: Ctx) -> None:
+    pm_id = ctx.require_pm()
+    with ctx.unit() as session:
+        learning = delete_owned(session, learnings.LEARNING, pm_id=pm_id, actor=ctx.actor,
+                                row_id=tail_number(ctx.value), now=ctx.now())
+        ctx.announce(session, pm_id, f"deleted a learning: “{bk.escape(learning.text[:200])}”")
+    show_page(ctx, ctx.meta.page)
+
+
+def turn_page(ctx: Ctx) -> None:
+    show_page(ctx, tail_number(ctx.value))
+
+
+def show_page(ctx: Ctx, page: int) -> None:
+    kind = str(ctx.meta.extra.get("kind") or "went_well")
+    redraw(ctx, lambda: build_learnings_modal(_record(ctx), kind, page))
+
+
+def _record(ctx: Ctx) -> PostmortemRecord:
+    with ctx.read() as session:
+        record = postmortems.load_summary(session, pm_id=ctx.require_pm())
+    require_workspace(record.postmortem, ctx.user_team_id)
+    return record
+
+
+def register_listeners(router: Router) -> None:
+    router.action(Action.OPEN_LEARNINGS)(open_learnings)
+    router.view(Callback.LEARNINGS)(submit_learnings)
+    router.action(Action.LEARNING_DELETE)(delete_learning)
+    router.action(Action.LEARNING_PAGE)(turn_page)

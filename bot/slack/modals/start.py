@@ -1,29 +1,32 @@
-"""`/postmortem start`: the modal that opens a post-mortem for a resolved incident."""
+"""`/postmortem start`: the modal that opens a post-mortem for a resolved incident.
+
+Opening is one unit: the incident, the post-mortem, its audit event, its deadline reminders
+and its control message (an outbox row) commit together. The message is sent right after the
+ack; when Slack refuses it, the user is told how to get it posted."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import Ack, App
-from slack_sdk import WebClient
-
-from bot.deps import Deps
 from bot.slack import blocks as bk
-from bot.slack.forms import text, timestamp, view_values
+from bot.slack.context import Ctx
+from bot.slack.delivery import deliver_now
+from bot.slack.forms import text, timestamp
 from bot.slack.ids import Block, Callback
-from bot.slack.messages import SlackPostFailed, create_postmortem, post_control_message, tell_user
-from bot.slack.meta import Meta, meta_of
+from bot.slack.meta import Meta
+from bot.slack.modals.text_fields import limit_hint, text_field
+from bot.slack.outbox import post_control
+from bot.slack.router import Reply, Router
+from flows import lifecycle
 from flows.errors import FieldErrors
-from flows.lifecycle import IncidentFacts
+from flows.lifecycle import TITLE_MAX, IncidentFacts
+from flows.permissions import require_member
 from flows.severity import LABELS, parse_severity
-from storage.db import session_scope
-from storage.queries import keys
-
-log = logging.getLogger(__name__)
 
 SEVERITY_CHOICES = [(f"SEV{n} / P{n} — {label}", f"SEV{n}") for n, label in LABELS.items()]
+SERVICES_MAX = 1000
+CHANNEL_ID_MAX = 32
 
 
 def build_start_modal(title: str, channel_id: str | None, now: datetime) -> dict[str, Any]:
@@ -36,37 +39,19 @@ def build_start_modal(title: str, channel_id: str | None, now: datetime) -> dict
     if channel_id and channel_id.startswith(("C", "G")):
         channel_select["initial_conversation"] = channel_id
     form = [
-        bk.text_input(
-            Block.TITLE,
-            "Incident title",
-            initial=title,
-            max_length=255,
-            placeholder="Checkout API returned 500s",
-        ),
+        bk.text_input(Block.TITLE, "Incident title", initial=title[:TITLE_MAX] or None,
+                      max_length=TITLE_MAX, placeholder="Checkout API returned 500s",
+                      hint=limit_hint(TITLE_MAX)),
         bk.select(Block.SEVERITY, "Severity", SEVERITY_CHOICES),
-        bk.text_input(
-            Block.SERVICES,
-            "Services affected",
-            optional=True,
-            placeholder="payment-api, postgres",
-            hint="Separate with commas.",
-        ),
-        bk.input_block(
-            Block.CHANNEL,
-            "Incident channel",
-            channel_select,
-            hint="The post-mortem's thread starts here.",
-        ),
+        text_field(Block.SERVICES, "Services affected", max_length=SERVICES_MAX,
+                   placeholder="payment-api, postgres", hint="Separate with commas."),
+        bk.input_block(Block.CHANNEL, "Incident channel", channel_select,
+                       hint="The post-mortem's thread starts here."),
         bk.datetime_picker(Block.STARTED_AT, "Incident started", initial=now),
         bk.datetime_picker(Block.RESOLVED_AT, "Incident resolved", initial=now),
     ]
-    return bk.modal(
-        "Start a post-mortem",
-        form,
-        callback_id=Callback.START,
-        submit="Start",
-        private_metadata=Meta(channel_id=channel_id).dump(),
-    )
+    return bk.modal("Start a post-mortem", form, callback_id=Callback.START, submit="Start",
+                    private_metadata=Meta(channel_id=channel_id).dump())
 
 
 def read_start_form(values: dict[str, Any]) -> IncidentFacts:
@@ -83,59 +68,58 @@ def read_start_form(values: dict[str, Any]) -> IncidentFacts:
             times[block] = timestamp(values, block)
         except FieldErrors as err:
             errors.update(err.errors)
-    if not values.get(Block.CHANNEL):
+    typed: dict[str, str] = {}
+    for block, limit in ((Block.TITLE, TITLE_MAX), (Block.SERVICES, SERVICES_MAX)):
+        try:
+            typed[block] = text(values, block, limit)
+        except FieldErrors as err:
+            errors.update(err.errors)
+    channel = values.get(Block.CHANNEL)
+    if not isinstance(channel, str) or not 0 < len(channel) <= CHANNEL_ID_MAX:
         errors[Block.CHANNEL] = "Pick the incident channel."
     facts = IncidentFacts(
-        title=text(values, Block.TITLE),
-        severity=severity,
-        services=[s for s in text(values, Block.SERVICES).split(",") if s.strip()],
-        channel_id=values.get(Block.CHANNEL),
-        started_at=times.get(Block.STARTED_AT),
-        resolved_at=times.get(Block.RESOLVED_AT),
+        title=typed.get(Block.TITLE, ""), severity=severity,
+        services=[s for s in typed.get(Block.SERVICES, "").split(",") if s.strip()],
+        channel_id=channel if isinstance(channel, str) else None,
+        started_at=times.get(Block.STARTED_AT), resolved_at=times.get(Block.RESOLVED_AT),
     )
     try:
         facts.validate()
     except FieldErrors as err:
         mapping = {"title": Block.TITLE, "resolved_at": Block.RESOLVED_AT}
-        errors.update({str(mapping.get(k, k)): v for k, v in err.errors.items()})
+        errors = {str(mapping.get(k, k)): v for k, v in err.errors.items()} | errors
     if errors:
         raise FieldErrors(errors)
     return facts
 
 
-def register(app: App, deps: Deps) -> None:
-    @app.view(Callback.START)
-    def handle_start_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        view = body["view"]
-        try:
-            facts = read_start_form(view_values(view))
-        except FieldErrors as err:
-            ack(response_action="errors", errors=err.errors)
-            return
-        user_id = body["user"]["id"]
-        # A double-clicked submit arrives twice with the same view id and hash.
-        key = f"view:{view['id']}:{view.get('hash', '')}"
-        with session_scope(deps.sessions) as session:
-            first = keys.claim_key(session, key=key, now=deps.now())
-        if not first:
-            ack()
-            return
-        opened = create_postmortem(
-            deps, facts, owner_id=user_id, team_id=(body.get("team") or {}).get("id")
+def register_listeners(router: Router) -> None:
+    router.view(Callback.START)(submit_start)
+
+
+def submit_start(ctx: Ctx) -> Reply:
+    facts = read_start_form(ctx.values())
+    require_member(ctx.team_id, ctx.actor)
+    with ctx.unit() as session:
+        opened = lifecycle.create_postmortem(
+            session, facts, owner_id=ctx.user_id, team_id=ctx.team_id, policy=ctx.deps.policy,
+            now=ctx.now(),
         )
-        ack()
-        pm_id = opened.postmortem.id
-        assert pm_id is not None
-        try:
-            post_control_message(deps, client, pm_id)
-        except SlackPostFailed as err:
-            tell_user(
-                client,
-                user_id=user_id,
-                channel_id=meta_of(body).channel_id,
-                text=(
-                    f":warning: Post-mortem #{pm_id} for “{facts.title}” is saved, but I could "
-                    f"not post in <#{facts.channel_id}>: `{err.error}`. Invite me to the channel "
-                    f"(`/invite @postmortem-bot`) and run `/postmortem post {pm_id}`."
-                ),
-            )
+        ids = post_control(session, opened.postmortem, now=ctx.now())
+    pm_id = opened.postmortem.id
+    assert pm_id is not None
+    ctx.later(lambda: post_opened(ctx, pm_id, facts, ids))
+    return None
+
+
+def post_opened(ctx: Ctx, pm_id: int, facts: IncidentFacts, ids: list[int]) -> None:
+    """Send the control message now; if Slack refuses, say how to get it posted."""
+    report = deliver_now(ctx.deps, ids)
+    if not report.failed:
+        return
+    code = report.failed[0].detail.removeprefix("slack: ")
+    ctx.tell(
+        f":warning: Post-mortem #{pm_id} for “{bk.escape(facts.title)}” is saved, but I could "
+        f"not post in <#{facts.channel_id}>: `{bk.escape(code)}`. Invite me to the channel "
+        f"(`/invite @postmortem-bot`) and run `/postmortem post {pm_id}`."
+    )

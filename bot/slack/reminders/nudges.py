@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bot.slack import action_item_news as news
 from bot.slack.context import Ctx
-from bot.slack.forms import day, fields_at, text
+from bot.slack.forms import day, errors_at, text
 from bot.slack.ids import Action, ActionItemBlock, Callback
 from bot.slack.meta import Meta
 from bot.slack.people import user_tz
@@ -87,7 +87,7 @@ def submit_wont_do(ctx: Ctx) -> Reply:
         raise FieldErrors({ActionItemBlock.WONT_DO_REASON: "I lost track of the item: "
                                                            "click Won't do again."})
     reason = text(ctx.values(), ActionItemBlock.WONT_DO_REASON, ai.REASON_MAX)
-    with fields_at(REASON_AT):
+    with errors_at(REASON_AT):
         change = _set_status(ctx, item_id, ai.WONT_DO, reason=reason)
     channel, ts = ctx.meta.channel_id, ctx.meta.extra.get("ts")
     ctx.later(lambda: redraw_owner_dm(ctx, change, channel, ts))
@@ -132,7 +132,7 @@ def submit_due(ctx: Ctx) -> Reply:
     if due_on is None or item_id is None:
         raise FieldErrors({ActionItemBlock.NUDGE_DUE_DATE: "Pick the new due date."})
     tz, owner = user_tz(ctx.client, ctx.user_id), _owner(ctx, item_id)
-    with fields_at(DUE_AT), ctx.unit() as session:
+    with errors_at(DUE_AT), ctx.unit() as session:
         change = changes.move_due(session, item_id=item_id, due_on=due_on, actor=ctx.actor,
                                   owner=owner, tz=tz, now=ctx.now())
         if change.changed:

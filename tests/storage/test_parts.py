@@ -1,0 +1,80 @@
+"""The queries behind the section modals, on SQLite and PostgreSQL: a row of another
+post-mortem is never found, a message lands on a timeline once without spoiling the
+transaction, and `/postmortem list` sees its own workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from storage.db import make_engine, session_factory, session_scope
+from storage.errors import NotFound
+from storage.kinds import CLOSED
+from storage.queries import parts, postmortems
+from storage.tables import Learning, TimelineEntry
+from tests.storage.factories import add_postmortem
+
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+def entry(pm_id: int, key: str | None, text: str = "Rolled back") -> TimelineEntry:
+    return TimelineEntry(postmortem_id=pm_id, occurred_at=NOW, text=text, message_key=key,
+                         created_at=NOW)
+
+
+def test_a_part_of_another_postmortem_is_not_found(engine: Engine) -> None:
+    with session_scope(session_factory(engine)) as session:
+        _, pm = add_postmortem(session, now=NOW)
+        _, other = add_postmortem(session, now=NOW)
+        assert pm.id and other.id
+        [learning] = parts.add_parts(session, [Learning(
+            postmortem_id=pm.id, kind="lucky", text="Quiet hour", created_at=NOW)])
+        assert learning.id is not None
+        found = parts.get_part(session, Learning, pm_id=pm.id, part_id=learning.id,
+                               missing="gone")
+        assert found.text == "Quiet hour"
+        with pytest.raises(NotFound, match="gone"):
+            parts.get_part(session, Learning, pm_id=other.id, part_id=learning.id,
+                           missing="gone")
+
+
+def test_a_message_lands_on_a_timeline_once_and_the_transaction_goes_on(
+    engine: Engine,
+) -> None:
+    with session_scope(session_factory(engine)) as session:
+        _, pm = add_postmortem(session, now=NOW)
+        assert pm.id is not None
+        assert parts.add_unless_present(session, entry(pm.id, "C1:1.0"))
+        assert not parts.add_unless_present(session, entry(pm.id, "C1:1.0", "Pinned twice"))
+        # The refused insert left the rest of the unit intact.
+        assert parts.add_unless_present(session, entry(pm.id, None, "Typed by hand"))
+        assert parts.has_message(session, pm_id=pm.id, message_key="C1:1.0")
+        assert not parts.has_message(session, pm_id=pm.id, message_key="C1:2.0")
+    with Session(engine) as session:
+        texts = sorted(e.text for e in session.exec(select(TimelineEntry)).all())
+    assert texts == ["Rolled back", "Typed by hand"]
+
+
+def test_open_postmortems_of_a_workspace_nearest_deadline_first(engine: Engine) -> None:
+    with session_scope(session_factory(engine)) as session:
+        later = add_postmortem(session, now=NOW, team_id="T1", due_at=NOW + timedelta(days=2))
+        sooner = add_postmortem(session, now=NOW, team_id=None, due_at=NOW + timedelta(days=1))
+        add_postmortem(session, now=NOW, team_id="T2", due_at=NOW)
+        add_postmortem(session, now=NOW, team_id="T1", due_at=NOW, status=CLOSED)
+        wanted = [sooner[1].id, later[1].id]
+    with session_scope(session_factory(engine)) as session:
+        rows = postmortems.open_postmortems(session, team_id="T1", limit=20)
+        assert [pm.id for pm, _ in rows] == wanted
+        assert postmortems.find_incident_by_reference(
+            session, reference=rows[0][1].reference) is not None
