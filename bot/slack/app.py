@@ -11,7 +11,7 @@ import logging
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.slack import capture, commands, errors, offer, trackers
+from bot.slack import capture, commands, errors, offer
 from bot.slack.middleware import resolve_context
 from bot.slack.modals import (
     action_items,
@@ -27,6 +27,7 @@ from bot.slack.modals import (
 from bot.slack.reminders import followups, nudges
 from bot.slack.review import listeners as review
 from bot.slack.router import Router
+from bot.slack.trackers import listeners as trackers
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,6 @@ def create_app(deps: Deps) -> App:
     app.middleware(resolve_context(deps))
     router = Router(app, deps)
     for surface in SURFACES:
-        if hasattr(surface, "register_listeners"):
-            surface.register_listeners(router)
-        else:
-            surface.register(app, deps)  # not yet moved onto the router
+        surface.register_listeners(router)
     errors.register(app)
     return app

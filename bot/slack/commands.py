@@ -18,7 +18,7 @@ from bot.slack.modals.start import build_start_modal
 from bot.slack.outbox import post_control
 from bot.slack.review.publish import deliver
 from bot.slack.router import Router
-from bot.slack.tracker_push import configured_trackers
+from bot.slack.trackers.push import configured_trackers
 from flows.lifecycle import STATUS_LABELS
 from flows.permissions import require_workspace
 from flows.severity import severity_name

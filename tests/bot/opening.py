@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.slack import outbox
 from bot.slack.delivery import deliver_now
-from bot.slack.outbox import post_control
 from flows import lifecycle
 from flows.lifecycle import IncidentFacts
 from storage.db import session_scope
@@ -36,9 +36,19 @@ def open_postmortem(
             session, incident or facts(), owner_id=owner_id, team_id=team_id,
             policy=bot.deps.policy, now=bot.clock(),
         )
-        ids = post_control(session, opened.postmortem, now=bot.clock()) if post else []
+        ids = outbox.post_control(session, opened.postmortem, now=bot.clock()) if post else []
     pm_id = opened.postmortem.id
     assert pm_id is not None
     deliver_now(bot.deps, ids)
     with session_scope(bot.deps.sessions) as session:
         return pm_id, postmortems.get_postmortem(session, pm_id=pm_id).message_ts
+
+
+def post_control(bot: Harness, pm_id: int) -> str | None:
+    """Post (again) the post-mortem's control message as `/postmortem post` does."""
+    with session_scope(bot.deps.sessions) as session:
+        ids = outbox.post_control(session, postmortems.get_postmortem(session, pm_id=pm_id),
+                                  now=bot.clock())
+    deliver_now(bot.deps, ids)
+    with session_scope(bot.deps.sessions) as session:
+        return postmortems.get_postmortem(session, pm_id=pm_id).message_ts

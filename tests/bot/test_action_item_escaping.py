@@ -14,7 +14,7 @@ from bot.slack.meta import Meta
 from bot.slack.modals.action_item_views import build_list_modal
 from bot.slack.reminders import views
 from bot.slack.reminders.dm_views import build_due_modal, build_owner_dm, build_wont_do_modal
-from bot.slack.tracker_views import build_push_failed, build_pushed_note
+from bot.slack.trackers.views import build_push_failed, build_pushed_note
 from flows.action_item_changes import ItemChange
 from storage.record import PostmortemRecord
 from tests.bot.test_action_items import add_item, dms, start_pm, thread_notes

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import select
 
 from bot.slack.ids import Action
-from bot.slack.messages import create_postmortem, post_control_message
 from bot.slack.review.views import COMMENT, OVERRIDE
 from flows.lifecycle import IncidentFacts
 from flows.policy import Policy
@@ -23,6 +22,7 @@ from storage.tables import (
     TimelineEntry,
     Why,
 )
+from tests.bot.opening import open_postmortem, post_control
 from tests.harness import Harness
 
 STARTED = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
@@ -34,8 +34,8 @@ def make_postmortem(
 ) -> int:
     # SEV2 needs the engineering manager's sign-off; Bob is both EM and commander here.
     bot.deps.policy = Policy(roles={"engineering_manager": "U0BOB"})
-    opened = create_postmortem(
-        bot.deps,
+    pm_id, _ = open_postmortem(
+        bot,
         IncidentFacts(
             title=title,
             severity=2,
@@ -47,9 +47,8 @@ def make_postmortem(
         ),
         owner_id="U0ALICE",
         team_id=team_id,
+        post=False,
     )
-    pm_id = opened.postmortem.id
-    assert pm_id is not None
     now = bot.clock()
     with session_scope(bot.deps.sessions) as session:
         pm = session.get(Postmortem, pm_id)
@@ -94,7 +93,7 @@ def make_postmortem(
                     updated_at=now,
                 )
             )
-    post_control_message(bot.deps, bot.client, pm_id)
+    post_control(bot, pm_id)
     return pm_id
 
 

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from bot.jobs.trackers import poll_trackers
 from bot.slack.action_item_news import CLOSED_NOTE
-from bot.slack.tracker_push import push_action_item
+from bot.slack.trackers.push import push_action_item
 from storage.tables import ActionItem, AuditEvent, Postmortem, Reminder
 from tests.fakes import webhooks as wh
 from tests.fakes.bot import REPO, WebhookBot

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import select
 
 from bot.slack.ids import Action
-from bot.slack.tracker_push import push_action_item, push_if_always
+from bot.slack.trackers.push import push_action_item, push_if_always
 from flows.trackers import set_always_tracker
 from storage.tables import ActionItem, AuditEvent
 from tests.fakes.bot import INCIDENT_CHANNEL, WebhookBot, open_postmortem_via_webhook, webhook_bot

@@ -10,7 +10,7 @@ from bot.slack import blocks as bk
 from bot.slack.forms import day, errors_at, text
 from bot.slack.ids import Action, ActionItemBlock, ActionItemField, Callback
 from bot.slack.meta import Meta
-from bot.slack.tracker_views import build_tracker_buttons
+from bot.slack.trackers.views import build_tracker_buttons
 from flows import action_items as ai
 from flows.timeline import Page, paginate
 from storage.record import PostmortemRecord

@@ -20,7 +20,7 @@ from bot.slack.modals.action_item_views import (
 )
 from bot.slack.people import user_info, user_tz
 from bot.slack.router import Reply, Router
-from bot.slack.tracker_push import configured_trackers, push_if_always
+from bot.slack.trackers.push import configured_trackers, push_if_always
 from flows import action_item_changes as changes
 from flows.action_item_changes import ADD_WHAT, Owner
 from flows.errors import FieldErrors, NotFound, PostmortemError

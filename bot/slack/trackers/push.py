@@ -20,7 +20,7 @@ from bot.integrations.http import TrackerError
 from bot.integrations.model import GITHUB, JIRA, Issue, IssueDraft
 from bot.slack import outbox, people
 from bot.slack.delivery import deliver_now
-from bot.slack.tracker_views import build_push_failed, build_pushed_note
+from bot.slack.trackers.views import build_push_failed, build_pushed_note
 from flows import trackers
 from flows.errors import InvalidState
 from flows.permissions import Actor

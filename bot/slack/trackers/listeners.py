@@ -8,7 +8,7 @@ from bot.slack.context import Ctx
 from bot.slack.ids import Action
 from bot.slack.reminders.views import parse_item_value
 from bot.slack.router import Router
-from bot.slack.tracker_push import PushResult, push_action_item, retry_push
+from bot.slack.trackers.push import PushResult, push_action_item, retry_push
 
 
 def register_listeners(router: Router) -> None:
