@@ -19,6 +19,7 @@ from bot.slack.outbox import post_control
 from bot.slack.review.publish import deliver
 from bot.slack.router import Router
 from bot.slack.trackers.push import configured_trackers
+from bot.slack.values import as_id
 from flows.lifecycle import STATUS_LABELS
 from flows.permissions import require_workspace
 from flows.severity import severity_name
@@ -92,10 +93,11 @@ def list_open(ctx: Ctx, _arg: str) -> str:
 
 def repost(ctx: Ctx, arg: str) -> str:
     """A new control message (after the bot was invited, or the old one was deleted)."""
-    if not arg.isdigit():
+    pm_id = as_id(arg)
+    if pm_id is None:
         return "Usage: `/postmortem post ID` (the number shown in `/postmortem list`)."
     with ctx.unit() as session:
-        pm = postmortems.get_postmortem(session, pm_id=int(arg))
+        pm = postmortems.get_postmortem(session, pm_id=pm_id)
         require_workspace(pm, ctx.user_team_id)
         if not pm.channel_id:
             return f":warning: Post-mortem #{arg} has no channel to post in."
@@ -110,10 +112,11 @@ def repost(ctx: Ctx, arg: str) -> str:
 
 def redeliver(ctx: Ctx, arg: str) -> str:
     """Retry the published document's upload, archive file and announcement."""
-    if not arg.isdigit():
+    pm_id = as_id(arg)
+    if pm_id is None:
         return "Usage: `/postmortem deliver ID`."
     with ctx.read() as session:
-        record = postmortems.load_record(session, pm_id=int(arg))
+        record = postmortems.load_record(session, pm_id=pm_id)
     require_workspace(record.postmortem, ctx.user_team_id)
     finals = [d for d in record.documents if d.version.endswith(".0")]
     if not finals:

@@ -67,6 +67,14 @@ class Ctx:
         )
         return str(value or "")
 
+    def require_view(self) -> dict[str, Any]:
+        """The modal a click came from; a button that only makes sense inside one says so."""
+        view = self.view
+        if not view.get("id"):
+            raise PostmortemError("That button works inside its form: open the form from the "
+                                  "post-mortem's control message.")
+        return view
+
     def values(self) -> dict[str, Any]:
         """A submitted modal's inputs, keyed by block_id."""
         return view_values(self.view)

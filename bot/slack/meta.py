@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bot.slack.values import as_id
+
 PRIVATE_METADATA_LIMIT = 3000
 
 
@@ -26,15 +28,20 @@ class Meta:
 
     @classmethod
     def load(cls, text: str | None) -> Meta:
-        if not text:
-            return cls()
-        data = json.loads(text)
+        """What `dump` wrote; anything else (a view that is not ours) reads as empty."""
+        try:
+            data = json.loads(text) if text else {}
+        except ValueError:
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        page, channel, extra = data.get("page"), data.get("channel_id"), data.get("extra")
         return cls(
-            pm_id=data.get("pm_id"),
-            channel_id=data.get("channel_id"),
-            entry_id=data.get("entry_id"),
-            page=data.get("page", 0),
-            extra=data.get("extra", {}),
+            pm_id=as_id(data.get("pm_id")),
+            channel_id=channel if isinstance(channel, str) else None,
+            entry_id=as_id(data.get("entry_id")),
+            page=page if isinstance(page, int) and 0 <= page < 10_000 else 0,
+            extra=extra if isinstance(extra, dict) else {},
         )
 
 

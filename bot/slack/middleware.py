@@ -15,6 +15,7 @@ from slack_bolt import BoltContext, BoltResponse
 from bot.deps import Deps
 from bot.slack.context import Ctx
 from bot.slack.meta import Meta
+from bot.slack.values import as_id
 from storage.db import session_scope
 from storage.queries import keys
 
@@ -67,7 +68,7 @@ def context_of(deps: Deps, body: dict[str, Any]) -> Ctx:
 def _pm_id(ctx: Ctx) -> int | None:
     """A button's value starts with the post-mortem id ("12" or "12:7"); a modal carries it
     in its metadata."""
-    head = ctx.value.split(":", 1)[0]
-    if head.isdigit() and ctx.action.get("action_id", "").startswith("pm."):
-        return int(head)
-    return ctx.meta.pm_id
+    head = as_id(ctx.value.split(":", 1)[0])
+    if head is not None and ctx.action.get("action_id", "").startswith("pm."):
+        return head
+    return as_id(ctx.meta.pm_id)

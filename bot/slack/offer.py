@@ -21,6 +21,7 @@ from bot.slack import outbox
 from bot.slack.context import Ctx
 from bot.slack.ids import Action
 from bot.slack.router import Router
+from bot.slack.values import as_id
 from flows import intake
 from flows.errors import PostmortemError
 from flows.severity import severity_label
@@ -35,9 +36,9 @@ def register_listeners(router: Router) -> None:
 
 
 def start_from_offer(ctx: Ctx) -> None:
-    if not ctx.value.isdigit():
+    incident_id = as_id(ctx.value)
+    if incident_id is None:
         raise PostmortemError("This offer names no incident.")
-    incident_id = int(ctx.value)
     try:
         with ctx.unit() as session:
             opened = intake.open_from_offer(

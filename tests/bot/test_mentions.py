@@ -3,6 +3,12 @@ through escapes them in `text` and in blocks alike, whatever a builder let throu
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
 from bot.slack.client import defuse, defuse_payload, make_client
 from slack_emulator import SlackEmulator
 
@@ -43,3 +49,66 @@ def test_posts_and_updates_reach_slack_with_broadcasts_escaped() -> None:
             sent = str(call.args)
             assert "<!channel>" not in sent and "<!here>" not in sent
             assert "&lt;!channel&gt;" in sent
+
+
+EVIL = " <@U0EVIL> <!channel> <!subteam^S0EVIL|@all>"
+
+
+def test_text_typed_anywhere_in_a_whole_post_mortem_pings_nobody(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's whole post-mortem — every section, review, publish — with mentions typed
+    into every free-text field: nothing the bot sends to Slack notifies those people."""
+    import bot.demo as demo
+    import bot.demo_sections as sections
+
+    typed = sections.plain
+
+    def plain(value: str) -> dict[str, Any]:
+        # Not into values that must parse: links, references, numbers, typed times.
+        parsed = value.startswith(("http", "INC-")) or value[:1].isdigit()
+        return typed(value if parsed else value + EVIL)
+
+    emulators: list[SlackEmulator] = []
+
+    class Recorded(SlackEmulator):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            emulators.append(self)
+
+    monkeypatch.setattr(demo, "plain", plain)
+    monkeypatch.setattr(sections, "plain", plain)
+    monkeypatch.setattr(demo, "SlackEmulator", Recorded)
+    assert demo.run_demo(out=str(tmp_path / "demo"), say=lambda _line: None) == 0
+    (emu,) = emulators
+    sent = [c for c in emu.calls if c.method.startswith(("chat.", "views.", "files."))]
+    typed_somewhere = [c for c in sent if "U0EVIL" in json.dumps(c.args)]
+    assert len(typed_somewhere) > 20  # the typed text really went out, escaped
+    for call in sent:
+        for text in notifying_text(call.args):
+            for raw in ("<@U0EVIL", "<!channel", "<!subteam^S0EVIL"):
+                assert raw not in text, (call.method, raw, text[:300])
+
+
+def notifying_text(args: dict[str, Any]) -> list[str]:
+    """Where Slack turns text into mentions: a message's `text` and every mrkdwn object
+    (plain text, headers and input values notify nobody)."""
+    found = [str(args["text"])] if isinstance(args.get("text"), str) else []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str) and value[:1] in "[{":
+            try:
+                value = json.loads(value)  # blocks and views may arrive as JSON strings
+            except ValueError:
+                return
+        if isinstance(value, dict):
+            if value.get("type") == "mrkdwn" and isinstance(value.get("text"), str):
+                found.append(value["text"])
+            for inner in value.values():
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    walk({k: v for k, v in args.items() if k != "text"})
+    return found

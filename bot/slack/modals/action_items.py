@@ -21,9 +21,10 @@ from bot.slack.modals.action_item_views import (
 from bot.slack.people import user_info, user_tz
 from bot.slack.router import Reply, Router
 from bot.slack.trackers.push import configured_trackers, push_if_always
+from bot.slack.values import require_id
 from flows import action_item_changes as changes
 from flows.action_item_changes import ADD_WHAT, Owner
-from flows.errors import FieldErrors, NotFound, PostmortemError
+from flows.errors import FieldErrors, NotFound
 from flows.permissions import require_editor, require_workspace
 from storage.queries import postmortems
 from storage.record import PostmortemRecord
@@ -63,7 +64,7 @@ def turn_page(ctx: Ctx) -> None:
     require_workspace(record.postmortem, ctx.user_team_id)
     page = ctx.value.partition(":")[2]
     # A full redraw from the database: whatever changed meanwhile shows, no hash needed.
-    ctx.client.views_update(view_id=ctx.view["id"],
+    ctx.client.views_update(view_id=ctx.require_view()["id"],
                             view=_list(ctx, record, int(page) if page.isdigit() else 0))
 
 
@@ -76,10 +77,7 @@ def open_add(ctx: Ctx) -> None:
 
 
 def open_edit(ctx: Ctx) -> None:
-    _, _, item_id = ctx.value.partition(":")
-    if not item_id.isdigit():
-        raise PostmortemError("I could not tell which action item to edit.")
-    _push_item_modal(ctx, int(item_id))
+    _push_item_modal(ctx, require_id(ctx.value.partition(":")[2], "action item"))
 
 
 def _item(record: PostmortemRecord, item_id: int | None) -> ActionItem | None:

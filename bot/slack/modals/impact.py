@@ -96,7 +96,7 @@ def read_impact(values: dict[str, Any], computed_minutes: int | None) -> dict[st
     raw_minutes = text(values, DURATION)
     out["impact_minutes"] = None
     if raw_minutes:
-        if not raw_minutes.isdigit():
+        if not (raw_minutes.isascii() and raw_minutes.isdigit() and len(raw_minutes) <= 7):
             errors[DURATION] = "Minutes as a whole number, e.g. 42."
         elif int(raw_minutes) != computed_minutes:
             out["impact_minutes"] = int(raw_minutes)

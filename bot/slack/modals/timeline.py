@@ -24,9 +24,9 @@ from bot.slack.modals.timeline_views import (
 )
 from bot.slack.people import membership, user_tz
 from bot.slack.router import Reply, Router
+from bot.slack.values import require_id
 from flows import timeline as tl
 from flows import timeline_entries
-from flows.errors import NotFound
 from flows.milestones import suggest_milestone
 from flows.owned import delete_owned, owned_row
 from flows.permissions import require_participant, require_workspace
@@ -42,10 +42,7 @@ def _pm(ctx: Ctx) -> Postmortem:
 
 
 def _entry_id(ctx: Ctx) -> int:
-    _, _, tail = ctx.value.partition(":")
-    if not tail.isdigit():
-        raise NotFound("I could not tell which entry this is.")
-    return int(tail)
+    return require_id(ctx.value.partition(":")[2], "timeline entry")
 
 
 def _tz(ctx: Ctx) -> str:

@@ -11,6 +11,7 @@ from bot.slack.forms import text
 from bot.slack.ids import Action, Callback
 from bot.slack.meta import Meta
 from bot.slack.router import Reply, Router, update
+from bot.slack.values import require_id
 from flows import whys
 from flows.errors import FieldErrors
 from flows.permissions import require_editor
@@ -207,7 +208,8 @@ def delete_factor(ctx: Ctx) -> None:
     _, _, factor_id = ctx.value.partition(":")
     with ctx.unit() as session:
         factor = whys.delete_factor(session, pm_id=ctx.require_pm(), actor=ctx.actor,
-                                    factor_id=int(factor_id or 0), now=ctx.now())
+                                    factor_id=require_id(factor_id, "factor"),
+                                    now=ctx.now())
         ctx.announce(session, ctx.require_pm(),
                      f"deleted a contributing factor: {bk.escape(factor.text[:200])}")
     if ctx.view:

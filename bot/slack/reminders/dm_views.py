@@ -8,6 +8,7 @@ from typing import Any
 from bot.slack import blocks as bk
 from bot.slack.ids import Action, ActionItemBlock, Callback
 from bot.slack.meta import Meta
+from bot.slack.values import as_id
 from flows import action_items as ai
 from flows.errors import PostmortemError
 from storage.tables import ActionItem, Incident
@@ -30,9 +31,10 @@ def status_value(item: ActionItem, status: str) -> str:
 
 def parse_status_value(value: str) -> tuple[int, str]:
     item_id, _, status = value.partition(":")
-    if not item_id.isdigit() or status not in ai.STATUSES:
+    found = as_id(item_id)
+    if found is None or status not in ai.STATUSES:
         raise PostmortemError("I could not tell which action item this button is for.")
-    return int(item_id), status
+    return found, status
 
 
 def build_owner_dm(item: ActionItem, incident: Incident, *, note: str) -> Message:

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.slack import blocks as bk
 from bot.slack.ids import Action, ActionItemBlock
+from bot.slack.values import as_id
 from flows.errors import PostmortemError
 from flows.reminders.plan import is_overdue, nudge_order
 from storage.kinds import RECURRENCE
@@ -30,9 +31,9 @@ def item_value(item: ActionItem) -> str:
 
 
 def parse_item_value(value: str) -> int:
-    if not value.isdigit():
+    if as_id(value) is None:
         raise PostmortemError("I could not tell which action item this button is for.")
-    return int(value)
+    return as_id(value) or 0
 
 
 def follow_up_value(pm_id: int, reminder_id: int) -> str:
@@ -42,9 +43,10 @@ def follow_up_value(pm_id: int, reminder_id: int) -> str:
 
 def parse_follow_up_value(value: str) -> tuple[int, int]:
     pm_id, _, reminder_id = value.partition(":")
-    if not (pm_id.isdigit() and reminder_id.isdigit()):
+    found = as_id(pm_id), as_id(reminder_id)
+    if found[0] is None or found[1] is None:
         raise PostmortemError("I could not tell which check-in this answer is for.")
-    return int(pm_id), int(reminder_id)
+    return found[0], found[1]
 
 
 def _pm_line(pm: Postmortem, incident: Incident, permalink: str | None) -> str:
