@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bot.integrations.github import DEFAULT_API_URL
-from bot.integrations.http import TrackerError, request_json
+from bot.integrations.github import DEFAULT_API_URL, call_api
+from bot.integrations.http import TrackerError
 
 DEFAULT_FOLDER = "docs/operations/post-mortems/"
 NAME = "GitHub archive"
@@ -174,9 +174,4 @@ def _url(config: ArchiveConfig, path: str) -> str:
 
 
 def _call(config: ArchiveConfig, method: str, url: str, body: Any) -> Any:
-    headers = {
-        "Authorization": f"Bearer {config.token}",
-        "Accept": "application/vnd.github+json",
-        "X-GitHub-Api-Version": "2022-11-28",
-    }
-    return request_json(method, url, headers=headers, body=body, name=NAME)
+    return call_api(config.token, method, url, body, name=NAME)

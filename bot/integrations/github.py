@@ -111,9 +111,14 @@ def render_body(draft: IssueDraft) -> str:
 
 
 def _call(config: GitHubConfig, method: str, url: str, body: Any) -> Any:
+    return call_api(config.token, method, url, body, name=NAME)
+
+
+def call_api(token: str, method: str, url: str, body: Any, *, name: str = NAME) -> Any:
+    """One GitHub REST call with the headers GitHub asks for; `name` labels its errors."""
     headers = {
-        "Authorization": f"Bearer {config.token}",
+        "Authorization": f"Bearer {token}",
         "Accept": "application/vnd.github+json",
         "X-GitHub-Api-Version": "2022-11-28",
     }
-    return request_json(method, url, headers=headers, body=body, name=NAME)
+    return request_json(method, url, headers=headers, body=body, name=name)
