@@ -9,17 +9,11 @@ import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.observability.logs import FORMATS, configure_logging
 from bot.settings import ConfigError, Settings
 from flows.errors import PostmortemError
-
-if TYPE_CHECKING:
-    from sqlmodel import Session
-
-    from storage.record import PostmortemRecord
 
 DEFAULT_PORT = 3000
 
@@ -202,31 +196,9 @@ def cmd_poll_trackers(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def render_record(
-    session: Session, record: PostmortemRecord, *, template: str, tz: str, now: datetime,
-    templates_dir: Path | None = None,
-) -> str:
-    """The document offline: names of people and channels as the bot last stored them."""
-    from flows.document import render_markdown
-    from flows.document.names import slack_ids
-    from storage.queries.names import channel_names, person_names
-
-    users, channels = slack_ids(record)
-    team = record.postmortem.team_id
-    return render_markdown(
-        record,
-        template=template,
-        templates_dir=templates_dir,
-        tz=tz,
-        now=now,
-        people=person_names(session, team_id=team, user_ids=users),
-        channels=channel_names(session, team_id=team, channel_ids=channels),
-        archive_url=record.postmortem.archive_url,
-    )
-
-
 def cmd_render(settings: Settings, args: argparse.Namespace) -> int:
     from bot.deps import build_deps
+    from flows.document.offline import render_stored
     from storage.db import session_scope
     from storage.queries import postmortems
 
@@ -234,7 +206,7 @@ def cmd_render(settings: Settings, args: argparse.Namespace) -> int:
     with session_scope(deps.sessions) as session:
         record = postmortems.load_record(session, pm_id=args.id)
         template = args.template or record.postmortem.template or deps.policy.default_template
-        text = render_record(session, record, template=template, tz=args.tz, now=deps.now(),
+        text = render_stored(session, record, template=template, tz=args.tz, now=deps.now(),
                              templates_dir=settings.templates_dir)
     sys.stdout.write(text)
     return 0

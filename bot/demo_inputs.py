@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flows.document import list_templates
+from flows.document.offline import render_stored
 from storage.db import SessionFactory, session_scope
 from storage.queries import postmortems
 from storage.queries.names import remember_channel, remember_person
@@ -63,14 +64,12 @@ def write_documents(
     sessions: SessionFactory, pm_id: int, folder: Path, *, now: datetime
 ) -> list[Path]:
     """`<template>.md` for every built-in template, names as the bot stored them."""
-    from bot.cli import render_record
-
     written = []
     with session_scope(sessions) as session:
         record = postmortems.load_record(session, pm_id=pm_id)
         for template in list_templates():
             path = folder / f"{template}.md"
-            path.write_text(render_record(session, record, template=template, tz="UTC", now=now),
+            path.write_text(render_stored(session, record, template=template, tz="UTC", now=now),
                             encoding="utf-8")
             written.append(path)
     return written

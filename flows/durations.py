@@ -17,12 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from flows.milestones import NOUNS, MilestoneTimes, milestone_times
-
-if TYPE_CHECKING:
-    from storage.record import PostmortemRecord
+from storage.record import PostmortemRecord
 
 # key, label, from milestone, to milestone
 DEFINITIONS: tuple[tuple[str, str, str, str], ...] = (

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from flows.errors import FieldErrors
+from flows.timeline import milestone
 from storage.tables import Incident, TimelineEntry
 
 # In the order an incident goes through them. Labels are what a person picks from.
@@ -72,8 +73,6 @@ def suggest_milestone(text: str) -> str | None:
     lowered = text.lower()
     if any(words in lowered for words in _ROOT_CAUSE):
         return "root_cause_identified"
-    from flows.timeline import milestone
-
     guess = milestone(text)
     return _GUESSES.get(guess) if guess else None
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from flows.errors import PostmortemError
+from flows.severity import parse_severity
 
 
 class PolicyError(PostmortemError):
@@ -169,8 +170,6 @@ def load_policy(path: Path | None) -> Policy:
 
 
 def policy_from_dict(raw: dict[str, Any]) -> Policy:
-    from flows.severity import parse_severity
-
     base = Policy()
     kw: dict[str, Any] = {}
     req = raw.get("required", {})

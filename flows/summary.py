@@ -11,13 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flows.durations import Durations, incident_durations
-
-if TYPE_CHECKING:
-    from storage.record import PostmortemRecord
+from storage.record import PostmortemRecord
 
 SUMMARY_MAX = 3000
 _ENDS = (".", "!", "?", "…")

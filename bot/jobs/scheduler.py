@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 
 from bot.deps import Deps
 from bot.jobs.sweep import default_worker_id, ensure_digest, run_sweep
+from bot.jobs.trackers import poll_trackers
 
 log = logging.getLogger(__name__)
 SWEEP_JOB_ID = "reminder-sweep"
@@ -69,8 +70,6 @@ def start_scheduler(
         replace_existing=True,
     )
     if trackers_configured(deps):
-        from bot.jobs.trackers import poll_trackers
-
         # Closure normally arrives by webhook; the poll catches installs without one.
         scheduler.add_job(
             poll_trackers,

@@ -20,14 +20,12 @@ from bot.deps import Deps
 from bot.slack.delivery import (
     DEFAULT_LEASE,
     ChannelPacer,
-    Post,
     Report,
-    Skip,
     default_worker_id,
     deliver,
     entry,
-    prepare,
 )
+from bot.slack.delivery_plans import Post, Skip, prepare
 from flows.reminders.plan import plan_digest
 from storage.db import session_scope
 from storage.queries import reminders as store

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from bot.deps import Deps
 from bot.slack import outbox
+from bot.slack.delivery import deliver_now
 from bot.slack.forms import view_values
 from bot.slack.meta import Meta
 from flows.errors import PostmortemError
@@ -125,8 +126,6 @@ class Ctx:
         self._outbox.extend(ids)
 
     def send_outbox(self, ids: list[int]) -> None:
-        from bot.slack.delivery import deliver_now
-
         if self.after_ack:
             deliver_now(self.deps, ids)
         else:

@@ -19,70 +19,24 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlmodel import Session
 
 from bot.deps import Deps
-from bot.slack.control import build_control_message
-from bot.slack.reminders.render import render_due
-from flows.reminders.due import Due, Moot, decide, settle_then
+from bot.slack.delivery_lookup import EVENT_TYPE, already_sent
+from bot.slack.delivery_plans import After, Plan, Post, Redraw, Skip, Upload, prepare
 from storage.db import session_scope
-from storage.kinds import CONTROL, MESSAGE, REFRESH, UPLOAD
-from storage.queries import postmortems
 from storage.queries import reminders as store
-from storage.tables import Document, Reminder
+from storage.tables import Reminder
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPE = "postmortem_bot_delivery"
 DEFAULT_LEASE = timedelta(minutes=10)
 CHANNEL_INTERVAL = 1.0  # seconds between posts to one channel (Slack allows about 1/s)
 # Errors no retry fixes: the person left. Everything else is retried, capped at hourly.
 PERMANENT_ERRORS = frozenset({"account_inactive", "user_not_found", "user_disabled"})
-LOOKUP_PAGES = 10
-
-
-@dataclass(frozen=True)
-class Post:
-    """A chat.postMessage. `render` gets the permalink of `link_of` (None without one)."""
-
-    channel: str
-    render: Callable[[str | None], dict[str, Any]]
-    thread_ts: str | None = None
-    link_of: tuple[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class Redraw:
-    """A chat.update of a message the bot owns (idempotent: safe to repeat)."""
-
-    channel: str
-    ts: str
-    message: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A stored document put into a thread with files v2."""
-
-    channel: str
-    thread_ts: str | None
-    filename: str
-    title: str
-    content: str
-    comment: str
-
-
-@dataclass(frozen=True)
-class Skip:
-    reason: str
-    done: bool = False
-
-
-Plan = Post | Redraw | Upload | Skip
 
 
 @dataclass(frozen=True)
@@ -133,99 +87,6 @@ def entry(row: Reminder, detail: str, target: str | None = None) -> Entry:
     return Entry(row.id or 0, row.kind, target or row.target, detail)
 
 
-# ---- what a row means now ------------------------------------------------------------------
-
-
-After = Callable[[Session, str | None, str | None], None]
-
-
-def prepare(
-    session: Session, deps: Deps, row: Reminder, now: datetime
-) -> tuple[Plan, After | None]:
-    """The plan for a claimed row, read against the current state, and what to do in the
-    transaction that settles it (given the channel and ts Slack put it at)."""
-    if row.kind == MESSAGE:
-        payload = dict(row.payload or {})
-        message = {k: v for k, v in payload.items() if k in ("text", "blocks")}
-        return Post(str(payload["channel"]), lambda _link: dict(message),
-                    thread_ts=payload.get("thread_ts")), None
-    if row.kind == REFRESH:
-        return _redraw(session, row, now), None
-    if row.kind == UPLOAD:
-        return _upload(session, row), None
-    if row.kind == CONTROL:
-        return _control(session, row, now)
-    decision = decide(session, row, policy=deps.policy, now=now,
-                      digest_channel=deps.policy.digest_channel or deps.settings.announce_channel)
-
-    def then(s: Session, _channel: str | None, _ts: str | None) -> None:
-        settle_then(s, decision.then, policy=deps.policy, now=now)
-
-    if isinstance(decision, Moot):
-        return Skip(decision.reason, done=decision.done), then
-    return _post_due(decision, row, deps, now), then
-
-
-def _control(session: Session, row: Reminder, now: datetime) -> tuple[Plan, After | None]:
-    if row.postmortem_id is None:
-        return Skip("no post-mortem"), None
-    record = postmortems.load_summary(session, pm_id=row.postmortem_id)
-    pm_id, channel = record.id, record.postmortem.channel_id
-    if not channel:
-        return Skip("no channel is set for this post-mortem"), None
-
-    def remember(s: Session, posted_in: str | None, ts: str | None) -> None:
-        # Its thread is the post-mortem's from now on.
-        pm = postmortems.get_postmortem(s, pm_id=pm_id)
-        pm.channel_id, pm.message_ts = posted_in or channel, ts
-        s.add(pm)
-
-    return Post(channel, lambda _link: build_control_message(record, now)), remember
-
-
-def _redraw(session: Session, row: Reminder, now: datetime) -> Plan:
-    if row.postmortem_id is None:
-        return Skip("no post-mortem")
-    record = postmortems.load_summary(session, pm_id=row.postmortem_id)
-    pm = record.postmortem
-    if not (pm.channel_id and pm.message_ts):
-        return Skip("the control message is not posted")
-    return Redraw(pm.channel_id, pm.message_ts, build_control_message(record, now))
-
-
-def _upload(session: Session, row: Reminder) -> Plan:
-    payload = row.payload or {}
-    document = session.get(Document, int(payload["document_id"]))
-    if document is None:
-        return Skip("document is gone")
-    return Upload(str(payload["channel"]), payload.get("thread_ts"), str(payload["filename"]),
-                  str(payload["title"]), document.markdown, str(payload.get("comment") or ""))
-
-
-def _post_due(due: Due, row: Reminder, deps: Deps, now: datetime) -> Post:
-    channel = due.to or deps.settings.announce_channel
-    reminder_id = row.id or 0
-
-    def render(link: str | None) -> dict[str, Any]:
-        return render_due(due, reminder_id=reminder_id, now=now, permalink=link)
-
-    return Post(channel, render, thread_ts=due.thread_ts, link_of=due.link_of())
-
-
-# ---- sending -------------------------------------------------------------------------------
-
-
-def already_sent(client: WebClient, row: Reminder, plan: Plan) -> tuple[str, str] | None:
-    """Where an earlier attempt of an `unsure` row put its message, if Slack has it."""
-    if not row.unsure:
-        return None
-    if isinstance(plan, Post):
-        return find_sent(client, plan.channel, plan.thread_ts, row)
-    if isinstance(plan, Upload):
-        return _find_file(client, plan)
-    return None  # a redraw is safe to repeat
-
-
 def send(client: WebClient, row: Reminder, plan: Plan, pacer: ChannelPacer) -> tuple[str, str]:
     """Carry out a plan; returns where Slack put it (channel id, ts)."""
     if isinstance(plan, Redraw):
@@ -252,79 +113,6 @@ def send(client: WebClient, row: Reminder, plan: Plan, pacer: ChannelPacer) -> t
     message["metadata"] = {"event_type": EVENT_TYPE, "event_payload": {"key": row.dedupe_key}}
     response = client.chat_postMessage(channel=plan.channel, **message)
     return str(response.get("channel") or plan.channel), str(response.get("ts") or "")
-
-
-def find_sent(
-    client: WebClient, channel: str, thread_ts: str | None, row: Reminder
-) -> tuple[str, str] | None:
-    """The message an earlier attempt of `row` posted, if Slack has it."""
-    channel_id = conversation_id(client, channel)
-    # A row cannot have been sent before it was due; a minute of slack for clock skew.
-    oldest = f"{row.due_at.timestamp() - 60:.6f}"
-    for message in _messages(client, channel_id, thread_ts, oldest):
-        meta = message.get("metadata") or {}
-        payload = meta.get("event_payload") or {}
-        if meta.get("event_type") == EVENT_TYPE and payload.get("key") == row.dedupe_key:
-            return channel_id, str(message.get("ts"))
-    return None
-
-
-def _find_file(client: WebClient, plan: Upload) -> tuple[str, str] | None:
-    channel_id = conversation_id(client, plan.channel)
-    for message in _messages(client, channel_id, plan.thread_ts, "0"):
-        if any(f.get("name") == plan.filename for f in message.get("files") or []):
-            return channel_id, str(message.get("ts"))
-    return None
-
-
-def _messages(
-    client: WebClient, channel: str, thread_ts: str | None, oldest: str
-) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    cursor = None
-    for _ in range(LOOKUP_PAGES):
-        args: dict[str, Any] = {"channel": channel, "oldest": oldest, "limit": 200,
-                                "include_all_metadata": True, "cursor": cursor}
-        if thread_ts:
-            page = client.conversations_replies(ts=thread_ts, **args)
-        else:
-            page = client.conversations_history(**args)
-        found += page.get("messages") or []
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            break
-    return found
-
-
-_ids: dict[tuple[str, str], str] = {}
-
-
-def conversation_id(client: WebClient, channel: str) -> str:
-    """History wants a conversation id: a DM is opened by user id, a "#name" looked up."""
-    if not channel.startswith(("U", "W", "#")):
-        return channel
-    key = (f"{client.base_url}|{client.token}", channel)
-    if key in _ids:
-        return _ids[key]
-    if channel.startswith("#"):
-        found = _find_by_name(client, channel[1:])
-    else:
-        found = str(client.conversations_open(users=channel)["channel"]["id"])
-    _ids[key] = found
-    return found
-
-
-def _find_by_name(client: WebClient, name: str) -> str:
-    cursor = None
-    while True:
-        page = client.conversations_list(types="public_channel,private_channel", limit=1000,
-                                         exclude_archived=True, cursor=cursor)
-        for channel in page.get("channels") or []:
-            if channel.get("name") == name:
-                return str(channel["id"])
-        cursor = (page.get("response_metadata") or {}).get("next_cursor")
-        if not cursor:
-            raise LookupError(f"no channel named #{name}")
 
 
 # ---- the whole round: claim, send, settle --------------------------------------------------
