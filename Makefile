@@ -22,6 +22,7 @@ lint:
 bench:
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/sweep.py --small
+	$(BIN)/python bench/home.py
 
 serve:
 	$(BIN)/postmortem-bot serve

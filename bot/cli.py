@@ -1,4 +1,4 @@
-"""`postmortem-bot`: serve, migrate, sweep, render, demo."""
+"""`postmortem-bot`: serve, migrate, sweep, render, export, report, demo."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bot.observability.logs import FORMATS, configure_logging
@@ -75,6 +76,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     render.add_argument("id", type=int)
     render.add_argument("--template", default=None)
     render.add_argument("--tz", default="UTC")
+
+    export = command("export", "write the post-mortem tracker as CSV or JSON (stdout or --out)")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--since", type=_iso_time, default=None,
+                        help="only incidents on or after this ISO date")
+    export.add_argument("--team", nargs="+", default=[], metavar="T",
+                        help="only these Slack workspaces (team ids); default: every one")
+    export.add_argument("--out", default=None, metavar="FILE", help="default: stdout")
+
+    report = command("report", "render the monthly program report; post it, or --out FILE")
+    report.add_argument("--month", required=True, help="YYYY-MM, e.g. 2026-11")
+    report.add_argument("--team", default=None, metavar="T",
+                        help="the Slack workspace (team id); needed when there are several")
+    report.add_argument("--out", default=None, metavar="FILE",
+                        help="write the chart (PNG) here and print the table, not post it")
 
     demo = command(
         "demo", "run one complete post-mortem offline; DIR gets the database and documents"
@@ -212,6 +228,52 @@ def cmd_render(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.deps import build_deps
+    from bot.export import write_export
+    from storage.db import session_scope
+
+    deps = build_deps(settings)
+    with session_scope(deps.sessions) as session:
+        if args.out:
+            with open(args.out, "w", encoding="utf-8", newline="") as out:
+                count = write_export(session, out, fmt=args.format, now=deps.now(),
+                                     since=args.since, teams=args.team)
+            print(f"{count} post-mortem(s) written to {args.out}", file=sys.stderr)
+        else:
+            write_export(session, sys.stdout, fmt=args.format, now=deps.now(), since=args.since,
+                         teams=args.team)
+    return 0
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.deps import build_deps
+    from bot.slack.delivery import deliver_now
+    from bot.slack.report.plan import post_report_now, render_report
+    from flows.program_report import month_start
+    from storage.db import session_scope
+    from storage.queries.tracker import EVERY_WORKSPACE, team_choices
+
+    month_start(args.month)  # refuses a malformed month before anything is read
+    deps = build_deps(settings)
+    with session_scope(deps.sessions) as session:
+        teams = team_choices(session, team_id=EVERY_WORKSPACE)
+        team = args.team or (teams[0] if len(teams) == 1 else None)
+        if team is None and len(teams) > 1:
+            raise PostmortemError(f"Several workspaces ({', '.join(teams)}): pick one with --team.")
+        if args.out:
+            stored = render_report(session, deps, team_id=team, month=args.month, now=deps.now())
+            Path(args.out).write_bytes(stored.chart)
+            print(stored.table)
+            return 0
+        settings.require_slack()
+        ids = post_report_now(session, deps, team_id=team, month=args.month, now=deps.now())
+    result = deliver_now(deps, ids)
+    for line in result.lines():
+        print(line)
+    return 1 if result.failed else 0
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -224,6 +286,8 @@ COMMANDS = {
     "sweep": cmd_sweep,
     "poll-trackers": cmd_poll_trackers,
     "render": cmd_render,
+    "export": cmd_export,
+    "report": cmd_report,
     "demo": cmd_demo,
 }
 

@@ -119,13 +119,17 @@ def _span(times: MilestoneTimes, start: str, end: str) -> timedelta | None:
 def incident_durations(record: PostmortemRecord) -> Durations:
     """Every duration of the incident, each from its stated milestones."""
     times = milestone_times(record.incident, record.timeline)
+    return durations_from(times, record.postmortem.impact_minutes)
+
+
+def durations_from(times: MilestoneTimes, impact_minutes: int | None) -> Durations:
+    """The durations from milestone times already known (the tracker reads them grouped)."""
     out: dict[str, Duration] = {}
     for key, label, start, end in DEFINITIONS:
         out[key] = Duration(key, label, start, end, _span(times, start, end))
-    minutes = record.postmortem.impact_minutes
-    if minutes is not None:
+    if impact_minutes is not None:
         out["impact"] = Duration("impact", "Impact window", "started", "mitigated",
-                                 timedelta(minutes=minutes), entered=True)
+                                 timedelta(minutes=impact_minutes), entered=True)
     elif times.get("mitigated") is None:
         # No mitigation time: user impact ended, at the latest, with the resolution.
         out["impact"] = Duration("impact", "Impact window", "started", "resolved",

@@ -6,13 +6,34 @@ their definitions live in flows.durations.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flows.durations import Durations, format_duration, impact_window, incident_durations
+from sqlmodel import Session
+
+from flows.durations import (
+    DEFINITIONS,
+    Durations,
+    format_duration,
+    impact_window,
+    incident_durations,
+)
+from flows.milestones import INCIDENT_FIELDS
 from flows.summary import draft_summary
+from storage.queries.metrics import (
+    ItemTotals,
+    MilestoneTable,
+    PostmortemTotals,
+    Window,
+    item_totals,
+    milestone_seconds,
+    postmortem_totals,
+    publish_delays,
+    recurring_incident_ids,
+)
 from storage.record import PostmortemRecord
 from storage.tables import ActionItem
 
@@ -20,17 +41,18 @@ __all__ = ["format_duration"]
 
 PRIORITIES = ("P0", "P1", "P2", "P3")
 ACTION_STATUSES = ("open", "in_progress", "done", "wont_do")
-OPEN_STATUSES = frozenset({"open", "in_progress"})
 COMPLETED_PM_STATUSES = frozenset({"published", "closed"})
 SLO_WINDOW = timedelta(days=30)
-RECURRENCE_WINDOW = timedelta(days=90)
 
 # Seed 001: completion 100 % (P0), publish < 48 h, action items > 90 %, recurrence < 10 %.
-TARGETS = {
-    "completion_rate": 1.0,
-    "avg_time_to_publish": timedelta(hours=48),
-    "action_completion_rate": 0.9,
-    "recurrence_rate": 0.1,
+TARGETS = {"completion_rate": 1.0, "action_completion_rate": 0.9, "recurrence_rate": 0.1}
+PUBLISH_DEADLINE = timedelta(hours=48)
+# The trend's durations and the milestones they are measured between (flows.durations).
+TREND_DURATIONS = ("detect", "acknowledge", "resolve")
+TREND_FIELDS = {
+    kind: INCIDENT_FIELDS[kind]
+    for key, _label, start, end in DEFINITIONS if key in TREND_DURATIONS
+    for kind in (start, end)
 }
 
 
@@ -144,11 +166,19 @@ def one_sentence_summary(record: PostmortemRecord, tz: str = "UTC") -> str:
     return draft_summary(record, tz).text
 
 
+# ---- the program: seed 001's tracker numbers over many post-mortems -----------------------
+
+
 @dataclass(frozen=True)
-class OverdueItem:
-    reference: str
-    item: ActionItem
-    days_overdue: int
+class DurationTrend:
+    """Median times of one month's incidents of one severity (flows.durations definitions)."""
+
+    month: str  # "2026-11", by the incident's date
+    severity: int
+    incidents: int
+    detect: timedelta | None
+    acknowledge: timedelta | None
+    resolve: timedelta | None
 
 
 @dataclass(frozen=True)
@@ -157,15 +187,22 @@ class TrackerMetrics:
     required: int
     completed_required: int
     completion_rate: float | None
-    avg_time_to_publish: timedelta | None
+    # Resolution → publication, over the post-mortems published so far.
+    published: int
+    publish_median: timedelta | None
+    publish_p90: timedelta | None
     published_on_time_rate: float | None
+    deadline: timedelta
+    # Won't-do items were decided against: they count neither as done nor as missing.
     action_items: int
     action_items_done: int
+    action_items_wont_do: int
+    overdue_items: int
     action_completion_rate: float | None
-    overdue: list[OverdueItem]
     incidents: int
     recurring_incidents: int
     recurrence_rate: float | None
+    durations: list[DurationTrend] = field(default_factory=list)
 
     def meets_targets(self) -> dict[str, bool | None]:
         """Each seed-001 target: met, missed, or None when there is nothing to measure."""
@@ -173,14 +210,16 @@ class TrackerMetrics:
         def at_least(value: float | None, target: float) -> bool | None:
             return None if value is None else value >= target
 
-        def at_most(value: float | timedelta | None, target: float | timedelta) -> bool | None:
-            return None if value is None else value <= target  # type: ignore[operator]
+        def under(value: float | None, target: float) -> bool | None:
+            return None if value is None else value < target
 
         return {
-            "completion_rate": at_least(self.completion_rate, 1.0),
-            "avg_time_to_publish": at_most(self.avg_time_to_publish, timedelta(hours=48)),
-            "action_completion_rate": at_least(self.action_completion_rate, 0.9),
-            "recurrence_rate": at_most(self.recurrence_rate, 0.1),
+            "completion_rate": at_least(self.completion_rate, TARGETS["completion_rate"]),
+            "publish_median": None if self.publish_median is None
+            else self.publish_median <= self.deadline,
+            "action_completion_rate": None if self.action_completion_rate is None
+            else self.action_completion_rate > TARGETS["action_completion_rate"],
+            "recurrence_rate": under(self.recurrence_rate, TARGETS["recurrence_rate"]),
         }
 
 
@@ -188,65 +227,97 @@ def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def tracker_metrics(records: Sequence[PostmortemRecord], now: datetime) -> TrackerMetrics:
-    """Seed 001's tracker over many post-mortems, as of `now`."""
-    required = [r for r in records if r.postmortem.required]
-    completed = [
-        r for r in required
-        if r.postmortem.published_at is not None
-        or r.postmortem.status in COMPLETED_PM_STATUSES
-    ]
-    publish_times: list[timedelta] = []
-    on_time = 0
-    for r in records:
-        published, resolved = r.postmortem.published_at, r.incident.resolved_at
-        if published is None or resolved is None:
-            continue
-        publish_times.append(published - resolved)
-        due = r.postmortem.due_at
-        on_time += due is None or published <= due
-    avg = sum(publish_times, timedelta(0)) / len(publish_times) if publish_times else None
+def median(values: Sequence[timedelta]) -> timedelta | None:
+    """The middle value; the mean of the two middle ones for an even count."""
+    if not values:
+        return None
+    ordered, mid = sorted(values), len(values) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
-    # Won't-do items were decided against, so they count neither as done nor as missing.
-    counted = [a for r in records for a in r.action_items if a.status != "wont_do"]
-    done = sum(a.status == "done" for a in counted)
-    today = now.date()
-    overdue = [
-        OverdueItem(r.incident.reference, a, (today - a.due_on).days)
-        for r in records
-        for a in r.action_items
-        if a.status in OPEN_STATUSES and a.due_on is not None and a.due_on < today
-    ]
-    overdue.sort(key=lambda o: (-o.days_overdue, o.reference, o.item.number))
 
-    recurring = _recurring(records)
+def percentile(values: Sequence[timedelta], share: float) -> timedelta | None:
+    """Nearest rank: the smallest value with at least `share` of the values at or below it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
+
+
+def tracker_metrics(
+    session: Session, *, team_id: str | None, now: datetime, since: datetime | None = None,
+    until: datetime | None = None, teams: Sequence[str] = (),
+    deadline: timedelta = PUBLISH_DEADLINE,
+) -> TrackerMetrics:
+    """Seed 001's numbers for the workspace's incidents dated in [since, until), as of `now`.
+
+    Counts are SQL aggregates and times come back as seconds; only the medians are taken
+    here (they are not portable SQL). Recurrence is whatever
+    `storage.queries.metrics.recurring_incident_ids` says it is."""
+    window = Window(team_id, since, until, tuple(teams))
+    totals = postmortem_totals(session, window=window)
+    if not totals.postmortems:
+        return compute_metrics(totals, [], ItemTotals(0, 0, 0, 0), MilestoneTable((), []), 0,
+                               deadline=deadline)
+    recurring = recurring_incident_ids(session, team_id=team_id, since=since, until=until,
+                                       teams=teams)
+    return compute_metrics(
+        totals, publish_delays(session, window=window),
+        item_totals(session, window=window, today=now.date()),
+        milestone_seconds(session, window=window, fields=TREND_FIELDS),
+        len(recurring), deadline=deadline,
+    )
+
+
+def compute_metrics(
+    totals: PostmortemTotals, delays: Sequence[tuple[float, bool]], items: ItemTotals,
+    milestones: MilestoneTable, recurring: int, *, deadline: timedelta,
+) -> TrackerMetrics:
+    publish_times = [timedelta(seconds=round(delay)) for delay, _ in delays]
+    on_time = sum(ok for _, ok in delays)
+    counted = items.total - items.wont_do
     return TrackerMetrics(
-        postmortems=len(records),
-        required=len(required),
-        completed_required=len(completed),
-        completion_rate=_rate(len(completed), len(required)),
-        avg_time_to_publish=avg,
+        postmortems=totals.postmortems,
+        required=totals.required,
+        completed_required=totals.completed_required,
+        completion_rate=_rate(totals.completed_required, totals.required),
+        published=len(publish_times),
+        publish_median=median(publish_times),
+        publish_p90=percentile(publish_times, 0.9),
         published_on_time_rate=_rate(on_time, len(publish_times)),
-        action_items=len(counted),
-        action_items_done=done,
-        action_completion_rate=_rate(done, len(counted)),
-        overdue=overdue,
-        incidents=len(records),
+        deadline=deadline,
+        action_items=counted,
+        action_items_done=items.done,
+        action_items_wont_do=items.wont_do,
+        overdue_items=items.overdue,
+        action_completion_rate=_rate(items.done, counted),
+        incidents=totals.postmortems,
         recurring_incidents=recurring,
-        recurrence_rate=_rate(recurring, len(records)),
+        recurrence_rate=_rate(recurring, totals.postmortems),
+        durations=duration_trends(milestones),
     )
 
 
-def _recurring(records: Sequence[PostmortemRecord]) -> int:
-    """Incidents on a service that had another incident in the 90 days before."""
-    dated = sorted(
-        ((r.incident.started_at or r.incident.created_at), r.incident.services) for r in records
-    )
-    last_seen: dict[str, datetime] = {}
-    count = 0
-    for at, services in dated:
-        if any(s in last_seen and at - last_seen[s] <= RECURRENCE_WINDOW for s in services):
-            count += 1
-        for s in services:
-            last_seen[s] = at
-    return count
+
+
+def duration_trends(table: MilestoneTable) -> list[DurationTrend]:
+    """Median time to detect, acknowledge and resolve by month and severity, each measured
+    between the milestones flows.durations defines it by (a negative span is a typo: none)."""
+    if not table.rows:
+        return []
+    spans = [(table.column(start), table.column(end))
+             for key, _label, start, end in DEFINITIONS if key in TREND_DURATIONS]
+    groups: dict[tuple[str, int], list[list[timedelta]]] = {}
+    counts: Counter[tuple[str, int]] = Counter()
+    for severity, month_, at in table.rows:
+        key = (month_, severity)
+        counts[key] += 1
+        lists = groups.setdefault(key, [[] for _ in spans])
+        for values, (a, b) in zip(lists, spans, strict=True):
+            start, end = at[a], at[b]
+            if start is not None and end is not None and end >= start:
+                values.append(timedelta(seconds=round(end - start)))
+    return [
+        DurationTrend(month_, severity, counts[(month_, severity)],
+                      *(median(values) for values in groups[(month_, severity)]))
+        for month_, severity in sorted(groups)
+    ]

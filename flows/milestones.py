@@ -6,10 +6,10 @@ the earliest timeline entry marked with it; the start falls back to the first en
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from flows.errors import FieldErrors
 from flows.timeline import milestone
@@ -98,6 +98,23 @@ class MilestoneTimes:
         return self.at.get(kind)
 
 
+class HasMilestones(Protocol):
+    """An incident's own milestone columns (an `Incident`, or the metrics' lighter row)."""
+
+    @property
+    def started_at(self) -> datetime | None: ...
+    @property
+    def detected_at(self) -> datetime | None: ...
+    @property
+    def acknowledged_at(self) -> datetime | None: ...
+    @property
+    def identified_at(self) -> datetime | None: ...
+    @property
+    def mitigated_at(self) -> datetime | None: ...
+    @property
+    def resolved_at(self) -> datetime | None: ...
+
+
 def milestone_times(incident: Incident, timeline: Iterable[TimelineEntry]) -> MilestoneTimes:
     """One pass over the timeline: the earliest marked entry per milestone, and the first entry."""
     marked: dict[str, datetime] = {}
@@ -115,6 +132,19 @@ def milestone_times(incident: Incident, timeline: Iterable[TimelineEntry]) -> Mi
             kind = entry.milestone
         if kind and (kind not in marked or at < marked[kind]):
             marked[kind] = at
+    return _resolve(incident, marked, first)
+
+
+def times_from_marked(incident: HasMilestones, marked: Mapping[str, datetime]) -> MilestoneTimes:
+    """`milestone_times` from the earliest entry per milestone as the database groups them
+    (storage/queries/tracker.py; "" holds the earliest unmarked entry)."""
+    first = min(marked.values(), default=None)
+    return _resolve(incident, {k: v for k, v in marked.items() if k}, first)
+
+
+def _resolve(
+    incident: HasMilestones, marked: Mapping[str, datetime], first: datetime | None
+) -> MilestoneTimes:
     at_: dict[str, datetime] = {}
     source: dict[str, str] = {}
     for kind in MILESTONES:

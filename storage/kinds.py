@@ -27,3 +27,7 @@ PENDING, CLAIMED, SENT, CANCELLED, FAILED = "pending", "claimed", "sent", "cance
 LIVE = (PENDING, CLAIMED)
 # The day-30 follow-up asks a question instead of reporting progress.
 RECURRENCE = "recurrence"
+# A user's App Home published again (views.publish), rendered from the database when sent.
+HOME = "home"
+# The monthly program report in the announce channel: chart and table, rendered when due.
+REPORT = "report"

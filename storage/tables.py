@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
@@ -58,6 +58,12 @@ class Incident(SQLModel, table=True):
 
 class Postmortem(SQLModel, table=True):
     __tablename__ = "postmortem"
+    # The App Home's "post-mortems you owe" (bot/slack/home/): author or facilitator, by status.
+    __table_args__ = (
+        Index("ix_postmortem_owner_status", "owner_id", "status"),
+        Index("ix_postmortem_facilitator_status", "facilitator_id", "status"),
+        Index("ix_postmortem_team_created", "team_id", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", unique=True)
@@ -141,6 +147,8 @@ class TimelineEntry(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("postmortem_id", "message_key", name="uq_timeline_message"),
         Index("ix_timeline_pm_time", "postmortem_id", "occurred_at"),
+        # The program metrics read every marked milestone at once (storage/queries/metrics.py).
+        Index("ix_timeline_pm_milestone", "postmortem_id", "milestone", "occurred_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -197,6 +205,8 @@ class ActionItem(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("postmortem_id", "number", name="uq_action_item_number"),
         Index("ix_action_item_owner_status", "owner_id", "status"),
+        # The program metrics count a workspace's items by status and due date from it alone.
+        Index("ix_action_item_pm_status_due", "postmortem_id", "status", "due_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -357,3 +367,31 @@ class WorkspaceSetting(SQLModel, table=True):
     team_id: str = Field(primary_key=True, max_length=32)
     name: str = Field(primary_key=True, max_length=64)
     value: str = Field(sa_type=Text)
+
+
+class HomeTab(SQLModel, table=True):
+    """A user who opened the bot's App Home, and the tracker filters they last chose: whose
+    Home to publish again when something of theirs changes (bot/slack/home/)."""
+
+    __tablename__ = "home_tab"
+
+    # "" when the workspace is not known (single-workspace installs).
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ProgramReport(SQLModel, table=True):
+    """The monthly program report as rendered: its chart (PNG bytes) and its table (mrkdwn),
+    kept so that the upload sends what was rendered, once, however often it is retried."""
+
+    __tablename__ = "program_report"
+    __table_args__ = (UniqueConstraint("team_id", "month", name="uq_program_report_month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    month: str = Field(max_length=7)  # "2026-11"
+    chart: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    table: str = Field(sa_type=Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)

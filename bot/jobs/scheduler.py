@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from bot.deps import Deps
 from bot.jobs.sweep import default_worker_id, ensure_digest, run_sweep
 from bot.jobs.trackers import poll_trackers
+from bot.slack.report.plan import ensure_reports
 
 log = logging.getLogger(__name__)
 SWEEP_JOB_ID = "reminder-sweep"
@@ -50,6 +51,7 @@ def start_scheduler(
     """Start sweeping in a background thread; call `.shutdown()` on the result to stop."""
     worker = worker_id or default_worker_id()
     ensure_digest(deps, deps.now())
+    ensure_reports(deps, deps.now())
     scheduler = BackgroundScheduler(
         jobstores={"default": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(max_workers=1)},

@@ -12,6 +12,7 @@ from slack_bolt import App
 
 from bot.deps import Deps
 from bot.slack import capture, commands, errors, offer
+from bot.slack.home import listeners as home
 from bot.slack.middleware import resolve_context
 from bot.slack.modals import (
     action_items,
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 SURFACES = (
     commands, start, details, timeline, capture, whys, impact, learnings, more, references,
-    action_items, nudges, review, followups, offer, trackers,
+    action_items, nudges, review, followups, offer, trackers, home,
 )
 
 

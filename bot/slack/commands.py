@@ -18,20 +18,22 @@ from bot.slack.modals.start import build_start_modal
 from bot.slack.outbox import post_control
 from bot.slack.review.publish import deliver
 from bot.slack.router import Router
+from bot.slack.tracker_answers import Answer, list_tracker, metrics_of, status_of
 from bot.slack.trackers.push import configured_trackers
 from bot.slack.values import as_id
-from flows.lifecycle import STATUS_LABELS
 from flows.permissions import require_workspace
-from flows.severity import severity_name
 from flows.trackers import set_always_tracker
 from storage.queries import postmortems
 
 log = logging.getLogger(__name__)
 
-LISTED = 20
 HELP = """*`/postmortem` — post-mortems without leaving Slack*
 • `/postmortem start [title]` — open a post-mortem for a resolved incident
-• `/postmortem list` — open post-mortems, most urgent first
+• `/postmortem list [open|overdue|mine|SERVICE]` — the tracker: open post-mortems (or overdue, \
+yours, one service's), newest first
+• `/postmortem status ID` — where post-mortem ID stands, and its open action items
+• `/postmortem metrics [since]` — the program's numbers against their targets \
+(since `90d`, `2026-06` or `2026-06-15`)
 • `/postmortem post ID` — post post-mortem ID's control message again (e.g. after inviting me)
 • `/postmortem deliver ID` — upload, archive and announce a published post-mortem again
 • `/postmortem tracker always github|jira|off` — file every new action item automatically
@@ -54,8 +56,9 @@ def postmortem_command(ctx: Ctx) -> str | None:
         return None
     if verb == "tracker":
         return set_tracker(ctx, rest.lower())
-    answers: dict[str, Callable[[Ctx, str], str]] = {
-        "list": list_open, "post": repost, "deliver": redeliver,
+    answers: dict[str, Callable[[Ctx, str], str | Answer]] = {
+        "list": list_tracker, "status": status_of, "metrics": metrics_of, "post": repost,
+        "deliver": redeliver,
     }
     if verb not in answers:
         return f"I don't know `/postmortem {bk.escape(verb)}`.\n\n{HELP}"
@@ -68,27 +71,14 @@ def open_start(ctx: Ctx, title: str) -> None:
                           view=build_start_modal(title, ctx.channel_id, ctx.now()))
 
 
-def respond(ctx: Ctx, text: str) -> None:
+def respond(ctx: Ctx, answer: str | Answer) -> None:
     """An ephemeral answer to the command, through its response_url (valid 30 minutes)."""
+    message = (answer if isinstance(answer, Answer) else Answer(answer)).message()
     url = str(ctx.body.get("response_url") or "")
     if not url:
-        ctx.tell(text)
+        ctx.tell(message["text"])
         return
-    WebhookClient(url).send(text=text, response_type="ephemeral")
-
-
-def list_open(ctx: Ctx, _arg: str) -> str:
-    with ctx.read() as session:
-        rows = postmortems.open_postmortems(session, team_id=ctx.user_team_id, limit=LISTED)
-    if not rows:
-        return "No open post-mortems. :tada:"
-    lines = [
-        f"• #{pm.id} {bk.escape(inc.reference)} {severity_name(inc.severity)} "
-        f"“{bk.escape(inc.title)}” — {STATUS_LABELS[pm.status]}, owner {bk.user(pm.owner_id)}"
-        + (f", due {pm.due_at:%Y-%m-%d %H:%M} UTC" if pm.due_at else "")
-        for pm, inc in rows
-    ]
-    return bk.clip("*Open post-mortems*\n" + "\n".join(lines))
+    WebhookClient(url).send(response_type="ephemeral", **message)
 
 
 def repost(ctx: Ctx, arg: str) -> str:

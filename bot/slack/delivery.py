@@ -25,8 +25,17 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlmodel import Session
 
 from bot.deps import Deps
-from bot.slack.delivery_lookup import EVENT_TYPE, already_sent
-from bot.slack.delivery_plans import After, Plan, Post, Redraw, Skip, Upload, prepare
+from bot.slack.delivery_lookup import EVENT_TYPE, already_sent, conversation_id
+from bot.slack.delivery_plans import (
+    After,
+    Plan,
+    Post,
+    Publish,
+    Redraw,
+    Skip,
+    Upload,
+    prepare,
+)
 from storage.db import session_scope
 from storage.queries import reminders as store
 from storage.tables import Reminder
@@ -92,9 +101,14 @@ def send(client: WebClient, row: Reminder, plan: Plan, pacer: ChannelPacer) -> t
     if isinstance(plan, Redraw):
         client.chat_update(channel=plan.channel, ts=plan.ts, **plan.message)
         return plan.channel, plan.ts
+    if isinstance(plan, Publish):
+        client.views_publish(user_id=plan.channel, view=plan.view)
+        return plan.channel, ""
     if isinstance(plan, Upload):
+        # files v2 wants a channel id: the report goes to "#engineering" by name.
         client.files_upload_v2(
-            channel=plan.channel, thread_ts=plan.thread_ts, content=plan.content,
+            channel=conversation_id(client, plan.channel), thread_ts=plan.thread_ts,
+            content=plan.content,
             filename=plan.filename, title=plan.title, initial_comment=plan.comment or None,
         )
         return plan.channel, plan.thread_ts or ""
@@ -169,7 +183,7 @@ def deliver_one(
             then(session, channel, ts)
     if not held:
         log.warning("reminder #%s sent after its lease was lost or it was cancelled", row.id)
-    addressed = plan.channel if isinstance(plan, Post | Redraw | Upload) else channel
+    addressed = plan.channel if isinstance(plan, Post | Redraw | Upload | Publish) else channel
     report.sent.append(entry(row, "ok", addressed))
 
 

@@ -26,7 +26,7 @@ def already_sent(client: WebClient, row: Reminder, plan: Plan) -> tuple[str, str
         return find_sent(client, plan.channel, plan.thread_ts, row)
     if isinstance(plan, Upload):
         return _find_file(client, plan)
-    return None  # a redraw is safe to repeat
+    return None  # a redraw or a Home is safe to repeat
 
 
 def find_sent(

@@ -15,9 +15,11 @@ from sqlmodel import Session
 
 from bot.deps import Deps
 from bot.slack.control import build_control_message
+from bot.slack.home.build import home_view
 from bot.slack.reminders.render import render_due
+from bot.slack.report.plan import report_upload
 from flows.reminders.due import Due, Moot, decide, settle_then
-from storage.kinds import CONTROL, MESSAGE, REFRESH, UPLOAD
+from storage.kinds import CONTROL, HOME, MESSAGE, REFRESH, REPORT, UPLOAD
 from storage.queries import postmortems
 from storage.tables import Document, Reminder
 
@@ -49,8 +51,16 @@ class Upload:
     thread_ts: str | None
     filename: str
     title: str
-    content: str
+    content: str | bytes
     comment: str
+
+
+@dataclass(frozen=True)
+class Publish:
+    """A user's App Home, published (idempotent: safe to repeat). `channel` is the user."""
+
+    channel: str
+    view: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,7 @@ class Skip:
     done: bool = False
 
 
-Plan = Post | Redraw | Upload | Skip
+Plan = Post | Redraw | Upload | Publish | Skip
 
 
 After = Callable[[Session, str | None, str | None], None]
@@ -81,6 +91,11 @@ def prepare(
         return _upload(session, row), None
     if row.kind == CONTROL:
         return _control(session, row, now)
+    if row.kind == HOME:
+        return _home(session, row, now), None
+    if row.kind == REPORT:
+        upload, then = report_upload(session, deps, row, now)
+        return Upload(**upload), then
     decision = decide(session, row, policy=deps.policy, now=now,
                       digest_channel=deps.policy.digest_channel or deps.settings.announce_channel)
 
@@ -117,6 +132,13 @@ def _redraw(session: Session, row: Reminder, now: datetime) -> Plan:
     if not (pm.channel_id and pm.message_ts):
         return Skip("the control message is not posted")
     return Redraw(pm.channel_id, pm.message_ts, build_control_message(record, now))
+
+
+def _home(session: Session, row: Reminder, now: datetime) -> Plan:
+    if not row.target:
+        return Skip("no user")
+    return Publish(row.target, home_view(session, team_id=row.team_id, user_id=row.target,
+                                         now=now))
 
 
 def _upload(session: Session, row: Reminder) -> Plan:

@@ -73,6 +73,28 @@ class Action(StrEnum):
     TRACKER_GITHUB = "ai.tracker.github"
     TRACKER_JIRA = "ai.tracker.jira"
     TRACKER_RETRY = "ai.tracker.retry"
+    # The App Home's tracker: filters (option values "<filter>:<choice>") and pages ("page:N").
+    HOME_STATUS = "pm.home.status"
+    HOME_SEVERITY = "pm.home.severity"
+    HOME_SERVICE = "pm.home.service"
+    HOME_TEAM = "pm.home.team"
+    HOME_CLEAR = "pm.home.clear"
+    HOME_PAGE = "pm.home.page"
+
+
+class Event(StrEnum):
+    APP_HOME_OPENED = "app_home_opened"
+
+
+class HomeBlock(StrEnum):
+    """block_ids of the App Home; those ending in a dot take the action item's id."""
+
+    FILTERS = "pm.home.filters"
+    PAGER = "pm.home.pager"
+    ITEM = "pm.home.item."
+    ITEM_ACTIONS = "pm.home.item_actions."
+    OWED = "pm.home.owed."
+    ROW = "pm.home.row."
 
 
 class ReviewField(StrEnum):

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.slack.home.build import refresh_rows
 from storage.kinds import CONTROL, MESSAGE, REFRESH, UPLOAD
 from storage.queries import postmortems
 from storage.queries.reminders import insert_reminders
@@ -49,7 +50,8 @@ def refresh(session: Session, pm: Postmortem, *, now: datetime) -> list[int]:
     version = postmortems.bump_version(session, pm_id=pm.id)
     row = Reminder(dedupe_key=f"refresh:{pm.id}:{version}", kind=REFRESH, postmortem_id=pm.id,
                    due_at=now, team_id=pm.team_id)
-    return insert_reminders(session, [row])
+    # The App Homes of its people show their own part of it: publish those again too.
+    return insert_reminders(session, [row]) + refresh_rows(session, pm, now=now)
 
 
 def announce(session: Session, pm: Postmortem, text: str, *, now: datetime) -> list[int]:

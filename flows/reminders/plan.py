@@ -19,6 +19,7 @@ from storage.kinds import (
     ESCALATION,
     FOLLOW_UP,
     RECURRENCE,
+    REPORT,
     SNOOZE,
 )
 from storage.tables import ActionItem, Incident, Postmortem, Reminder
@@ -211,3 +212,18 @@ def utc(at: datetime) -> datetime:
     if at.tzinfo is None:
         raise ValueError(f"naive datetime {at!r}: pass aware UTC")
     return at.astimezone(UTC)
+
+
+def plan_report(
+    team_id: str | None, month: str, channel: str, policy: Policy, *, chain: bool = True
+) -> Reminder:
+    """The program report of `month` ("2026-11"), due the first day of the month after at the
+    nudge hour on the team's clock. `chain`: sending it plans the next month's."""
+    year, number = (int(part) for part in month.split("-"))
+    year, number = (year + 1, 1) if number == 12 else (year, number + 1)
+    tz = ZoneInfo(policy.deadline.timezone)
+    due = datetime(year, number, 1, policy.nudge_hour, tzinfo=tz).astimezone(UTC)
+    return Reminder(
+        dedupe_key=f"report:{team_id or ''}:{month}", kind=REPORT, target=channel, due_at=due,
+        team_id=team_id, payload={"month": month, "chain": chain},
+    )

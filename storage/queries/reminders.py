@@ -28,11 +28,13 @@ from storage.kinds import (
     ESCALATION,
     FAILED,
     FOLLOW_UP,
+    HOME,
     LIVE,
     MESSAGE,
     NUDGE,
     PENDING,
     RECURRENCE,
+    REPORT,
     SENT,
     SNOOZE,
     UPLOAD,
@@ -55,6 +57,10 @@ def catch_up_group(row: Reminder) -> tuple[Any, ...]:
     """
     if row.kind in (MESSAGE, UPLOAD, CONTROL):
         return (row.kind, row.id)
+    if row.kind == HOME:
+        return (row.kind, row.team_id, row.target)
+    if row.kind == REPORT:
+        return (row.kind, row.team_id)
     if row.kind in (NUDGE, DIGEST):
         return (row.kind, row.target)
     if row.kind == SNOOZE:

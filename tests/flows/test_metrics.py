@@ -1,8 +1,9 @@
-"""Per-incident durations, error budget, the summary sentence and the tracker over many."""
+"""Per-incident durations, error budget and the summary sentence (the tracker over many:
+test_tracker_metrics.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -11,10 +12,8 @@ from flows.metrics import (
     format_duration,
     incident_metrics,
     one_sentence_summary,
-    tracker_metrics,
 )
-from storage.record import PostmortemRecord
-from tests.flows.factories import NOW, START, action, at, empty_record, entry, full_record
+from tests.flows.factories import at, empty_record, entry, full_record
 
 
 @pytest.mark.parametrize(
@@ -102,56 +101,3 @@ def test_one_sentence_summary_is_the_draft_summary() -> None:
         "the pods. Permanent fix: pool autoscaling with PgBouncer."
     )
     assert one_sentence_summary(empty_record()) == "An incident occurred: Search is slow."
-
-
-def _record(ref: str, started: datetime, services: list[str], **pm: object) -> PostmortemRecord:
-    record = empty_record()
-    record.incident.reference = ref
-    record.incident.started_at = started
-    record.incident.resolved_at = started + timedelta(hours=1)
-    record.incident.services = services
-    for key, value in pm.items():
-        setattr(record.postmortem, key, value)
-    return record
-
-
-def test_tracker_metrics() -> None:
-    resolved = START + timedelta(hours=1)
-    a = _record("INC-A", START, ["api"], status="published",
-                published_at=resolved + timedelta(hours=24), due_at=resolved + timedelta(hours=48))
-    a.action_items = [action(1, status="done"), action(2, due_on=date(2026, 3, 10)),
-                      action(3, status="wont_do", due_on=date(2026, 3, 1))]
-    b = _record("INC-B", START + timedelta(days=30), ["api", "db"], status="published",
-                published_at=START + timedelta(days=30, hours=73),
-                due_at=START + timedelta(days=30, hours=49))
-    b.action_items = [action(1, status="done"), action(2, status="in_progress",
-                                                       due_on=date(2026, 5, 1))]
-    c = _record("INC-C", START + timedelta(days=200), ["api"])
-    d = _record("INC-D", START + timedelta(days=201), ["search"], required=False)
-    now = datetime(2026, 4, 20, 9, tzinfo=UTC)
-    t = tracker_metrics([a, b, c, d], now)
-    assert (t.required, t.completed_required) == (3, 2)
-    assert t.completion_rate == pytest.approx(2 / 3)
-    assert t.avg_time_to_publish == timedelta(hours=48)
-    assert t.published_on_time_rate == 0.5
-    assert (t.action_items, t.action_items_done) == (4, 2)
-    assert t.action_completion_rate == 0.5
-    assert [(o.reference, o.item.number, o.days_overdue) for o in t.overdue] == [
-        ("INC-A", 2, 41)
-    ]
-    assert (t.incidents, t.recurring_incidents) == (4, 1)
-    assert t.recurrence_rate == 0.25
-    assert t.meets_targets() == {
-        "completion_rate": False,
-        "avg_time_to_publish": True,
-        "action_completion_rate": False,
-        "recurrence_rate": False,
-    }
-
-
-def test_tracker_metrics_with_nothing_to_measure() -> None:
-    t = tracker_metrics([], NOW)
-    assert t.completion_rate is None and t.avg_time_to_publish is None
-    assert t.meets_targets() == dict.fromkeys(
-        ("completion_rate", "avg_time_to_publish", "action_completion_rate", "recurrence_rate")
-    )

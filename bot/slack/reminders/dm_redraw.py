@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack import blocks as bk
 from bot.slack.context import Ctx
+from bot.slack.home.publish import from_home, show_home
 from bot.slack.people import user_tz
 from bot.slack.reminders.dm_views import build_owner_dm
 from bot.slack.reminders.views import build_nudge
@@ -44,13 +45,20 @@ def update_message(
 def redraw_owner_dm(ctx: Ctx, change: ItemChange, channel: str | None, ts: str | None) -> None:
     """The assignment DM with the item's new status and the buttons that follow from it."""
     state = ai.STATUS_LABELS[change.item.status].lower()
+    if from_home(ctx):
+        show_home(ctx, note=f":white_check_mark: {ai.label(change.item)} is {state}.")
+        return
     note = f"{bk.user(ctx.user_id)} set it to {state} {bk.slack_date(ctx.now())}."
     update_message(ctx.client, channel, ts, build_owner_dm(change.item, change.incident,
                                                            note=note))
 
 
 def redraw_nudge(ctx: Ctx, channel: str | None, ts: str | None, *, note: str) -> None:
-    """The weekly nudge redrawn from what is open now, with `note` saying what just changed."""
+    """The weekly nudge redrawn from what is open now, with `note` saying what just changed;
+    the Home tab instead when the click came from it."""
+    if from_home(ctx):
+        show_home(ctx, note=note)
+        return
     if not (channel and ts):
         return
     tz = user_tz(ctx.client, ctx.user_id)
