@@ -92,7 +92,8 @@ def post_message(ws: Workspace, args: Args) -> Reply:
     return metadata_warning(missing_text_warning(reply, text, blocks), meta)
 
 
-def update(ws: Workspace, args: Args) -> Reply:
+def own_message(ws: Workspace, args: Args, refusal: str) -> tuple[Channel, dict[str, Any]] | Reply:
+    """The bot's own message named by channel and ts: Slack lets an app change only those."""
     channel = ws.resolve_channel(args.get("channel"))
     if channel is None:
         return fail("channel_not_found")
@@ -100,7 +101,15 @@ def update(ws: Workspace, args: Args) -> Reply:
     if message is None:
         return fail("message_not_found")
     if message.get("bot_id") != ws.bot_id:
-        return fail("cant_update_message")
+        return fail(refusal)
+    return channel, message
+
+
+def update(ws: Workspace, args: Args) -> Reply:
+    found = own_message(ws, args, "cant_update_message")
+    if isinstance(found, Reply):
+        return found
+    channel, message = found
     text, blocks = args.get("text"), args.get("blocks")
     if text is None and blocks is None and args.get("attachments") is None:
         return fail("no_text")
@@ -166,14 +175,10 @@ def post_ephemeral(ws: Workspace, args: Args) -> Reply:
 
 
 def delete(ws: Workspace, args: Args) -> Reply:
-    channel = ws.resolve_channel(args.get("channel"))
-    if channel is None:
-        return fail("channel_not_found")
-    message = ws.find_message(channel, args.get("ts"))
-    if message is None:
-        return fail("message_not_found")
-    if message.get("bot_id") != ws.bot_id:
-        return fail("cant_delete_message")
+    found = own_message(ws, args, "cant_delete_message")
+    if isinstance(found, Reply):
+        return found
+    channel, message = found
     channel.messages.remove(message)
     return ok(channel=channel.id, ts=message["ts"])
 
