@@ -130,17 +130,20 @@ def _iso_time(value: str) -> datetime:
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     from storage.db import make_engine, migrate
 
-    migrate(make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    if settings.oauth:
+        from bot.slack.installs import Installs
+
+        Installs(settings, engine).create_tables()
     print("database schema is up to date")
     return 0
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.deps import build_deps
-    from bot.http.server import HttpServer
-    from bot.http.webhooks import build_webhooks
-    from bot.http.wsgi import create_wsgi_app
     from bot.jobs.scheduler import start_scheduler
+    from bot.serving import build_serving
     from bot.slack.app import create_app
     from storage.db import migrate
 
@@ -148,26 +151,17 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.require_slack()
     deps = build_deps(settings)
     migrate(deps.engine)
-    client = deps.slack()
+    if deps.installs is not None:
+        deps.installs.create_tables()
     app = create_app(deps)
-    scheduler = None if args.no_scheduler else start_scheduler(deps, client)
+    # No client of its own: each row goes out with its workspace's token.
+    scheduler = None if args.no_scheduler else start_scheduler(deps, None)
     try:
-        if settings.slack_app_token:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            log.info("Socket Mode (SLACK_APP_TOKEN is set)")
-            _on_stop_signal(lambda: sys.exit(0))
-            SocketModeHandler(app, settings.slack_app_token).start()
-        else:
-            server = HttpServer(
-                create_wsgi_app(deps, app, build_webhooks(deps, client)),
-                host=args.host,
-                port=args.port,
-            )
-            _on_stop_signal(server.stop_soon)
-            log.info("listening on %s:%s", args.host, server.port)
-            server.serve_forever()
-            log.info("stopped")
+        serving = build_serving(deps, app, host=args.host, port=args.port)
+        _on_stop_signal(serving.http.stop_soon)
+        log.info("listening on %s:%s", args.host, serving.http.port)
+        serving.serve_forever()
+        log.info("stopped")
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
@@ -196,7 +190,7 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
     deps = build_deps(settings)
     if not args.dry_run:
         settings.require_slack()
-    report = run_sweep(deps, deps.slack(), now=args.at, dry_run=args.dry_run)
+    report = run_sweep(deps, None, now=args.at, dry_run=args.dry_run)
     for line in report.lines():
         print(line)
     return 0

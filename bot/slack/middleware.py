@@ -17,7 +17,9 @@ from bot.slack.context import Ctx
 from bot.slack.meta import Meta
 from bot.slack.values import as_id
 from storage.db import session_scope
+from flows.permissions import OTHER_WORKSPACE, in_workspace
 from storage.queries import keys
+from storage.tables import Postmortem
 
 
 def resolve_context(deps: Deps) -> Callable[..., BoltResponse | None]:
@@ -32,6 +34,11 @@ def resolve_context(deps: Deps) -> Callable[..., BoltResponse | None]:
             if not first:
                 return BoltResponse(status=200, body="")
         ctx = context_of(deps, body)
+        if not _in_workspace(ctx):
+            # A button value or a modal's metadata naming another workspace's post-mortem
+            # (forged, or from a stale message): nothing of it is read, nothing changes.
+            ctx.tell(OTHER_WORKSPACE)
+            return BoltResponse(status=200, body="")
         context["ctx"] = ctx
         # Every listener talks to Slack through the bot's own client (bot/slack/client.py).
         context["client"] = ctx.client
@@ -63,6 +70,16 @@ def context_of(deps: Deps, body: dict[str, Any]) -> Ctx:
     )
     ctx.pm_id = _pm_id(ctx)
     return ctx
+
+
+def _in_workspace(ctx: Ctx) -> bool:
+    """The request's workspace is the one place that decides whose post-mortems it reaches:
+    the post-mortem a click or a form names must be of the workspace the request came from."""
+    if ctx.pm_id is None or not ctx.team_id:
+        return True
+    with session_scope(ctx.deps.sessions) as session:
+        pm = session.get(Postmortem, ctx.pm_id)
+        return pm is None or in_workspace(pm, ctx.team_id)
 
 
 def _pm_id(ctx: Ctx) -> int | None:
