@@ -128,6 +128,7 @@ def test_slash_commands_see_only_their_workspace(tenants: Harness) -> None:
     ours, _ = open_postmortem(bot, facts("Checkout down"))
     open_postmortem(bot, facts("Acme disk full", channel_id=ACME_CHANNEL), owner_id=ADMIN,
                     team_id=ACME)
+    bot.emu.reset()
     for text in ("list", f"status {ours}", f"post {ours}", f"deliver {ours}"):
         assert acme(bot).command("/postmortem", text=text, user_id=ADMIN,
                                  channel_id=ACME_CHANNEL).status == 200
