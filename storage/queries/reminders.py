@@ -85,7 +85,7 @@ def catch_up_group(row: Reminder) -> tuple[Any, ...]:
     """Rows due together in one group collapse to the latest after downtime.
 
     One deadline reminder and one escalation per post-mortem, one nudge per owner, one digest
-    per channel; the recurrence question is not a progress check-in, so it keeps its own group.
+    per workspace's channel; the recurrence question is not a progress check-in, so it keeps its own group.
     """
     if row.kind in (MESSAGE, UPLOAD, CONTROL):
         return (row.kind, row.id)
@@ -93,7 +93,9 @@ def catch_up_group(row: Reminder) -> tuple[Any, ...]:
         return (row.kind, row.team_id, row.target)
     if row.kind == REPORT:
         return (row.kind, row.team_id)
-    if row.kind in (NUDGE, DIGEST):
+    if row.kind == DIGEST:
+        return (row.kind, row.team_id, row.target)
+    if row.kind == NUDGE:
         return (row.kind, row.target)
     if row.kind == SNOOZE:
         return (row.kind, row.action_item_id)

@@ -14,13 +14,15 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.jobs.sweep import run_sweep
+from bot.jobs.sweep import ensure_digest, run_sweep
 from bot.slack.ids import Action
+from storage.db import session_scope
 from storage.tables import Incident, Postmortem, Reminder
 from tests.bot.opening import facts, open_postmortem
 from tests.bot.test_sections import details_values, open_section, reference_of, text_value
 from tests.fakes import webhooks as wh
 from tests.harness import USERS, FakeClock, Harness, running_bot
+from tests.storage.factories import add_item
 
 ACME, ADMIN, ACME_CHANNEL = "T0ACME", "U0ADMIN", "C0ACMEINC"
 
@@ -242,3 +244,31 @@ def test_the_sweep_sends_each_workspace_its_own_reminders_with_its_own_token(
     assert to_admin and {c.team_id for c in to_admin} == {ACME}
     assert to_alice and {c.team_id for c in to_alice} == {"T0001"}
     assert all("Checkout down" not in str(c.args) for c in to_admin)
+
+
+def test_each_workspace_gets_a_digest_of_its_own_items(tenants: Harness) -> None:
+    bot = tenants
+    ours, _ = open_postmortem(bot, facts("Checkout down"))
+    theirs, _ = open_postmortem(bot, facts("Acme disk full", channel_id=ACME_CHANNEL),
+                                owner_id=ADMIN, team_id=ACME)
+    day = bot.clock.now.date()
+    with session_scope(bot.deps.sessions) as session:
+        for pm_id, owner, title in ((ours, "U0ALICE", "Add checkout alert"),
+                                    (theirs, ADMIN, "Grow acme disks")):
+            pm = session.get(Postmortem, pm_id)
+            assert pm is not None
+            add_item(session, pm, number=1, owner_id=owner, now=bot.clock.now,
+                     due_on=day + timedelta(days=9), title=title)
+    bot.emu.add_channel("C0ACMEENG", "engineering", members=[ADMIN], team_id=ACME)
+    ensure_digest(bot.deps, bot.clock.now)
+    with bot.session() as session:
+        digests = session.exec(select(Reminder).where(Reminder.kind == "digest")).all()
+        assert sorted(str(r.team_id) for r in digests) == ["T0001", ACME]
+    bot.emu.reset()
+    run_sweep(bot.deps, None, now=bot.clock.now + timedelta(days=7))
+    posts = [c for c in bot.emu.calls_to("chat.postMessage")
+             if "Add checkout alert" in str(c.args) or "Grow acme disks" in str(c.args)]
+    by_team = {c.team_id: str(c.args) for c in posts}
+    assert set(by_team) == {"T0001", ACME}
+    assert "Grow acme disks" not in by_team["T0001"]
+    assert "Add checkout alert" not in by_team[ACME]
