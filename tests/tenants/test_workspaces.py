@@ -272,3 +272,25 @@ def test_each_workspace_gets_a_digest_of_its_own_items(tenants: Harness) -> None
     assert set(by_team) == {"T0001", ACME}
     assert "Grow acme disks" not in by_team["T0001"]
     assert "Add checkout alert" not in by_team[ACME]
+
+
+def test_a_token_about_to_expire_is_rotated_and_saved(
+    sqlite_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    with running_bot(sqlite_url, clock, tmp_path, oauth=True) as bot:
+        # One-hour tokens: inside the two hours before expiry in which they are refreshed.
+        bot.emu.configure_app(token_rotation=True, token_ttl=3600)
+        bot.emu.add_team(ACME, "Acme Corp", installed=False)
+        bot.emu.add_user(ADMIN, "admin", team_id=ACME)
+        install(bot, ACME, ADMIN)
+        assert bot.deps.installs is not None
+        first = bot.deps.installs.store.find_bot(enterprise_id=None, team_id=ACME)
+        assert first is not None
+        client = bot.deps.slack(ACME)
+        saved = bot.deps.installs.store.find_bot(enterprise_id=None, team_id=ACME)
+        assert saved is not None and saved.bot_token != first.bot_token
+        assert client.token == saved.bot_token == bot.emu.team(ACME).bot_token
+        refreshes = [c for c in bot.emu.calls_to("oauth.v2.access")
+                     if c.args.get("grant_type") == "refresh_token"]
+        assert refreshes and refreshes[-1].ok
+        assert client.auth_test()["team_id"] == ACME
