@@ -86,7 +86,7 @@ def oauth_settings(emu: SlackEmulator) -> dict[str, Any]:
 @contextmanager
 def running_bot(
     database_url: str, clock: FakeClock, tmp_path: Path, *, oauth: bool = False,
-    **settings: Any,
+    socket_mode: bool = False, **settings: Any,
 ) -> Iterator[Harness]:
     with SlackEmulator(post_burst=5) as emu:
         for user_id, name, tz in USERS:
@@ -97,6 +97,8 @@ def running_bot(
         migrate(engine)
         if oauth:
             settings = {**oauth_settings(emu), **settings}
+        if socket_mode:
+            settings = {"slack_app_token": emu.app_token, **settings}
         config = make_settings(emu, database_url, archive_dir=tmp_path / "archive", **settings)
         client = make_client(emu.bot_token, emu.api_url)
         deps = build_deps(config, clock=clock, engine=engine, client=client)
