@@ -16,8 +16,8 @@ from bot.deps import Deps
 from bot.slack.context import Ctx
 from bot.slack.meta import Meta
 from bot.slack.values import as_id
-from storage.db import session_scope
 from flows.permissions import OTHER_WORKSPACE, in_workspace
+from storage.db import session_scope
 from storage.queries import keys
 from storage.tables import Postmortem
 

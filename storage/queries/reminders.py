@@ -85,7 +85,8 @@ def catch_up_group(row: Reminder) -> tuple[Any, ...]:
     """Rows due together in one group collapse to the latest after downtime.
 
     One deadline reminder and one escalation per post-mortem, one nudge per owner, one digest
-    per workspace's channel; the recurrence question is not a progress check-in, so it keeps its own group.
+    per workspace's channel; the recurrence question is not a progress check-in, so it keeps
+    its own group.
     """
     if row.kind in (MESSAGE, UPLOAD, CONTROL):
         return (row.kind, row.id)
