@@ -60,7 +60,8 @@ def find_postmortems_in_channel(
         .order_by(col(Postmortem.id).desc())
     )
     if team_id:
-        stmt = stmt.where(or_(col(Postmortem.team_id).is_(None), col(Postmortem.team_id) == team_id))
+        team = col(Postmortem.team_id)
+        stmt = stmt.where(or_(team.is_(None), team == team_id))
     return session.exec(stmt).all()
 
 
