@@ -16,6 +16,7 @@ from bot.deps import Deps
 from bot.slack.context import Ctx
 from bot.slack.meta import Meta
 from bot.slack.values import as_id
+from flows.errors import NotAllowed
 from flows.permissions import OTHER_WORKSPACE, in_workspace
 from storage.db import session_scope
 from storage.queries import keys
@@ -34,12 +35,12 @@ def resolve_context(deps: Deps) -> Callable[..., BoltResponse | None]:
             if not first:
                 return BoltResponse(status=200, body="")
         ctx = context_of(deps, body)
+        context["ctx"] = ctx
         if not _in_workspace(ctx):
             # A button value or a modal's metadata naming another workspace's post-mortem
-            # (forged, or from a stale message): nothing of it is read, nothing changes.
-            ctx.tell(OTHER_WORKSPACE)
-            return BoltResponse(status=200, body="")
-        context["ctx"] = ctx
+            # (forged, or from a stale message): no listener runs, nothing is read or changed;
+            # the error path (bot/slack/errors.py) tells the user, at the form or privately.
+            raise NotAllowed(OTHER_WORKSPACE)
         # Every listener talks to Slack through the bot's own client (bot/slack/client.py).
         context["client"] = ctx.client
         next()

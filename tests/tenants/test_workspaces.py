@@ -163,8 +163,9 @@ def test_buttons_and_forms_cannot_reach_another_workspace(tenants: Harness) -> N
         before = session.get(Postmortem, pm_id)
         assert before is not None
         version = before.version
-    response = acme(bot).view_submission(ADMIN, view, values, apply_response=False)
-    assert response.status == 200
+    answer = acme(bot).view_submission(ADMIN, view, values, apply_response=False).json()
+    assert answer["response_action"] == "errors"
+    assert "another workspace" in next(iter(answer["errors"].values()))
     bot.settle()
     with bot.session() as session:
         after = session.get(Postmortem, pm_id)
