@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, SQLModel, col, select
 
-from storage.errors import InvalidInput
+from storage.errors import PostmortemError
 from storage.queries import postmortems
 from storage.tables import (
     ActionItem,
@@ -75,12 +75,12 @@ def import_postmortem(
     """A post-mortem from `export_postmortem`'s document, with new ids; returns its id.
     `team_id` moves it to another workspace. An incident already here is refused."""
     if document.get("format") != FORMAT:
-        raise InvalidInput(f"Not a post-mortem export (expected format {FORMAT!r}).")
+        raise PostmortemError(f"Not a post-mortem export (expected format {FORMAT!r}).")
     incident = Incident.model_validate(document["incident"])
     if team_id:
         incident.team_id = team_id
     if postmortems.find_incident_by_reference(session, reference=incident.reference):
-        raise InvalidInput(f"Incident {incident.reference} is already here.")
+        raise PostmortemError(f"Incident {incident.reference} is already here.")
     session.add(incident)
     session.flush()
     pm = Postmortem.model_validate({**document["postmortem"], "incident_id": incident.id})
