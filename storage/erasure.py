@@ -42,7 +42,8 @@ def _is_json(kind: TypeEngine[Any]) -> bool:
 
 class _Replacer:
     def __init__(self, user_id: str, names: Iterable[str]) -> None:
-        self.user_id = user_id
+        # The whole id only: forgetting U0AL leaves U0ALICE alone.
+        self.user_id = re.compile(rf"(?<![A-Z0-9]){re.escape(user_id)}(?![A-Z0-9])")
         # Names as words, in any case: "Bob" and "bob" go, "bobsled" stays.
         wanted = sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True)
         self.names = re.compile(
@@ -50,7 +51,7 @@ class _Replacer:
         ) if wanted else None
 
     def text(self, value: str) -> str:
-        out = value.replace(self.user_id, TOMBSTONE_ID)
+        out = self.user_id.sub(TOMBSTONE_ID, value)
         if self.names is not None:
             out = self.names.sub(TOMBSTONE_NAME, out)
         return out
