@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 # A token is refreshed when it would expire within this many minutes (Bolt's default).
 ROTATE_BEFORE_MINUTES = 120
 STATE_TTL_SECONDS = 600
+MAX_CLIENTS = 1000
 
 
 class Installs:
@@ -86,14 +87,22 @@ class Installs:
         return bot.bot_token
 
     def client(self, team_id: str) -> WebClient:
-        """A client with the workspace's own token (one per token, reused)."""
+        """A client with the workspace's own token; without an installation, one with no
+        token (Slack refuses its calls, and the outbox retries them later)."""
         token = self.token(team_id)
         if token is None:
             log.warning("workspace %s has not installed the bot", team_id)
-        key = token or f"none:{team_id}"
+        return self.client_with(token)
+
+    def client_with(self, token: str | None) -> WebClient:
+        """The client for a token (one per token, reused)."""
+        key = token or ""
         with self._lock:
             client = self._clients.get(key)
             if client is None:
+                if len(self._clients) >= MAX_CLIENTS:
+                    # Rotated tokens leave old entries behind: start afresh now and then.
+                    self._clients.clear()
                 client = make_client(token, self.settings.slack_api_url)
                 self._clients[key] = client
             return client

@@ -34,7 +34,7 @@ def resolve_context(deps: Deps) -> Callable[..., BoltResponse | None]:
                 first = keys.claim_key(session, key=f"event:{event_id}", now=deps.now())
             if not first:
                 return BoltResponse(status=200, body="")
-        ctx = context_of(deps, body)
+        ctx = context_of(deps, body, bot_token=context.bot_token)
         context["ctx"] = ctx
         if not _in_workspace(ctx):
             # A button value or a modal's metadata naming another workspace's post-mortem
@@ -49,7 +49,9 @@ def resolve_context(deps: Deps) -> Callable[..., BoltResponse | None]:
     return middleware
 
 
-def context_of(deps: Deps, body: dict[str, Any]) -> Ctx:
+def context_of(deps: Deps, body: dict[str, Any], bot_token: str | None = None) -> Ctx:
+    """The request as listeners read it. `bot_token`: the workspace's token Bolt's OAuth
+    authorization just found (and refreshed) for this request, serving many workspaces."""
     user = body.get("user") or {}
     event = body.get("event") or {}
     user_id = str(user.get("id") or body.get("user_id") or event.get("user") or "")
@@ -64,8 +66,11 @@ def context_of(deps: Deps, body: dict[str, Any]) -> Ctx:
     actions = body.get("actions") or []
     action = dict(actions[0]) if actions else {}
     # Our client, not Bolt's per-request copy: the bot's retry policy, its counting, its guard.
+    installs = deps.installs
+    client = (installs.client_with(bot_token) if installs is not None and bot_token
+              else deps.slack(team_id))
     ctx = Ctx(
-        deps=deps, client=deps.slack(team_id), body=body, user_id=user_id, team_id=team_id,
+        deps=deps, client=client, body=body, user_id=user_id, team_id=team_id,
         user_team_id=user.get("team_id") or team_id, channel_id=channel_id,
         trigger_id=body.get("trigger_id"), meta=meta, action=action,
     )
