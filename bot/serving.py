@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
@@ -18,14 +18,17 @@ from bot.http.server import HttpServer
 from bot.http.webhooks import build_webhooks
 from bot.http.wsgi import create_wsgi_app
 
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Serving:
     http: HttpServer
-    # slack_bolt's SocketModeHandler, when SLACK_APP_TOKEN is set.
-    socket: Any = None
+    # When SLACK_APP_TOKEN is set.
+    socket: SocketModeHandler | None = None
 
     def connect(self) -> None:
         """Open the Socket Mode connection (its own threads; returns at once)."""
