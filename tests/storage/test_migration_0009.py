@@ -21,6 +21,7 @@ def test_0009_gives_incidents_their_postmortems_workspace(fresh_url: str) -> Non
             assert conn.execute(text("SELECT team_id FROM incident")).scalar_one() == "T0ACME"
         downgrade(engine, "0006_tracker")
         with engine.begin() as conn:
-            assert "team_id" not in conn.execute(text("SELECT * FROM incident")).keys()
+            columns = conn.execute(text("SELECT * FROM incident")).keys()
+        assert "team_id" not in columns
     finally:
         engine.dispose()
