@@ -68,9 +68,11 @@ def handle_resolved(deps: Deps, incoming: ResolvedIncident) -> Answer:
 
 def webhook_team(deps: Deps, source: str) -> str | None:
     """The workspace a tool's incidents belong to: INCIDENT_WEBHOOK_TEAM_<SOURCE> (e.g.
-    INCIDENT_WEBHOOK_TEAM_PAGERDUTY), else INCIDENT_WEBHOOK_TEAM. Serving many workspaces,
-    an incident of no workspace would be nobody's: refused until one is set."""
-    team = setting(deps, f"INCIDENT_WEBHOOK_TEAM_{source.upper()}") or setting(
+    INCIDENT_WEBHOOK_TEAM_PAGERDUTY, INCIDENT_WEBHOOK_TEAM_INCIDENT_IO), else
+    INCIDENT_WEBHOOK_TEAM. Serving many workspaces, an incident of no workspace would be
+    nobody's: refused until one is set."""
+    name = re.sub(r"[^A-Z0-9]+", "_", source.upper())
+    team = setting(deps, f"INCIDENT_WEBHOOK_TEAM_{name}") or setting(
         deps, "INCIDENT_WEBHOOK_TEAM"
     )
     if team is None and deps.installs is not None:
