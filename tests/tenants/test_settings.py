@@ -33,3 +33,22 @@ def test_half_of_the_client_credentials_is_named() -> None:
         settings().require_slack()
     assert settings(SLACK_SCOPES="chat:write, commands").slack_scopes == ("chat:write",
                                                                           "commands")
+
+
+def test_a_webhooks_workspace_per_tool_or_by_default() -> None:
+    from types import SimpleNamespace
+    from typing import Any
+
+    from bot.http.webhooks.base import Rejected
+    from bot.http.webhooks.intake import webhook_team
+
+    def deps(installed: bool, **extra: str) -> Any:
+        return SimpleNamespace(settings=Settings(extra=extra),
+                               installs=object() if installed else None)
+
+    both = {"INCIDENT_WEBHOOK_TEAM": "T0001", "INCIDENT_WEBHOOK_TEAM_INCIDENT_IO": "T0ACME"}
+    assert webhook_team(deps(True, **both), "incident.io") == "T0ACME"
+    assert webhook_team(deps(True, **both), "pagerduty") == "T0001"
+    assert webhook_team(deps(False), "pagerduty") is None  # one workspace: none needed
+    with pytest.raises(Rejected):
+        webhook_team(deps(True), "pagerduty")
