@@ -1,4 +1,5 @@
-"""`postmortem-bot`: serve, migrate, sweep, render, export, report, demo."""
+"""`postmortem-bot`: serve, migrate, sweep, render, export, import, delete, forget-user,
+report, demo."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.observability.logs import FORMATS, configure_logging
 from bot.settings import ConfigError, Settings
 from flows.errors import PostmortemError
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
 
 DEFAULT_PORT = 3000
 
@@ -77,13 +81,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     render.add_argument("--template", default=None)
     render.add_argument("--tz", default="UTC")
 
-    export = command("export", "write the post-mortem tracker as CSV or JSON (stdout or --out)")
+    export = command("export", "write the post-mortem tracker as CSV or JSON; with ID, one "
+                               "post-mortem's complete JSON (stdout or --out)")
+    export.add_argument("id", nargs="?", type=int, default=None,
+                        help="one post-mortem, everything about it (for `import`)")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--since", type=_iso_time, default=None,
                         help="only incidents on or after this ISO date")
     export.add_argument("--team", nargs="+", default=[], metavar="T",
                         help="only these Slack workspaces (team ids); default: every one")
     export.add_argument("--out", default=None, metavar="FILE", help="default: stdout")
+
+    imported = command("import", "load a post-mortem written by `export ID`")
+    imported.add_argument("file", metavar="FILE")
+    imported.add_argument("--team", default=None, metavar="T",
+                          help="into this Slack workspace (team id) instead of the file's")
+
+    delete = command("delete", "delete a post-mortem, its parts, its incident and its outbox")
+    delete.add_argument("id", type=int)
+    delete.add_argument("--yes", action="store_true", help="really delete (no undo)")
+
+    forget = command("forget-user", "replace a person's Slack id and names with a tombstone "
+                                    "in every record (audited)")
+    forget.add_argument("user_id", metavar="USER_ID", help="the Slack user id, U…")
+    forget.add_argument("--name", action="append", default=[], metavar="NAME",
+                        help="a name of theirs to erase too (repeatable); the display names "
+                             "the bot resolved are erased anyway")
 
     report = command("report", "render the monthly program report; post it, or --out FILE")
     report.add_argument("--month", required=True, help="YYYY-MM, e.g. 2026-11")
@@ -130,17 +153,20 @@ def _iso_time(value: str) -> datetime:
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     from storage.db import make_engine, migrate
 
-    migrate(make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    if settings.oauth:
+        from bot.slack.installs import Installs
+
+        Installs(settings, engine).create_tables()
     print("database schema is up to date")
     return 0
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.deps import build_deps
-    from bot.http.server import HttpServer
-    from bot.http.webhooks import build_webhooks
-    from bot.http.wsgi import create_wsgi_app
     from bot.jobs.scheduler import start_scheduler
+    from bot.serving import build_serving
     from bot.slack.app import create_app
     from storage.db import migrate
 
@@ -148,26 +174,17 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     settings.require_slack()
     deps = build_deps(settings)
     migrate(deps.engine)
-    client = deps.slack()
+    if deps.installs is not None:
+        deps.installs.create_tables()
     app = create_app(deps)
-    scheduler = None if args.no_scheduler else start_scheduler(deps, client)
+    # No client of its own: each row goes out with its workspace's token.
+    scheduler = None if args.no_scheduler else start_scheduler(deps, None)
     try:
-        if settings.slack_app_token:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            log.info("Socket Mode (SLACK_APP_TOKEN is set)")
-            _on_stop_signal(lambda: sys.exit(0))
-            SocketModeHandler(app, settings.slack_app_token).start()
-        else:
-            server = HttpServer(
-                create_wsgi_app(deps, app, build_webhooks(deps, client)),
-                host=args.host,
-                port=args.port,
-            )
-            _on_stop_signal(server.stop_soon)
-            log.info("listening on %s:%s", args.host, server.port)
-            server.serve_forever()
-            log.info("stopped")
+        serving = build_serving(deps, app, host=args.host, port=args.port)
+        _on_stop_signal(serving.http.stop_soon)
+        log.info("listening on %s:%s", args.host, serving.http.port)
+        serving.serve_forever()
+        log.info("stopped")
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
@@ -196,7 +213,7 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
     deps = build_deps(settings)
     if not args.dry_run:
         settings.require_slack()
-    report = run_sweep(deps, deps.slack(), now=args.at, dry_run=args.dry_run)
+    report = run_sweep(deps, None, now=args.at, dry_run=args.dry_run)
     for line in report.lines():
         print(line)
     return 0
@@ -234,6 +251,8 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from storage.db import session_scope
 
     deps = build_deps(settings)
+    if args.id is not None:
+        return _export_one(deps, args.id, args.out)
     with session_scope(deps.sessions) as session:
         if args.out:
             with open(args.out, "w", encoding="utf-8", newline="") as out:
@@ -243,6 +262,76 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         else:
             write_export(session, sys.stdout, fmt=args.format, now=deps.now(), since=args.since,
                          teams=args.team)
+    return 0
+
+
+def _export_one(deps: Deps, pm_id: int, out: str | None) -> int:
+    import json
+
+    from storage.db import session_scope
+    from storage.portable import export_postmortem
+
+    with session_scope(deps.sessions) as session:
+        document = export_postmortem(session, pm_id=pm_id)
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"post-mortem #{pm_id} written to {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from bot.deps import build_deps
+    from storage.db import session_scope
+    from storage.portable import import_postmortem
+
+    try:
+        document = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise PostmortemError(f"Cannot read {args.file}: {err}") from err
+    if not isinstance(document, dict):
+        raise PostmortemError(f"{args.file} is not a post-mortem export.")
+    deps = build_deps(settings)
+    with session_scope(deps.sessions) as session:
+        pm_id = import_postmortem(session, document, team_id=args.team)
+    print(f"imported as post-mortem #{pm_id}")
+    return 0
+
+
+def cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.deps import build_deps
+    from storage.db import session_scope
+    from storage.portable import delete_postmortem
+    from storage.queries import postmortems
+
+    deps = build_deps(settings)
+    if not args.yes:
+        with session_scope(deps.sessions) as session:
+            pm = postmortems.get_postmortem(session, pm_id=args.id)
+            incident = postmortems.get_incident(session, incident_id=pm.incident_id)
+        print(f"This deletes post-mortem #{args.id} ({incident.reference}: {incident.title}) "
+              "with everything in it, for good. Run again with --yes to do it.",
+              file=sys.stderr)
+        return 1
+    with session_scope(deps.sessions) as session:
+        reference = delete_postmortem(session, pm_id=args.id)
+    print(f"deleted post-mortem #{args.id} ({reference})")
+    return 0
+
+
+def cmd_forget_user(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.deps import build_deps
+    from storage.erasure import TOMBSTONE_ID, forget_user
+
+    deps = build_deps(settings)
+    with deps.engine.begin() as conn:
+        done = forget_user(conn, user_id=args.user_id, names=args.name, now=deps.now())
+    print(f"{args.user_id} is now {TOMBSTONE_ID}: {done.rows} record(s) changed, "
+          f"{done.deleted} removed; audited on {len(done.postmortems)} post-mortem(s)")
     return 0
 
 
@@ -287,6 +376,9 @@ COMMANDS = {
     "poll-trackers": cmd_poll_trackers,
     "render": cmd_render,
     "export": cmd_export,
+    "import": cmd_import,
+    "delete": cmd_delete,
+    "forget-user": cmd_forget_user,
     "report": cmd_report,
     "demo": cmd_demo,
 }

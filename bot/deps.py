@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
@@ -14,6 +15,9 @@ from bot.slack.background import Background
 from bot.slack.client import make_client
 from flows.policy import Policy, load_policy
 from storage.db import SessionFactory, make_engine, session_factory
+
+if TYPE_CHECKING:
+    from bot.slack.installs import Installs
 
 Clock = Callable[[], datetime]
 
@@ -32,12 +36,17 @@ class Deps:
     client: WebClient | None = None
     # Work that runs after Slack has its ack, on threads of its own.
     background: Background = field(default_factory=Background)
+    # OAuth mode (SLACK_CLIENT_ID/SECRET without a bot token): every workspace's own token.
+    installs: Installs | None = None
 
     def now(self) -> datetime:
         return self.clock()
 
     def slack(self, team_id: str | None = None) -> WebClient:
-        """The Web API client for a workspace's messages (one bot token: the same for all)."""
+        """The Web API client for a workspace's messages: its own installation's token in
+        OAuth mode; with one bot token, the same client for all."""
+        if self.installs is not None and team_id:
+            return self.installs.client(team_id)
         if self.client is None:
             self.client = client_for(self.settings)
         return self.client
@@ -48,6 +57,11 @@ def build_deps(
     client: WebClient | None = None,
 ) -> Deps:
     engine = engine or make_engine(settings.database_url)
+    installs = None
+    if settings.oauth:
+        from bot.slack.installs import Installs
+
+        installs = Installs(settings, engine)
     return Deps(
         settings=settings,
         engine=engine,
@@ -55,6 +69,7 @@ def build_deps(
         policy=load_policy(settings.config_path),
         clock=clock,
         client=client,
+        installs=installs,
     )
 
 

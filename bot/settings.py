@@ -10,6 +10,11 @@ from pathlib import Path
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///./postmortem.db"
+# What the bot asks for on install (the manifest's bot scopes).
+DEFAULT_SCOPES = (
+    "app_mentions:read", "channels:history", "channels:read", "chat:write", "commands",
+    "files:write", "groups:history", "groups:read", "im:write", "reactions:read", "users:read",
+)
 LOG_FORMATS = ("text", "json")
 # Variables whose values are credentials, by name: never to be logged (bot/observability/logs).
 SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY|CREDENTIAL")
@@ -24,6 +29,12 @@ class Settings:
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
+    # OAuth (multi-workspace) mode: set both, and no SLACK_BOT_TOKEN (bot/slack/installs.py).
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_scopes: tuple[str, ...] = DEFAULT_SCOPES
+    # Where Slack sends the browser back; unset: the app's first configured Redirect URL.
+    slack_redirect_uri: str | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
     database_url: str = DEFAULT_DATABASE_URL
     config_path: Path | None = None
@@ -63,6 +74,12 @@ class Settings:
             slack_bot_token=get("SLACK_BOT_TOKEN"),
             slack_signing_secret=get("SLACK_SIGNING_SECRET"),
             slack_app_token=get("SLACK_APP_TOKEN"),
+            slack_client_id=get("SLACK_CLIENT_ID"),
+            slack_client_secret=get("SLACK_CLIENT_SECRET"),
+            slack_scopes=tuple(
+                s.strip() for s in (get("SLACK_SCOPES") or "").split(",") if s.strip()
+            ) or DEFAULT_SCOPES,
+            slack_redirect_uri=get("SLACK_REDIRECT_URI"),
             slack_api_url=api_url,
             database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             config_path=_path(get("POSTMORTEM_CONFIG")),
@@ -90,16 +107,35 @@ class Settings:
     def secret_values(self) -> set[str]:
         """Every credential this process holds: tokens, signing and webhook secrets, the
         database password. Logging redacts them (bot/observability/logs.py)."""
-        values = {self.slack_bot_token, self.slack_signing_secret, self.slack_app_token}
+        values = {self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
+                  self.slack_client_secret}
         values.update(v for k, v in self.extra.items() if SECRET_NAME.search(k))
         values.update(self.named_secrets)
         values.add(_url_password(self.database_url))
         return {v for v in values if v}
 
+    @property
+    def oauth(self) -> bool:
+        """Many workspaces, each installed through /slack/install with its own token. A bot
+        token, when set, keeps the simple single-workspace mode."""
+        return bool(self.slack_client_id and self.slack_client_secret and not self.slack_bot_token)
+
+    @property
+    def slack_authorize_url(self) -> str:
+        """Slack's OAuth page, beside its Web API (so SLACK_API_URL aims both elsewhere)."""
+        return self.slack_api_url.removesuffix("api/") + "oauth/v2/authorize"
+
     def require_slack(self) -> None:
-        """Serving needs the bot token and the signing secret; say which one is missing."""
+        """Serving needs a bot token (or OAuth client credentials) and the signing secret;
+        say which one is missing."""
+        credentials = (
+            [("SLACK_CLIENT_ID", self.slack_client_id),
+             ("SLACK_CLIENT_SECRET", self.slack_client_secret)]
+            if (self.slack_client_id or self.slack_client_secret) and not self.slack_bot_token
+            else [("SLACK_BOT_TOKEN", self.slack_bot_token)]
+        )
         for name, value in (
-            ("SLACK_BOT_TOKEN", self.slack_bot_token),
+            *credentials,
             ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
         ):
             if not value:

@@ -132,13 +132,13 @@ def requirement_in(
 
 def open_resolved(
     session: Session, incoming: ResolvedIncident, *, owner_id: str, channel_id: str,
-    policy: Policy, now: datetime,
+    policy: Policy, now: datetime, team_id: str | None = None,
 ) -> Opened:
     """A required post-mortem with a known owner, opened at once with the tool's timeline.
     Its control message goes to `channel_id` (the incident's, else the incidents channel)."""
     facts = incoming.facts
     opened = create_postmortem(session, replace(facts, channel_id=channel_id),
-                               owner_id=owner_id, policy=policy, now=now)
+                               owner_id=owner_id, policy=policy, now=now, team_id=team_id)
     opened.incident.mitigated_at = incoming.mitigated_at
     if not facts.channel_id:
         # The incidents channel only hosts the thread; the incident had no channel of its own.
@@ -150,7 +150,8 @@ def open_resolved(
 
 
 def store_incident(
-    session: Session, incoming: ResolvedIncident, *, policy: Policy, now: datetime
+    session: Session, incoming: ResolvedIncident, *, policy: Policy, now: datetime,
+    team_id: str | None = None,
 ) -> Incident:
     """Only the incident, kept until someone presses "Start post-mortem" on its offer."""
     facts = incoming.facts
@@ -160,6 +161,7 @@ def store_incident(
     incident = open_postmortem(
         facts, owner_id="", policy=policy, now=now,
         sequence=postmortems.next_incident_sequence(session, day_start=start_of_day),
+        team_id=team_id,
     ).incident
     incident.mitigated_at = incoming.mitigated_at
     session.add(incident)
@@ -176,6 +178,8 @@ def open_from_offer(
     if team_id and actor.team_id and actor.team_id != team_id:
         raise NotAllowed("Only members of this workspace can start its post-mortems.")
     incident = postmortems.get_incident(session, incident_id=incident_id)
+    if incident.team_id and team_id and incident.team_id != team_id:
+        raise NotAllowed("This incident was reported to another workspace.")
     existing = postmortems.get_postmortem_for_incident(session, incident_id=incident_id)
     if existing is not None:
         raise already_open(existing.owner_id)

@@ -100,6 +100,7 @@ def open_postmortem(
         source=facts.source,
         external_id=facts.external_id,
         external_url=facts.external_url,
+        team_id=team_id,
         channel_id=facts.channel_id,
         started_at=facts.started_at,
         detected_at=facts.detected_at,

@@ -28,11 +28,20 @@ def can_edit(pm: Postmortem, user_id: str) -> bool:
     return user_id in editors(pm)
 
 
+OTHER_WORKSPACE = "This post-mortem belongs to another workspace: only its own members can " \
+    "change it."
+
+
+def in_workspace(pm: Postmortem, team_id: str | None) -> bool:
+    """Whether a request from `team_id` may see the post-mortem at all. Rows and requests of
+    no known workspace (single-workspace installs, the CLI) are not told apart."""
+    return not (pm.team_id and team_id and team_id != pm.team_id)
+
+
 def require_workspace(pm: Postmortem, team_id: str | None) -> None:
     """Nobody outside the post-mortem's workspace changes it, whatever channel they share."""
-    if pm.team_id and team_id and team_id != pm.team_id:
-        raise NotAllowed("This post-mortem belongs to another workspace: only its own members "
-                         "can change it.")
+    if not in_workspace(pm, team_id):
+        raise NotAllowed(OTHER_WORKSPACE)
 
 
 def require_member(workspace: str | None, actor: Actor) -> None:

@@ -40,6 +40,8 @@ class Incident(SQLModel, table=True):
     source: str = Field(default="slack", max_length=32)
     external_id: str | None = Field(default=None, max_length=255)
     external_url: str | None = Field(default=None, max_length=1000)
+    # The workspace it was reported to (a webhook's configured team, or the post-mortem's).
+    team_id: str | None = Field(default=None, max_length=32)
     channel_id: str | None = Field(default=None, max_length=32)
     detection_method: str | None = Field(default=None, max_length=255)
     started_at: datetime | None = _utc()

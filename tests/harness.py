@@ -13,8 +13,7 @@ from slack_sdk import WebClient
 from sqlmodel import Session
 
 from bot.deps import Deps, build_deps
-from bot.http.server import HttpServer
-from bot.http.wsgi import create_wsgi_app
+from bot.serving import build_serving
 from bot.settings import Settings
 from bot.slack.app import create_app
 from bot.slack.client import make_client
@@ -71,18 +70,23 @@ class Harness:
 
 
 def make_settings(emu: SlackEmulator, database_url: str, **extra: Any) -> Settings:
-    return Settings(
-        slack_bot_token=emu.bot_token,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=emu.api_url,
-        database_url=database_url,
-        **extra,
-    )
+    values: dict[str, Any] = {
+        "slack_bot_token": emu.bot_token, "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": emu.api_url, "database_url": database_url,
+    }
+    return Settings(**{**values, **extra})
+
+
+def oauth_settings(emu: SlackEmulator) -> dict[str, Any]:
+    """Many workspaces: the app's client credentials and no bot token."""
+    return {"slack_bot_token": None, "slack_client_id": emu.client_id,
+            "slack_client_secret": emu.client_secret}
 
 
 @contextmanager
 def running_bot(
-    database_url: str, clock: FakeClock, tmp_path: Path, **settings: Any
+    database_url: str, clock: FakeClock, tmp_path: Path, *, oauth: bool = False,
+    socket_mode: bool = False, **settings: Any,
 ) -> Iterator[Harness]:
     with SlackEmulator(post_burst=5) as emu:
         for user_id, name, tz in USERS:
@@ -91,21 +95,25 @@ def running_bot(
         emu.add_channel("C0ENG", "engineering", members=[u for u, _, _ in USERS])
         engine = make_engine(database_url)
         migrate(engine)
+        if oauth:
+            settings = {**oauth_settings(emu), **settings}
+        if socket_mode:
+            settings = {"slack_app_token": emu.app_token, **settings}
         config = make_settings(emu, database_url, archive_dir=tmp_path / "archive", **settings)
         client = make_client(emu.bot_token, emu.api_url)
         deps = build_deps(config, clock=clock, engine=engine, client=client)
+        if deps.installs is not None:
+            deps.installs.create_tables()
         app = create_app(deps)
-        from bot.http.webhooks import build_webhooks
-
-        server = HttpServer(
-            create_wsgi_app(deps, app, build_webhooks(deps, client)),
-            host="127.0.0.1",
-            port=0,
-            threads=4,
-        ).start()
+        serving = build_serving(deps, app, host="127.0.0.1", port=0, threads=4)
+        serving.http.start()
+        if oauth:
+            emu.configure_app(redirect_urls=[serving.http.url + "/slack/oauth_redirect"])
+        serving.connect()
         try:
             slack = SignedSlackClient(
-                base_url=server.url, signing_secret=SIGNING_SECRET, emulator=emu, team_id="T0001"
+                base_url=serving.http.url, signing_secret=SIGNING_SECRET, emulator=emu,
+                team_id="T0001",
             )
             yield Harness(
                 emu=emu,
@@ -113,10 +121,14 @@ def running_bot(
                 deps=deps,
                 clock=clock,
                 client=client,
-                url=server.url,
+                url=serving.http.url,
             )
         finally:
-            server.stop()
+            if serving.socket is not None:
+                # The SDK's close() waits out its socket read timeout unless the server
+                # closes first (tests/emulator/test_socket_mode.py).
+                emu.socket_mode.close_all()
+            serving.stop()
             deps.background.shutdown(wait=True)
             engine.dispose()
 

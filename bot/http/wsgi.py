@@ -56,7 +56,10 @@ def create_wsgi_app(deps: Deps, app: App, webhooks: dict[str, WsgiApp] | None = 
     """The bot's HTTP surface: Slack's Request URL, health, readiness, metrics, webhooks."""
     slack = SlackRequestHandler(app, path=SLACK_PATH)
     routes = dict(webhooks or {})
-    known_routes = frozenset(OWN_ROUTES) | frozenset(routes)
+    # OAuth mode: Bolt's install page and redirect (GET, a browser's; no Slack signature).
+    oauth = app.oauth_flow
+    oauth_paths = frozenset((oauth.install_path, oauth.redirect_uri_path)) if oauth else frozenset()
+    known_routes = frozenset(OWN_ROUTES) | frozenset(routes) | oauth_paths
     secret = deps.settings.slack_signing_secret or ""
     registry = app_registry(deps.engine)
 
@@ -86,6 +89,10 @@ def create_wsgi_app(deps: Deps, app: App, webhooks: dict[str, WsgiApp] | None = 
                 return json_response(start_response, refused.status, {"error": refused.reason})
             with log_context(team_id=_slack_team(environ)), time_ack(slack_listener(environ)):
                 return slack(environ, start_response)
+        if path in oauth_paths:
+            if method != "GET":
+                return json_response(start_response, 405, {"error": "GET only"})
+            return slack(environ, start_response)
         if path in routes:
             if method != "POST":
                 return json_response(start_response, 405, {"error": "POST only"})

@@ -25,7 +25,7 @@ SWEEP_JOB_ID = "reminder-sweep"
 SWEEP_EVERY = timedelta(minutes=1)
 
 
-def sweep_once(deps: Deps, client: WebClient, worker_id: str) -> None:
+def sweep_once(deps: Deps, client: WebClient | None, worker_id: str) -> None:
     """One tick. Errors are logged and the next tick tries again."""
     try:
         report = run_sweep(deps, client, worker_id=worker_id)
@@ -46,7 +46,8 @@ def trackers_configured(deps: Deps) -> bool:
 
 
 def start_scheduler(
-    deps: Deps, client: WebClient, *, every: timedelta = SWEEP_EVERY, worker_id: str | None = None
+    deps: Deps, client: WebClient | None, *, every: timedelta = SWEEP_EVERY,
+    worker_id: str | None = None,
 ) -> BackgroundScheduler:
     """Start sweeping in a background thread; call `.shutdown()` on the result to stop."""
     worker = worker_id or default_worker_id()

@@ -30,6 +30,7 @@ from flows.reminders.plan import plan_digest
 from storage.db import session_scope
 from storage.queries import reminders as store
 from storage.queries.reminders import catch_up_group
+from storage.queries.tracker import EVERY_WORKSPACE, team_choices
 from storage.tables import Reminder
 
 __all__ = ["ChannelPacer", "Report", "SweepReport", "default_worker_id", "ensure_digest",
@@ -93,7 +94,13 @@ def _dry_run(deps: Deps, now: datetime, limit: int) -> Report:
 
 
 def ensure_digest(deps: Deps, now: datetime) -> None:
-    """Plan the next weekly channel digest (idempotent); the sweep keeps the chain going."""
+    """Plan the next weekly channel digest (idempotent); the sweep keeps the chain going.
+    Serving many workspaces, one per workspace with post-mortems, of its own items (like the
+    monthly report: a workspace's first post-mortem starts its chain at the next start)."""
     channel = deps.policy.digest_channel or deps.settings.announce_channel
     with session_scope(deps.sessions) as session:
-        store.add_reminders(session, [plan_digest(channel, deps.policy, now)])
+        teams: list[str | None] = [None]
+        if deps.installs is not None:
+            teams = [t for t in team_choices(session, team_id=EVERY_WORKSPACE) if t]
+        store.add_reminders(session, [plan_digest(channel, deps.policy, now, team_id=t)
+                                      for t in teams])

@@ -41,14 +41,25 @@ SURFACES = (
 def create_app(deps: Deps) -> App:
     settings = deps.settings
     settings.require_slack()
-    app = App(
-        client=deps.slack(),
-        signing_secret=settings.slack_signing_secret,
-        # auth.test would run at construction; Bolt checks the token on first use instead.
-        token_verification_enabled=False,
-        process_before_response=True,
-        logger=logging.getLogger("bolt"),
-    )
+    if deps.installs is not None:
+        # Many workspaces: Bolt runs the OAuth flow (/slack/install, /slack/oauth_redirect)
+        # and authorizes each request with its workspace's installation.
+        app = App(
+            client=deps.installs.oauth_client,
+            signing_secret=settings.slack_signing_secret,
+            oauth_settings=deps.installs.oauth_settings(),
+            process_before_response=True,
+            logger=logging.getLogger("bolt"),
+        )
+    else:
+        app = App(
+            client=deps.slack(),
+            signing_secret=settings.slack_signing_secret,
+            # auth.test would run at construction; Bolt checks the token on first use instead.
+            token_verification_enabled=False,
+            process_before_response=True,
+            logger=logging.getLogger("bolt"),
+        )
     app.middleware(resolve_context(deps))
     router = Router(app, deps)
     for surface in SURFACES:

@@ -45,7 +45,8 @@ def capture_target(ctx: Ctx, channel_id: str) -> Postmortem | None:
     """The post-mortem a message in `channel_id` belongs to, if one is being written there."""
     with ctx.read() as session:
         return tl.capture_target(
-            postmortems.find_postmortems_in_channel(session, channel_id=channel_id))
+            postmortems.find_postmortems_in_channel(session, channel_id=channel_id,
+                                                    team_id=ctx.team_id))
 
 
 def is_captured(ctx: Ctx, pm_id: int, key: str) -> bool:

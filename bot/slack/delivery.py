@@ -154,21 +154,22 @@ def deliver_one(
     pacer: ChannelPacer, client: WebClient | None = None,
 ) -> None:
     assert row.id is not None
-    client = client or deps.slack(row.team_id)
     try:
         with session_scope(deps.sessions) as session:
+            # Each workspace's rows go out with its own token (OAuth mode).
+            sender = client or deps.slack(store.team_of_row(session, row))
             plan, then = prepare(session, deps, row, clock())
             if isinstance(plan, Skip):
                 _settle_skip(session, row, worker, plan, then, clock())
                 report.skipped.append(entry(row, plan.reason))
                 return
-        found = already_sent(client, row, plan)
+        found = already_sent(sender, row, plan)
     except Exception as err:
         # Nothing was sent by this attempt: whatever was unknown before still is.
         _fail(deps, row, worker, clock(), err, report, unsure=row.unsure)
         return
     try:
-        channel, ts = found or send(client, row, plan, pacer)
+        channel, ts = found or send(sender, row, plan, pacer)
     except Exception as err:
         # Slack's own "no" proves the post did not happen; a dropped connection proves nothing.
         unsure = not isinstance(err, SlackApiError) and isinstance(err, SlackClientError | OSError)

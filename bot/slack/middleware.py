@@ -16,8 +16,11 @@ from bot.deps import Deps
 from bot.slack.context import Ctx
 from bot.slack.meta import Meta
 from bot.slack.values import as_id
+from flows.errors import NotAllowed
+from flows.permissions import OTHER_WORKSPACE, in_workspace
 from storage.db import session_scope
 from storage.queries import keys
+from storage.tables import Postmortem
 
 
 def resolve_context(deps: Deps) -> Callable[..., BoltResponse | None]:
@@ -31,8 +34,13 @@ def resolve_context(deps: Deps) -> Callable[..., BoltResponse | None]:
                 first = keys.claim_key(session, key=f"event:{event_id}", now=deps.now())
             if not first:
                 return BoltResponse(status=200, body="")
-        ctx = context_of(deps, body)
+        ctx = context_of(deps, body, bot_token=context.bot_token)
         context["ctx"] = ctx
+        if not _in_workspace(ctx):
+            # A button value or a modal's metadata naming another workspace's post-mortem
+            # (forged, or from a stale message): no listener runs, nothing is read or changed;
+            # the error path (bot/slack/errors.py) tells the user, at the form or privately.
+            raise NotAllowed(OTHER_WORKSPACE)
         # Every listener talks to Slack through the bot's own client (bot/slack/client.py).
         context["client"] = ctx.client
         next()
@@ -41,7 +49,9 @@ def resolve_context(deps: Deps) -> Callable[..., BoltResponse | None]:
     return middleware
 
 
-def context_of(deps: Deps, body: dict[str, Any]) -> Ctx:
+def context_of(deps: Deps, body: dict[str, Any], bot_token: str | None = None) -> Ctx:
+    """The request as listeners read it. `bot_token`: the workspace's token Bolt's OAuth
+    authorization just found (and refreshed) for this request, serving many workspaces."""
     user = body.get("user") or {}
     event = body.get("event") or {}
     user_id = str(user.get("id") or body.get("user_id") or event.get("user") or "")
@@ -56,13 +66,26 @@ def context_of(deps: Deps, body: dict[str, Any]) -> Ctx:
     actions = body.get("actions") or []
     action = dict(actions[0]) if actions else {}
     # Our client, not Bolt's per-request copy: the bot's retry policy, its counting, its guard.
+    installs = deps.installs
+    client = (installs.client_with(bot_token) if installs is not None and bot_token
+              else deps.slack(team_id))
     ctx = Ctx(
-        deps=deps, client=deps.slack(team_id), body=body, user_id=user_id, team_id=team_id,
+        deps=deps, client=client, body=body, user_id=user_id, team_id=team_id,
         user_team_id=user.get("team_id") or team_id, channel_id=channel_id,
         trigger_id=body.get("trigger_id"), meta=meta, action=action,
     )
     ctx.pm_id = _pm_id(ctx)
     return ctx
+
+
+def _in_workspace(ctx: Ctx) -> bool:
+    """The request's workspace is the one place that decides whose post-mortems it reaches:
+    the post-mortem a click or a form names must be of the workspace the request came from."""
+    if ctx.pm_id is None or not ctx.team_id:
+        return True
+    with session_scope(ctx.deps.sessions) as session:
+        pm = session.get(Postmortem, ctx.pm_id)
+        return pm is None or in_workspace(pm, ctx.team_id)
 
 
 def _pm_id(ctx: Ctx) -> int | None:

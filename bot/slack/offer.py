@@ -78,7 +78,8 @@ def queue_offer(
         log.warning("offer %s: no incidents channel and no incident channel", incident.id)
         return []
     return outbox.post(session, channel=channel, now=now, key=offer_key(incident.id),
-                       message=build_offer_message(incident, required, reason))
+                       message=build_offer_message(incident, required, reason),
+                       team_id=incident.team_id)
 
 
 def build_offer_message(incident: Incident, required: bool, reason: str) -> dict[str, Any]:

@@ -155,9 +155,9 @@ def _nudge(session: Session, row: Reminder, now: datetime) -> Decision:
 def _digest(
     session: Session, row: Reminder, policy: Policy, now: datetime, channel: str
 ) -> Decision:
-    then = Then(rows=(plan_digest(channel, policy, now),))
+    then = Then(rows=(plan_digest(channel, policy, now, team_id=row.team_id),))
     first, last = week_window(now, policy.deadline.timezone)
-    rows = action_items.items_due_between(session, first=first, last=last)
+    rows = action_items.items_due_between(session, first=first, last=last, team_id=row.team_id)
     if not rows:
         return Moot("no action items due this week", then=then)
     return Due(DIGEST, channel, rows=rows, week=(first, last), then=then)

@@ -172,13 +172,17 @@ def iso_week(at: datetime, tz_name: str) -> str:
     return f"{year}-W{week:02d}"
 
 
-def plan_digest(channel: str, policy: Policy, now: datetime) -> Reminder:
-    """The next channel digest ("N action items due this week"), on the team's clock."""
+def plan_digest(
+    channel: str, policy: Policy, now: datetime, *, team_id: str | None = None
+) -> Reminder:
+    """The next channel digest ("N action items due this week"), on the team's clock; with
+    `team_id` (serving many workspaces), that workspace's items, in its channel."""
     tz = policy.deadline.timezone
     due_at = next_weekly(now, policy.nudge_weekday, policy.nudge_hour, tz)
+    where = f"{team_id}:{channel}" if team_id else channel
     return Reminder(
-        dedupe_key=f"digest:{channel}:{iso_week(due_at, tz)}", kind=DIGEST, target=channel,
-        due_at=due_at, payload={"tz": tz},
+        dedupe_key=f"digest:{where}:{iso_week(due_at, tz)}", kind=DIGEST, target=channel,
+        due_at=due_at, payload={"tz": tz}, team_id=team_id,
     )
 
 

@@ -69,8 +69,10 @@ def has_open_items(session: Session, *, owner_id: str) -> bool:
     return session.exec(stmt).first() is not None
 
 
-def items_due_between(session: Session, *, first: date, last: date) -> list[OpenItem]:
-    """Open items due in [first, last]."""
+def items_due_between(
+    session: Session, *, first: date, last: date, team_id: str | None = None
+) -> list[OpenItem]:
+    """Open items due in [first, last]; with `team_id`, only that workspace's."""
     stmt = (
         select(ActionItem, Postmortem, Incident)
         .join(Postmortem, col(Postmortem.id) == ActionItem.postmortem_id)
@@ -82,4 +84,6 @@ def items_due_between(session: Session, *, first: date, last: date) -> list[Open
         )
         .order_by(col(ActionItem.due_on), col(ActionItem.id))
     )
+    if team_id:
+        stmt = stmt.where(Postmortem.team_id == team_id)
     return [(a, p, i) for a, p, i in session.exec(stmt).all()]

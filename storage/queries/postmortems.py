@@ -49,13 +49,19 @@ def find_postmortem_by_message(session: Session, *, channel_id: str, ts: str) ->
     return session.exec(stmt).first()
 
 
-def find_postmortems_in_channel(session: Session, *, channel_id: str) -> Sequence[Postmortem]:
-    """The channel's post-mortems, newest first (a channel may host several)."""
+def find_postmortems_in_channel(
+    session: Session, *, channel_id: str, team_id: str | None = None
+) -> Sequence[Postmortem]:
+    """The channel's post-mortems, newest first (a channel may host several); with `team_id`,
+    only that workspace's (and those of no known workspace)."""
     stmt = (
         select(Postmortem)
         .where(Postmortem.channel_id == channel_id)
         .order_by(col(Postmortem.id).desc())
     )
+    if team_id:
+        team = col(Postmortem.team_id)
+        stmt = stmt.where(or_(team.is_(None), team == team_id))
     return session.exec(stmt).all()
 
 

@@ -39,7 +39,7 @@ from storage.kinds import (
     SNOOZE,
     UPLOAD,
 )
-from storage.tables import Reminder
+from storage.tables import ActionItem, Postmortem, Reminder
 
 REMINDER = Reminder.__table__  # type: ignore[attr-defined]
 _COLUMNS = (
@@ -49,11 +49,44 @@ _COLUMNS = (
 )
 
 
+def _fill_teams(session: Session, params: list[dict[str, Any]]) -> None:
+    """A row about a post-mortem is sent in that post-mortem's workspace (with its token),
+    whoever planned it."""
+    wanted = {p["postmortem_id"] for p in params if p["postmortem_id"] and not p["team_id"]}
+    if not wanted:
+        return
+    stmt = select(Postmortem.id, Postmortem.team_id).where(col(Postmortem.id).in_(wanted))
+    teams = {pm_id: team for pm_id, team in session.exec(stmt).all()}
+    for p in params:
+        if p["postmortem_id"] and not p["team_id"]:
+            p["team_id"] = teams.get(p["postmortem_id"])
+
+
+def team_of_row(session: Session, row: Reminder) -> str | None:
+    """The workspace a row is sent in: its own, else its post-mortem's, else (a nudge) that of
+    the post-mortems whose items its owner holds."""
+    if row.team_id:
+        return row.team_id
+    if row.postmortem_id:
+        pm = session.get(Postmortem, row.postmortem_id)
+        return pm.team_id if pm else None
+    if row.kind == NUDGE and row.target:
+        stmt = (
+            select(Postmortem.team_id)
+            .join(ActionItem, col(ActionItem.postmortem_id) == Postmortem.id)
+            .where(ActionItem.owner_id == row.target, col(Postmortem.team_id).is_not(None))
+            .limit(1)
+        )
+        return session.exec(stmt).first()
+    return None
+
+
 def catch_up_group(row: Reminder) -> tuple[Any, ...]:
     """Rows due together in one group collapse to the latest after downtime.
 
     One deadline reminder and one escalation per post-mortem, one nudge per owner, one digest
-    per channel; the recurrence question is not a progress check-in, so it keeps its own group.
+    per workspace's channel; the recurrence question is not a progress check-in, so it keeps
+    its own group.
     """
     if row.kind in (MESSAGE, UPLOAD, CONTROL):
         return (row.kind, row.id)
@@ -61,7 +94,9 @@ def catch_up_group(row: Reminder) -> tuple[Any, ...]:
         return (row.kind, row.team_id, row.target)
     if row.kind == REPORT:
         return (row.kind, row.team_id)
-    if row.kind in (NUDGE, DIGEST):
+    if row.kind == DIGEST:
+        return (row.kind, row.team_id, row.target)
+    if row.kind == NUDGE:
         return (row.kind, row.target)
     if row.kind == SNOOZE:
         return (row.kind, row.action_item_id)
@@ -97,6 +132,7 @@ def add_reminders(session: Session, rows: Iterable[Reminder]) -> int:
 def insert_reminders(session: Session, rows: Iterable[Reminder]) -> list[int]:
     """`add_reminders`, returning the new rows' ids (to deliver them right after the commit)."""
     params = [_values(r) for r in rows]
+    _fill_teams(session, params)
     if not params:
         return []
     dialect = _dialect(session)

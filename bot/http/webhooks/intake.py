@@ -56,24 +56,40 @@ def handle_resolved(deps: Deps, incoming: ResolvedIncident) -> Answer:
     channel = facts.channel_id or deps.settings.incidents_channel
     if not channel:
         raise Rejected(503, "no channel: set POSTMORTEM_INCIDENTS_CHANNEL or send one")
+    team = webhook_team(deps, source)
     with session_scope(deps.sessions) as session:
         required, reason = intake.requirement_in(session, facts, policy=deps.policy,
                                                  now=deps.now())
     owner = owner_for(deps, facts, incoming.owner_id)
     if not (required and owner):
-        return _offer(deps, incoming, key, required=required, reason=reason)
-    return _open(deps, incoming, key, owner=owner, channel=channel, reason=reason)
+        return _offer(deps, incoming, key, required=required, reason=reason, team=team)
+    return _open(deps, incoming, key, owner=owner, channel=channel, reason=reason, team=team)
+
+
+def webhook_team(deps: Deps, source: str) -> str | None:
+    """The workspace a tool's incidents belong to: INCIDENT_WEBHOOK_TEAM_<SOURCE> (e.g.
+    INCIDENT_WEBHOOK_TEAM_PAGERDUTY, INCIDENT_WEBHOOK_TEAM_INCIDENT_IO), else
+    INCIDENT_WEBHOOK_TEAM. Serving many workspaces, an incident of no workspace would be
+    nobody's: refused until one is set."""
+    name = re.sub(r"[^A-Z0-9]+", "_", source.upper())
+    team = setting(deps, f"INCIDENT_WEBHOOK_TEAM_{name}") or setting(
+        deps, "INCIDENT_WEBHOOK_TEAM"
+    )
+    if team is None and deps.installs is not None:
+        raise Rejected(503, "no workspace: set INCIDENT_WEBHOOK_TEAM (the Slack team id)")
+    return team
 
 
 def _open(
-    deps: Deps, incoming: ResolvedIncident, key: str, *, owner: str, channel: str, reason: str
+    deps: Deps, incoming: ResolvedIncident, key: str, *, owner: str, channel: str, reason: str,
+    team: str | None,
 ) -> Answer:
     """Required and owned: the post-mortem, its timeline and its control message, at once."""
     source, external_id, now = incoming.facts.source, incoming.facts.external_id or "", deps.now()
     try:
         with session_scope(deps.sessions) as session:
             opened = intake.open_resolved(session, incoming, owner_id=owner, channel_id=channel,
-                                          policy=deps.policy, now=now)
+                                          policy=deps.policy, now=now, team_id=team)
             if not keys.claim_key(session, key=key, now=now):
                 raise _SeenDelivery
             ids = outbox.post_control(session, opened.postmortem, now=now)
@@ -131,12 +147,14 @@ def acknowledged_at(deps: Deps, *, source: str, external_id: str) -> datetime | 
 
 
 def _offer(
-    deps: Deps, incoming: ResolvedIncident, key: str, *, required: bool, reason: str
+    deps: Deps, incoming: ResolvedIncident, key: str, *, required: bool, reason: str,
+    team: str | None,
 ) -> Answer:
     facts, now = incoming.facts, deps.now()
     try:
         with session_scope(deps.sessions) as session:
-            incident = intake.store_incident(session, incoming, policy=deps.policy, now=now)
+            incident = intake.store_incident(session, incoming, policy=deps.policy, now=now,
+                                             team_id=team)
             if not keys.claim_key(session, key=key, now=now):
                 raise _SeenDelivery
             channel = deps.settings.incidents_channel or incident.channel_id
