@@ -27,13 +27,14 @@ from bot.slack.delivery import (
 )
 from bot.slack.delivery_plans import Post, Skip, prepare
 from flows.reminders.plan import plan_digest
+from flows.reminders.rollup import plan_round
 from storage.db import session_scope
 from storage.queries import reminders as store
 from storage.queries.reminders import catch_up_group
 from storage.tables import Reminder
 
 __all__ = ["ChannelPacer", "Report", "SweepReport", "default_worker_id", "ensure_digest",
-           "run_sweep"]
+           "ensure_rollup", "run_sweep"]
 
 SweepReport = Report
 
@@ -97,3 +98,9 @@ def ensure_digest(deps: Deps, now: datetime) -> None:
     channel = deps.policy.digest_channel or deps.settings.announce_channel
     with session_scope(deps.sessions) as session:
         store.add_reminders(session, [plan_digest(channel, deps.policy, now)])
+
+
+def ensure_rollup(deps: Deps, now: datetime) -> None:
+    """Plan the next weekly overdue roll-up to managers (idempotent); each round plans the next."""
+    with session_scope(deps.sessions) as session:
+        store.add_reminders(session, [plan_round(deps.policy, now)])
