@@ -32,6 +32,7 @@ class Callback(StrEnum):
     FINANCE = "pm.finance.submit"
     COMPLIANCE = "pm.compliance.submit"
     REFERENCES = "pm.references.submit"
+    RECURRENCE = "pm.recurrence.submit"
 
 
 class Action(StrEnum):
@@ -95,6 +96,12 @@ class HomeBlock(StrEnum):
     ITEM_ACTIONS = "pm.home.item_actions."
     OWED = "pm.home.owed."
     ROW = "pm.home.row."
+
+
+class RecurrenceField(StrEnum):
+    """Inputs of the "It happened again" modal."""
+
+    INCIDENT = "pm.recurrence.incident"
 
 
 class ReviewField(StrEnum):
