@@ -19,6 +19,7 @@ from bot.slack.modals import (
     details,
     impact,
     learnings,
+    meeting,
     more,
     references,
     start,
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 SURFACES = (
     commands, start, details, timeline, capture, whys, impact, learnings, more, references,
+    meeting,
     action_items, nudges, review, followups, offer, trackers, home,
 )
 

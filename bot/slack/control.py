@@ -50,6 +50,9 @@ def build_control_message(record: PostmortemRecord, now: datetime) -> dict[str, 
     ]
     if pm.commander_id:
         facts.append(("Incident commander", bk.user(pm.commander_id)))
+    if pm.meeting_at:
+        facts.append(("Review meeting", bk.slack_date(pm.meeting_at)
+                      + (f" · {len(pm.attendees)} attended" if pm.attendees else "")))
     lines = [
         f"{':white_check_mark:' if s.done else ':white_square:'} {s.label}"
         + ("" if s.done else f" — _{s.hint}_")
@@ -65,6 +68,7 @@ def build_control_message(record: PostmortemRecord, now: datetime) -> dict[str, 
     if pm.status == DRAFT:
         buttons.append(bk.button("Submit for review", Action.REVIEW_OPEN, value, style="primary"))
     buttons.append(bk.button("Preview document", Action.PREVIEW, value))
+    buttons.append(bk.button("Review meeting", Action.OPEN_MEETING, value))
     buttons.append(bk.overflow(Action.OPEN_MORE,
                                [(label, f"{value}:{key}") for label, key in MORE_SECTIONS]))
     blocks: list[bk.Block] = [

@@ -33,6 +33,7 @@ class Callback(StrEnum):
     COMPLIANCE = "pm.compliance.submit"
     REFERENCES = "pm.references.submit"
     RECURRENCE = "pm.recurrence.submit"
+    MEETING = "pm.meeting.submit"
 
 
 class Action(StrEnum):
@@ -60,6 +61,7 @@ class Action(StrEnum):
     ACTION_ITEM_STATUS = "ai.dm.status"
     REVIEW_OPEN = "pm.control.review"
     PREVIEW = "pm.control.preview"
+    OPEN_MEETING = "pm.control.meeting"
     REVIEW_APPROVE = "pm.review.approve"
     REVIEW_REQUEST_CHANGES = "pm.review.request_changes"
     # Reminder messages: nudge buttons carry "<action_item_id>", follow-ups "<pm_id>:<reminder_id>".
@@ -96,6 +98,14 @@ class HomeBlock(StrEnum):
     ITEM_ACTIONS = "pm.home.item_actions."
     OWED = "pm.home.owed."
     ROW = "pm.home.row."
+
+
+class MeetingField(StrEnum):
+    """Inputs of the review meeting modal."""
+
+    WHEN = "pm.meeting.when"
+    MINUTES = "pm.meeting.minutes"
+    ATTENDEES = "pm.meeting.attendees"
 
 
 class RecurrenceField(StrEnum):
