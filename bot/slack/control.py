@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.slack import blocks as bk
+from bot.slack.home.rows import link, place_link
 from bot.slack.ids import Action, Block
 from flows.checklist import checklist
 from flows.lifecycle import DRAFT, STATUS_LABELS
+from flows.related import Suggestion
 from flows.severity import severity_label
 from storage.record import PostmortemRecord
 
@@ -31,8 +34,11 @@ MORE_SECTIONS: list[tuple[str, str]] = [
 ]
 
 
-def build_control_message(record: PostmortemRecord, now: datetime) -> dict[str, Any]:
-    """`text` and `blocks` for chat.postMessage / chat.update."""
+def build_control_message(
+    record: PostmortemRecord, now: datetime, related: Sequence[Suggestion] = ()
+) -> dict[str, Any]:
+    """`text` and `blocks` for chat.postMessage / chat.update; `related`: earlier
+    post-mortems that look alike (flows/related.py), shown under the checklist."""
     pm, inc = record.postmortem, record.incident
     sections = checklist(record)
     missing = [s for s in sections if not s.done]
@@ -76,6 +82,7 @@ def build_control_message(record: PostmortemRecord, now: datetime) -> dict[str, 
         bk.fields(facts),
         bk.section("*Checklist*\n" + "\n".join(lines)),
         bk.context(f"{requirement} · {summary}"),
+        *([related_block(related)] if related else []),
         bk.actions(buttons, block_id=Block.CONTROL_ACTIONS),
     ]
     still = ", ".join(s.label.lower() for s in missing) or "nothing — ready for review"
@@ -88,3 +95,15 @@ def build_control_message(record: PostmortemRecord, now: datetime) -> dict[str, 
         else f"Post-mortem for {named}. Still missing: {still}."
     )
     return {"text": bk.clip(text, 3000), "blocks": blocks}
+
+
+def related_block(related: Sequence[Suggestion]) -> bk.Block:
+    """":link: Possibly related: INC-… “title” 82 % (similar title, same services) · …"""
+    parts = []
+    for s in related:
+        other = s.postmortem
+        where = place_link(other.archive_url, other.channel_id, other.team_id)
+        parts.append(f"{link(where, f'*{bk.escape(other.reference)}*')} "
+                     f"“{bk.escape(bk.clip(other.title, 120))}” {round(s.score * 100)} % "
+                     f"({', '.join(s.reasons)})")
+    return bk.context(bk.clip(":link: Possibly related: " + " · ".join(parts)))
