@@ -123,6 +123,9 @@ def _deadline(row: Reminder, pm: Postmortem, incident: Incident, policy: Policy)
     stage = int((row.payload or {}).get("stage", 1))
     if stage > 1:
         return Due(ESCALATION, None, pm, incident, stage=stage)
+    if (row.payload or {}).get("direct") and row.target:
+        # One of the policy's roles, planned because nobody else was named: a DM of its own.
+        return Due(ESCALATION, row.target, pm, incident, stage=1)
     recipients = escalation_recipients(pm, policy)
     if pm.channel_id and pm.message_ts:
         # One reply in the post-mortem's thread mentioning everyone: one message, in context,

@@ -93,17 +93,26 @@ def plan_deadline(
             payload={**base, "before": label},
         ))
     for stage, after in enumerate(sorted(policy.escalation_after), start=1):
-        if stage == 1:
-            recipients = escalation_recipients(pm, policy)
-            target: str | None = recipients[0]
-            audience: dict[str, Any] = {"recipients": recipients}
-        else:
-            target, audience = None, {"audience": ANNOUNCE}
-        rows.append(Reminder(
-            dedupe_key=f"pm:{pm_id}:escalation:{stage}", kind=ESCALATION, postmortem_id=pm_id,
-            target=target, due_at=pm.due_at + after,
-            payload={**base, "stage": stage, **audience},
-        ))
+        key, due_at = f"pm:{pm_id}:escalation:{stage}", pm.due_at + after
+        if stage > 1:
+            rows.append(Reminder(dedupe_key=key, kind=ESCALATION, postmortem_id=pm_id,
+                                 due_at=due_at,
+                                 payload={**base, "stage": stage, "audience": ANNOUNCE}))
+            continue
+        recipients = escalation_recipients(pm, policy)
+        if _named(pm) or recipients == [pm.owner_id]:
+            rows.append(Reminder(dedupe_key=key, kind=ESCALATION, postmortem_id=pm_id,
+                                 target=recipients[0], due_at=due_at,
+                                 payload={**base, "stage": 1, "recipients": recipients}))
+            continue
+        # The policy's roles are likely not in the incident channel, where a mention would
+        # not reach them: each gets a DM of their own.
+        for n, person in enumerate(recipients):
+            rows.append(Reminder(
+                dedupe_key=key if n == 0 else f"{key}:{person}", kind=ESCALATION,
+                postmortem_id=pm_id, target=person, due_at=due_at,
+                payload={**base, "stage": 1, "recipients": [person], "direct": True},
+            ))
     return _drop_past(rows, now)
 
 
@@ -118,19 +127,23 @@ def replan_deadline(
     return plan_deadline(pm, incident, policy, now)
 
 
+def _named(pm: Postmortem) -> list[str]:
+    return _unique([pm.facilitator_id, *pm.reviewers])
+
+
 def escalation_recipients(pm: Postmortem, policy: Policy) -> list[str]:
     """Stage 1 of an escalation: the facilitator and reviewers; with neither set, the policy's
     roles (the owner's engineering manager, the VP); with none of those, the owner."""
-    return (_unique([pm.facilitator_id, *pm.reviewers]) or policy.escalation_roles(pm.owner_id)
-            or [pm.owner_id])
+    return _named(pm) or policy.escalation_roles(pm.owner_id) or [pm.owner_id]
 
 
 def _drop_past(rows: list[Reminder], now: datetime) -> list[Reminder]:
     past = [r for r in rows if r.due_at <= now]
     if not past:
         return rows
-    latest = max(past, key=lambda r: r.due_at)
-    return [r for r in rows if r.due_at > now or r is latest]
+    # Rows due together at the latest past moment all stay (one DM per escalation role).
+    latest = max(r.due_at for r in past)
+    return [r for r in rows if r.due_at > now or r.due_at == latest]
 
 
 def _unique(ids: list[str | None]) -> list[str]:

@@ -66,6 +66,9 @@ def catch_up_group(row: Reminder) -> tuple[Any, ...]:
         return (row.kind, row.target)
     if row.kind == SNOOZE:
         return (row.kind, row.action_item_id)
+    if row.kind == ESCALATION and (row.payload or {}).get("direct"):
+        # Escalation DMs to each of the policy's roles: one per person.
+        return (row.kind, row.postmortem_id, row.target)
     if row.kind == FOLLOW_UP:
         question = (row.payload or {}).get("scope") == RECURRENCE
         return (row.kind, row.postmortem_id, RECURRENCE if question else "progress")

@@ -289,7 +289,7 @@ def with_policy(deps: Deps, **policy: Any) -> Deps:
 ROLES = {"engineering_manager": "U0EM", "vp_engineering": "U0VP"}
 
 
-def test_with_nobody_named_the_escalation_goes_to_the_policys_roles(
+def test_with_nobody_named_the_escalation_dms_the_policys_roles(
     deps: Deps, client: WebClient, emu: SlackEmulator
 ) -> None:
     deps = with_policy(deps, roles=ROLES)
@@ -297,9 +297,12 @@ def test_with_nobody_named_the_escalation_goes_to_the_policys_roles(
     deadline_pm(deps, NOW - timedelta(minutes=30), channel_id="C0INC", message_ts=control["ts"],
                 facilitator_id=None, reviewers=[])
     report = sweep(deps, client)
-    assert [(e.kind, e.target) for e in report.sent] == [("escalation", "C0INC")]
-    assert json.dumps(blocks_of(posts(emu)[-1])).startswith(
-        '[{"type": "section", "text": {"type": "mrkdwn", "text": "<@U0EM> <@U0VP>"')
+    assert sorted((e.kind, e.target) for e in report.sent) == [("escalation", "U0EM"),
+                                                               ("escalation", "U0VP")]
+    dm = posts(emu)[-1]
+    assert dm["text"].startswith("Post-mortem for INC-") and "past its deadline" in dm["text"]
+    assert "emulator.slack.com/archives/C0INC" in json.dumps(blocks_of(dm))
+    assert sweep(deps, client).sent == []  # exactly once
 
 
 def test_a_sev1_with_p2_items_gets_its_one_month_check_in(

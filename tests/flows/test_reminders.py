@@ -248,8 +248,16 @@ def test_escalation_falls_back_to_the_policys_roles() -> None:
     policy = Policy(roles={"engineering_manager": "U0EM", "vp_engineering": "U0VP"})
     alone = pm_due(utc(2025, 3, 3, 12), facilitator_id=None, reviewers=[])
     rows = {r.dedupe_key: r for r in plan_deadline(alone, INCIDENT, policy, now=utc(2025, 3, 1))}
-    assert rows["pm:7:escalation:1"].payload["recipients"] == ["U0EM", "U0VP"]
-    assert rows["pm:7:escalation:1"].target == "U0EM"
+    # Each role gets a DM of its own (they may not be in the incident channel).
+    assert [(k, r.target, r.payload["direct"]) for k, r in rows.items()
+            if r.payload.get("stage") == 1] == [("pm:7:escalation:1", "U0EM", True),
+                                                 ("pm:7:escalation:1:U0VP", "U0VP", True)]
+    assert catch_up_group(rows["pm:7:escalation:1"]) != catch_up_group(
+        rows["pm:7:escalation:1:U0VP"])
+    # Planned late, both DMs still go out at once.
+    late = plan_deadline(alone, INCIDENT, policy, now=utc(2025, 3, 3, 13))
+    assert [r.dedupe_key for r in late] == ["pm:7:escalation:1", "pm:7:escalation:1:U0VP",
+                                            "pm:7:escalation:2"]
     # A team's own manager comes first; the post-mortem's own people always win.
     teams = Policy(roles=policy.roles, teams={"pay": Team("U0PAYEM", ("U0OWNER",))})
     assert escalation_recipients(alone, teams) == ["U0PAYEM", "U0VP"]
