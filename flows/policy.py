@@ -102,6 +102,11 @@ class Policy:
     # Open action items this many days past due roll up to the owner's manager, weekly.
     rollup_after_days: int = 7
 
+    @property
+    def names_managers(self) -> bool:
+        """Whether anyone could hear about their reports' overdue items."""
+        return bool(self.teams or self.roles.get(MANAGER_ROLE))
+
     def manager_of(self, user_id: str | None) -> str | None:
         """The person's engineering manager: their team's, else the policy's role; never
         themselves (a manager's own items are theirs to chase)."""

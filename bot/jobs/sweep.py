@@ -101,6 +101,9 @@ def ensure_digest(deps: Deps, now: datetime) -> None:
 
 
 def ensure_rollup(deps: Deps, now: datetime) -> None:
-    """Plan the next weekly overdue roll-up to managers (idempotent); each round plans the next."""
+    """Plan the next weekly overdue roll-up to managers (idempotent); each round plans the next.
+    Nothing while the policy names no manager (no team, no engineering_manager role)."""
+    if not deps.policy.names_managers:
+        return
     with session_scope(deps.sessions) as session:
         store.add_reminders(session, [plan_round(deps.policy, now)])

@@ -112,6 +112,7 @@ def test_teams_name_each_persons_manager_and_the_role_covers_the_rest() -> None:
     assert policy.manager_of("U0EM") is None  # nobody is their own manager
     assert policy.escalation_roles("U0ANA") == ["U0PAY", "U0VP"]
     assert Policy().manager_of("U0ANA") is None and Policy().escalation_roles("U0ANA") == []
+    assert policy.names_managers and not Policy().names_managers
 
 
 def test_a_team_without_a_manager_is_refused() -> None:
