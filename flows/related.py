@@ -7,14 +7,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from difflib import SequenceMatcher
 
 from sqlmodel import Session
 
+from flows.changes import record_change
+from flows.errors import NotFound
+from flows.permissions import Actor, require_editor
+from flows.references import LABEL_MAX
+from storage.queries import parts, postmortems, recurrences
 from storage.queries.related import EarlierPostmortem, earlier_postmortems
 from storage.record import PostmortemRecord
+from storage.tables import Incident, Postmortem, Recurrence, Reference
 
 LIMIT = 3
 SHORTLIST = 30
@@ -44,6 +50,16 @@ class Suggestion:
     score: float
     # What made it similar, strongest first: "similar title", "same services"…
     reasons: tuple[str, ...]
+    # Someone already linked it: this incident is recorded as its recurrence.
+    linked: bool = False
+
+
+@dataclass(frozen=True)
+class Linked:
+    earlier: Postmortem
+    earlier_incident: Incident
+    # False when it was linked already (a second click changes nothing).
+    new: bool
 
 
 def words(text: str) -> frozenset[str]:
@@ -140,9 +156,44 @@ def subject_of(record: PostmortemRecord) -> Subject:
 
 
 def related_for(session: Session, record: PostmortemRecord) -> list[Suggestion]:
-    """Suggestions for a post-mortem among its workspace's earlier ones."""
+    """Suggestions for a post-mortem among its workspace's earlier ones, those already
+    linked marked so."""
     incident = record.incident
     dated: datetime = incident.started_at or incident.created_at
     candidates = earlier_postmortems(session, pm_id=record.id, team_id=record.postmortem.team_id,
                                      before=dated)
-    return suggest(subject_of(record), candidates)
+    found = suggest(subject_of(record), candidates)
+    if not found or incident.id is None:
+        return found
+    linked = recurrences.recurred_as(session, incident_id=incident.id)
+    return [replace(s, linked=s.postmortem.pm_id in linked) for s in found]
+
+
+def link_related(
+    session: Session, *, pm_id: int, earlier_pm_id: int, actor: Actor, url: str, now: datetime
+) -> Linked:
+    """Accept a suggestion: this incident is recorded as a recurrence of the earlier
+    post-mortem's (so the recurrence rate counts it) and the document cites it under its
+    related incidents. `url`: where the earlier post-mortem is read."""
+    pm = postmortems.get_postmortem(session, pm_id=pm_id)
+    require_editor(pm, actor.user_id, "link related incidents", team_id=actor.team_id)
+    earlier = postmortems.get_postmortem(session, pm_id=earlier_pm_id)
+    if earlier.id == pm.id or earlier.team_id != pm.team_id:
+        raise NotFound("That post-mortem cannot be linked to this one.")
+    incident = postmortems.get_incident(session, incident_id=pm.incident_id)
+    earlier_incident = postmortems.get_incident(session, incident_id=earlier.incident_id)
+    assert incident.id is not None
+    if earlier_pm_id in recurrences.recurred_as(session, incident_id=incident.id):
+        return Linked(earlier, earlier_incident, new=False)
+    recurrences.add_recurrence(session, Recurrence(
+        postmortem_id=earlier_pm_id, team_id=earlier.team_id, reported_by=actor.user_id,
+        reported_at=now, incident_id=incident.id,
+    ))
+    label = f"{earlier_incident.reference}: {earlier_incident.title}"[:LABEL_MAX]
+    parts.add_parts(session, [Reference(postmortem_id=pm_id, kind="related_incident",
+                                        label=label, url=url, created_by=actor.user_id,
+                                        created_at=now)])
+    record_change(session, pm, actor_id=actor.user_id, now=now, kind="related_linked",
+                  summary=f"linked a related incident: {earlier_incident.reference}",
+                  detail={"postmortem_id": earlier_pm_id, "url": url})
+    return Linked(earlier, earlier_incident, new=True)

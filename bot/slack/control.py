@@ -82,7 +82,7 @@ def build_control_message(
         bk.fields(facts),
         bk.section("*Checklist*\n" + "\n".join(lines)),
         bk.context(f"{requirement} · {summary}"),
-        *([related_block(related)] if related else []),
+        *([related_block(record.id, related)] if related else []),
         bk.actions(buttons, block_id=Block.CONTROL_ACTIONS),
     ]
     still = ", ".join(s.label.lower() for s in missing) or "nothing — ready for review"
@@ -97,13 +97,21 @@ def build_control_message(
     return {"text": bk.clip(text, 3000), "blocks": blocks}
 
 
-def related_block(related: Sequence[Suggestion]) -> bk.Block:
-    """":link: Possibly related: INC-… “title” 82 % (similar title, same services) · …"""
-    parts = []
+def related_block(pm_id: int, related: Sequence[Suggestion]) -> bk.Block:
+    """":link: Possibly related: INC-… “title” 82 % (similar title, same services) · …", with
+    a menu to link those not linked yet (the document cites them; they count as recurrences)."""
+    parts, offers = [], []
     for s in related:
         other = s.postmortem
         where = place_link(other.archive_url, other.channel_id, other.team_id)
         parts.append(f"{link(where, f'*{bk.escape(other.reference)}*')} "
                      f"“{bk.escape(bk.clip(other.title, 120))}” {round(s.score * 100)} % "
-                     f"({', '.join(s.reasons)})")
-    return bk.context(bk.clip(":link: Possibly related: " + " · ".join(parts)))
+                     f"({', '.join(s.reasons)})" + (" — linked" if s.linked else ""))
+        if not s.linked:
+            offers.append((f"{other.reference}: {other.title}", f"{pm_id}:{other.pm_id}"))
+    text = bk.clip(":link: *Possibly related:* " + " · ".join(parts))
+    # A select rather than an overflow: an overflow wants at least two options.
+    menu = {"type": "static_select", "action_id": Action.RELATED_LINK,
+            "placeholder": bk.plain("Link as related…"),
+            "options": [bk.option(label, value) for label, value in offers]} if offers else None
+    return bk.section(text, block_id=Block.CONTROL_RELATED, accessory=menu)

@@ -62,6 +62,8 @@ class Action(StrEnum):
     REVIEW_OPEN = "pm.control.review"
     PREVIEW = "pm.control.preview"
     OPEN_MEETING = "pm.control.meeting"
+    # Related-incident suggestions: options carry "<pm_id>:<earlier_pm_id>".
+    RELATED_LINK = "pm.control.related"
     REVIEW_APPROVE = "pm.review.approve"
     REVIEW_REQUEST_CHANGES = "pm.review.request_changes"
     # Reminder messages: nudge buttons carry "<action_item_id>", follow-ups "<pm_id>:<reminder_id>".
@@ -132,6 +134,7 @@ class Block(StrEnum):
     MITIGATED_AT = "pm.field.mitigated_at"
     RESOLVED_AT = "pm.field.resolved_at"
     CONTROL_ACTIONS = "pm.control.actions"
+    CONTROL_RELATED = "pm.control.related"
     IDENTIFIED_AT = "pm.field.identified_at"
 
 

@@ -30,3 +30,9 @@ def find_incident(session: Session, *, named: str) -> Incident | None:
     if found is None:
         found = session.exec(select(Incident).where(Incident.external_url == named)).first()
     return found
+
+
+def recurred_as(session: Session, *, incident_id: int) -> set[int]:
+    """The post-mortems this incident is already recorded as a recurrence of."""
+    stmt = select(Recurrence.postmortem_id).where(Recurrence.incident_id == incident_id)
+    return set(session.exec(stmt).all())

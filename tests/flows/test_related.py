@@ -6,14 +6,27 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+import pytest
 from sqlmodel import Session, select
 
-from flows.related import THRESHOLD, Subject, related_for, score, suggest, token_set_ratio, words
+from flows.errors import NotAllowed, NotFound
+from flows.metrics import tracker_metrics
+from flows.permissions import Actor
+from flows.related import (
+    THRESHOLD,
+    Subject,
+    link_related,
+    related_for,
+    score,
+    suggest,
+    token_set_ratio,
+    words,
+)
 from storage.queries import postmortems
 from storage.queries.related import EarlierPostmortem
 from storage.record import PostmortemRecord
 from storage.tables import Incident, Postmortem
-from tests.flows.history import TEAM
+from tests.flows.history import NOW, OTHER, TEAM
 
 SUBJECT = Subject("Checkout API returned 500s",
                   "DB connection pool exhausted after the deploy raised the worker count",
@@ -91,3 +104,30 @@ def test_only_earlier_postmortems_of_the_workspace(history: Session) -> None:
     assert related_for(history, record_of(history, "INC-A")) == []
     assert "INC-X" not in [s.postmortem.reference
                            for s in related_for(history, record_of(history, "INC-E"))]
+
+
+def test_linking_a_suggestion_cites_it_and_counts_a_recurrence(history: Session) -> None:
+    b, a = record_of(history, "INC-B"), record_of(history, "INC-A")
+    alice = Actor("U0ALICE", TEAM)
+    url = "https://slack.com/app_redirect?channel=C0A"
+    linked = link_related(history, pm_id=b.id, earlier_pm_id=a.id, actor=alice, url=url,
+                          now=NOW)
+    assert linked.new and linked.earlier_incident.reference == "INC-A"
+    again = link_related(history, pm_id=b.id, earlier_pm_id=a.id, actor=alice, url=url, now=NOW)
+    assert not again.new
+    [reference] = record_of(history, "INC-B").references
+    assert (reference.kind, reference.label, reference.url) == (
+        "related_incident", "INC-A: INC-A outage", url)
+    [suggestion] = related_for(history, b)
+    assert suggestion.linked
+    # B already recurs by service; the link is the same incident, counted once.
+    assert tracker_metrics(history, team_id=TEAM, now=NOW).recurring_incidents == 2
+    with pytest.raises(NotFound):
+        link_related(history, pm_id=b.id, earlier_pm_id=b.id, actor=alice, url=url, now=NOW)
+    x = history.exec(select(Postmortem).where(Postmortem.team_id == OTHER)).one()
+    with pytest.raises(NotFound):  # another workspace's
+        link_related(history, pm_id=b.id, earlier_pm_id=x.id or 0, actor=alice, url=url,
+                     now=NOW)
+    with pytest.raises(NotAllowed):
+        link_related(history, pm_id=b.id, earlier_pm_id=a.id, actor=Actor("U0NOBODY", TEAM),
+                     url=url, now=NOW)
