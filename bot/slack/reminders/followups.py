@@ -115,7 +115,7 @@ def tell_recurrence(ctx: Ctx, session: Session, reported: Reported) -> str:
     manager's DM in the current unit; returns the note."""
     now, pm, row = ctx.now(), reported.postmortem, reported.recurrence
     new = _new_incident(reported)
-    how = ("answered the day-30 check-in" if row.id and ctx.meta.entry_id
+    how = ("answered the day-30 check-in" if ctx.meta.entry_id
            else "reported that the incident happened again")
     said = f"{bk.user(ctx.user_id)} {how}: {RECURRED}." + (f" New incident: {new}." if new else "")
     ctx.queue(outbox.announce(session, pm, said, now=now))
