@@ -22,9 +22,9 @@ from flows.errors import InvalidState, PostmortemError
 from flows.permissions import Actor, require_editor
 from flows.policy import Policy
 from flows.reminders.nudge import ensure_nudges
-from flows.reminders.plan import Change, moot_kinds_on, plan_snooze
+from flows.reminders.plan import P2, Change, moot_kinds_on, plan_p2_check_ins, plan_snooze
 from storage.queries import action_items, postmortems
-from storage.queries.reminders import cancel_reminders, snooze_action_item
+from storage.queries.reminders import add_reminders, cancel_reminders, snooze_action_item
 from storage.tables import ActionItem, Incident, Postmortem
 
 ADD_WHAT = "add or edit action items"
@@ -115,6 +115,7 @@ def add_item(
                   detail={"item_id": item.id, "owner_id": valid.owner_id,
                           "priority": valid.priority})
     settle_reminders(session, item, owner=owner, now=now)
+    _p2_check_ins(session, pm, item, owner.policy, now)
     incident = postmortems.get_incident(session, incident_id=pm.incident_id)
     result = ItemChange(item, pm, incident, changes=["added"])
     result.reopened = reopen_if_closed(session, pm, actor_id=actor.user_id, now=now,
@@ -146,6 +147,7 @@ def update_item(
     elif item.due_on != result.before_due:
         change = Change.DUE_MOVED
     settle_reminders(session, item, owner=owner, now=now, change=change)
+    _p2_check_ins(session, pm, item, owner.policy, now)
     _follow_through(session, result, actor_id=actor.user_id, now=now)
     return result
 
@@ -237,6 +239,15 @@ def settle_reminders(
         session.flush()
         ensure_nudges(session, owner_id=item.owner_id, owner_tz=owner.tz, policy=owner.policy,
                       now=now)
+
+
+def _p2_check_ins(
+    session: Session, pm: Postmortem, item: ActionItem, policy: Policy, now: datetime
+) -> None:
+    """A P2 item on a published post-mortem earns it the 1-month check-in (seed 000: "verify
+    P2 actions completed"), whatever the incident's severity."""
+    if item.priority == P2 and item.status in ai.OPEN_STATUSES:
+        add_reminders(session, plan_p2_check_ins(pm, policy, now))
 
 
 def _follow_through(

@@ -27,7 +27,7 @@ TEMPLATE_MAX = 64
 DETECTION_METHODS = ("Automated alert", "Customer report", "Internal report", "Manual discovery",
                      "Other")
 # A Slack user id as a users_select sends it; anything else is a forged or broken form.
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{1,31}$")
+USER_ID = re.compile(r"^[UW][A-Z0-9]{1,31}$")
 SERVICES_MAX = 1000
 # The incident's milestones in the order they happen; each must not come before `started_at`.
 TIMES = ("started_at", "detected_at", "acknowledged_at", "identified_at", "mitigated_at",
@@ -100,7 +100,7 @@ def _read_choices(raw: Mapping[str, Any]) -> dict[str, Any]:
         value = raw.get(name)
         ids = value if isinstance(value, list) else [value] if value else []
         one_or_many = not value or isinstance(value, list) == many
-        if not one_or_many or not all(isinstance(i, str) and _USER_ID.match(i) for i in ids):
+        if not one_or_many or not all(isinstance(i, str) and USER_ID.match(i) for i in ids):
             errors[name] = "Pick people from the list."
         people[name] = ids if many else (ids[0] if ids else None)
     if errors:

@@ -33,6 +33,7 @@ from storage.queries.metrics import (
     postmortem_totals,
     publish_delays,
     recurring_incident_ids,
+    unnamed_recurrences,
 )
 from storage.record import PostmortemRecord
 from storage.tables import ActionItem
@@ -252,19 +253,20 @@ def tracker_metrics(
 
     Counts are SQL aggregates and times come back as seconds; only the medians are taken
     here (they are not portable SQL). Recurrence is whatever
-    `storage.queries.metrics.recurring_incident_ids` says it is."""
+    `storage.queries.metrics.recurring_incident_ids` and `unnamed_recurrences` say it is."""
     window = Window(team_id, since, until, tuple(teams))
     totals = postmortem_totals(session, window=window)
     if not totals.postmortems:
         return compute_metrics(totals, [], ItemTotals(0, 0, 0, 0), MilestoneTable((), []), 0,
                                deadline=deadline)
-    recurring = recurring_incident_ids(session, team_id=team_id, since=since, until=until,
-                                       teams=teams)
+    recurring = len(recurring_incident_ids(session, team_id=team_id, since=since, until=until,
+                                           teams=teams)) + unnamed_recurrences(
+        session, team_id=team_id, since=since, until=until, teams=teams)
     return compute_metrics(
         totals, publish_delays(session, window=window),
         item_totals(session, window=window, today=now.date()),
         milestone_seconds(session, window=window, fields=TREND_FIELDS),
-        len(recurring), deadline=deadline,
+        recurring, deadline=deadline,
     )
 
 

@@ -57,6 +57,18 @@ class FollowUp:
 
 
 @dataclass(frozen=True)
+class Team:
+    """An engineering team: its manager and the people who report to them (Slack user ids)."""
+
+    manager: str
+    members: tuple[str, ...] = ()
+
+
+# The policy roles escalations fall back to, in order, when a post-mortem names nobody else.
+MANAGER_ROLE, VP_ROLE = "engineering_manager", "vp_engineering"
+
+
+@dataclass(frozen=True)
 class Policy:
     always: frozenset[int] = frozenset({0, 1})
     conditional: frozenset[int] = frozenset({2})
@@ -84,6 +96,29 @@ class Policy:
         }
     )
     default_template: str = "comprehensive"
+    # Team name -> its manager and members: whose engineering manager hears about a person's
+    # overdue items and recurrences. Anyone in no team falls back to the engineering_manager role.
+    teams: dict[str, Team] = field(default_factory=dict)
+    # Open action items this many days past due roll up to the owner's manager, weekly.
+    rollup_after_days: int = 7
+
+    @property
+    def names_managers(self) -> bool:
+        """Whether anyone could hear about their reports' overdue items."""
+        return bool(self.teams or self.roles.get(MANAGER_ROLE))
+
+    def manager_of(self, user_id: str | None) -> str | None:
+        """The person's engineering manager: their team's, else the policy's role; never
+        themselves (a manager's own items are theirs to chase)."""
+        found = next((t.manager for t in self.teams.values() if user_id in t.members), None)
+        found = found or self.roles.get(MANAGER_ROLE)
+        return found if found and found != user_id else None
+
+    def escalation_roles(self, owner_id: str | None) -> list[str]:
+        """Who a late post-mortem escalates to when it names no facilitator or reviewers: the
+        owner's engineering manager, then the VP, as the policy's roles say."""
+        people = [self.manager_of(owner_id), self.roles.get(VP_ROLE)]
+        return list(dict.fromkeys(p for p in people if p and p != owner_id))
 
     def requirement(
         self, severity: int, impact: timedelta | None, repeated: bool
@@ -214,7 +249,17 @@ def policy_from_dict(raw: dict[str, Any]) -> Policy:
         }
     if "template" in raw:
         kw["default_template"] = str(raw["template"])
+    if "teams" in raw:
+        kw["teams"] = {str(name): _team(name, spec) for name, spec in (raw["teams"] or {}).items()}
+    if "rollup_after_days" in raw:
+        kw["rollup_after_days"] = max(0, int(raw["rollup_after_days"]))
     return Policy(**{**base.__dict__, **kw})
+
+
+def _team(name: str, spec: Any) -> Team:
+    if not isinstance(spec, dict) or not spec.get("manager"):
+        raise PolicyError(f"teams.{name}: give its manager (a Slack user id) and members")
+    return Team(str(spec["manager"]), tuple(str(m) for m in spec.get("members") or ()))
 
 
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]

@@ -192,7 +192,8 @@ def publish(
                            change="Published after sign-off", rendering=rendering, now=now)
     cancel_reminders(session, pm_id=record.id, kinds=moot_kinds_on(Change.PUBLISHED), now=now,
                      reason="published")
-    add_reminders(session, plan_follow_ups(pm, policy, now, severity=record.incident.severity))
+    add_reminders(session, plan_follow_ups(pm, policy, now, severity=record.incident.severity,
+                                           priorities=[a.priority for a in record.action_items]))
     record_change(session, pm, actor_id=actor_id, now=now, kind="published",
                   summary=f"published version {document.version}")
     return document

@@ -31,3 +31,6 @@ RECURRENCE = "recurrence"
 HOME = "home"
 # The monthly program report in the announce channel: chart and table, rendered when due.
 REPORT = "report"
+# Overdue action items rolled up to their owners' engineering managers, weekly: the round
+# (no target) plans one row per manager (target: the manager), sent once each.
+ROLLUP = "rollup"

@@ -331,6 +331,24 @@ class Reminder(SQLModel, table=True):
     slack_ts: str | None = Field(default=None, max_length=32)
 
 
+class Recurrence(SQLModel, table=True):
+    """A post-mortem's incident happened again ("It happened again"): who said so, when, and
+    the new incident when it was named (one the bot knows, or a reference or link)."""
+
+    __tablename__ = "recurrence"
+    __table_args__ = (Index("ix_recurrence_reported", "team_id", "reported_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    postmortem_id: int = Field(foreign_key="postmortem.id", index=True)
+    team_id: str | None = Field(default=None, max_length=32)
+    reported_by: str = Field(max_length=32)
+    reported_at: datetime = Field(sa_type=UTCDateTime)
+    # The new incident, when the bot knows it; else what the reporter typed.
+    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
+    reference: str | None = Field(default=None, max_length=255)
+    url: str | None = Field(default=None, max_length=1000)
+
+
 class ProcessedKey(SQLModel, table=True):
     """Deliveries already handled: Slack event ids, view submissions, webhook deliveries."""
 

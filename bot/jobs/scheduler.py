@@ -16,7 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
 from bot.deps import Deps
-from bot.jobs.sweep import default_worker_id, ensure_digest, run_sweep
+from bot.jobs.sweep import default_worker_id, ensure_digest, ensure_rollup, run_sweep
 from bot.jobs.trackers import poll_trackers
 from bot.slack.report.plan import ensure_reports
 
@@ -52,6 +52,7 @@ def start_scheduler(
     """Start sweeping in a background thread; call `.shutdown()` on the result to stop."""
     worker = worker_id or default_worker_id()
     ensure_digest(deps, deps.now())
+    ensure_rollup(deps, deps.now())
     ensure_reports(deps, deps.now())
     scheduler = BackgroundScheduler(
         jobstores={"default": MemoryJobStore()},

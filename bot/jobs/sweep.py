@@ -27,6 +27,7 @@ from bot.slack.delivery import (
 )
 from bot.slack.delivery_plans import Post, Skip, prepare
 from flows.reminders.plan import plan_digest
+from flows.reminders.rollup import plan_round
 from storage.db import session_scope
 from storage.queries import reminders as store
 from storage.queries.reminders import catch_up_group
@@ -34,7 +35,7 @@ from storage.queries.tracker import EVERY_WORKSPACE, team_choices
 from storage.tables import Reminder
 
 __all__ = ["ChannelPacer", "Report", "SweepReport", "default_worker_id", "ensure_digest",
-           "run_sweep"]
+           "ensure_rollup", "run_sweep"]
 
 SweepReport = Report
 
@@ -104,3 +105,12 @@ def ensure_digest(deps: Deps, now: datetime) -> None:
             teams = [t for t in team_choices(session, team_id=EVERY_WORKSPACE) if t]
         store.add_reminders(session, [plan_digest(channel, deps.policy, now, team_id=t)
                                       for t in teams])
+
+
+def ensure_rollup(deps: Deps, now: datetime) -> None:
+    """Plan the next weekly overdue roll-up to managers (idempotent); each round plans the next.
+    Nothing while the policy names no manager (no team, no engineering_manager role)."""
+    if not deps.policy.names_managers:
+        return
+    with session_scope(deps.sessions) as session:
+        store.add_reminders(session, [plan_round(deps.policy, now)])

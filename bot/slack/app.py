@@ -11,7 +11,7 @@ import logging
 from slack_bolt import App
 
 from bot.deps import Deps
-from bot.slack import capture, commands, errors, offer
+from bot.slack import capture, commands, errors, offer, related
 from bot.slack.home import listeners as home
 from bot.slack.middleware import resolve_context
 from bot.slack.modals import (
@@ -19,6 +19,7 @@ from bot.slack.modals import (
     details,
     impact,
     learnings,
+    meeting,
     more,
     references,
     start,
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 SURFACES = (
     commands, start, details, timeline, capture, whys, impact, learnings, more, references,
-    action_items, nudges, review, followups, offer, trackers, home,
+    meeting, related, action_items, nudges, review, followups, offer, trackers, home,
 )
 
 

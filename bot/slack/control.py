@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.slack import blocks as bk
+from bot.slack.home.rows import link, place_link
 from bot.slack.ids import Action, Block
 from flows.checklist import checklist
 from flows.lifecycle import DRAFT, STATUS_LABELS
+from flows.related import Suggestion
 from flows.severity import severity_label
 from storage.record import PostmortemRecord
 
@@ -31,8 +34,11 @@ MORE_SECTIONS: list[tuple[str, str]] = [
 ]
 
 
-def build_control_message(record: PostmortemRecord, now: datetime) -> dict[str, Any]:
-    """`text` and `blocks` for chat.postMessage / chat.update."""
+def build_control_message(
+    record: PostmortemRecord, now: datetime, related: Sequence[Suggestion] = ()
+) -> dict[str, Any]:
+    """`text` and `blocks` for chat.postMessage / chat.update; `related`: earlier
+    post-mortems that look alike (flows/related.py), shown under the checklist."""
     pm, inc = record.postmortem, record.incident
     sections = checklist(record)
     missing = [s for s in sections if not s.done]
@@ -50,6 +56,9 @@ def build_control_message(record: PostmortemRecord, now: datetime) -> dict[str, 
     ]
     if pm.commander_id:
         facts.append(("Incident commander", bk.user(pm.commander_id)))
+    if pm.meeting_at:
+        facts.append(("Review meeting", bk.slack_date(pm.meeting_at)
+                      + (f" · {len(pm.attendees)} attended" if pm.attendees else "")))
     lines = [
         f"{':white_check_mark:' if s.done else ':white_square:'} {s.label}"
         + ("" if s.done else f" — _{s.hint}_")
@@ -65,6 +74,7 @@ def build_control_message(record: PostmortemRecord, now: datetime) -> dict[str, 
     if pm.status == DRAFT:
         buttons.append(bk.button("Submit for review", Action.REVIEW_OPEN, value, style="primary"))
     buttons.append(bk.button("Preview document", Action.PREVIEW, value))
+    buttons.append(bk.button("Review meeting", Action.OPEN_MEETING, value))
     buttons.append(bk.overflow(Action.OPEN_MORE,
                                [(label, f"{value}:{key}") for label, key in MORE_SECTIONS]))
     blocks: list[bk.Block] = [
@@ -72,6 +82,7 @@ def build_control_message(record: PostmortemRecord, now: datetime) -> dict[str, 
         bk.fields(facts),
         bk.section("*Checklist*\n" + "\n".join(lines)),
         bk.context(f"{requirement} · {summary}"),
+        *([related_block(record.id, related)] if related else []),
         bk.actions(buttons, block_id=Block.CONTROL_ACTIONS),
     ]
     still = ", ".join(s.label.lower() for s in missing) or "nothing — ready for review"
@@ -84,3 +95,23 @@ def build_control_message(record: PostmortemRecord, now: datetime) -> dict[str, 
         else f"Post-mortem for {named}. Still missing: {still}."
     )
     return {"text": bk.clip(text, 3000), "blocks": blocks}
+
+
+def related_block(pm_id: int, related: Sequence[Suggestion]) -> bk.Block:
+    """":link: Possibly related: INC-… “title” 82 % (similar title, same services) · …", with
+    a menu to link those not linked yet (the document cites them; they count as recurrences)."""
+    parts, offers = [], []
+    for s in related:
+        other = s.postmortem
+        where = place_link(other.archive_url, other.channel_id, other.team_id)
+        parts.append(f"{link(where, f'*{bk.escape(other.reference)}*')} "
+                     f"“{bk.escape(bk.clip(other.title, 120))}” {round(s.score * 100)} % "
+                     f"({', '.join(s.reasons)})" + (" — linked" if s.linked else ""))
+        if not s.linked:
+            offers.append((f"{other.reference}: {other.title}", f"{pm_id}:{other.pm_id}"))
+    text = bk.clip(":link: *Possibly related:* " + " · ".join(parts))
+    # A select rather than an overflow: an overflow wants at least two options.
+    menu = {"type": "static_select", "action_id": Action.RELATED_LINK,
+            "placeholder": bk.plain("Link as related…"),
+            "options": [bk.option(label, value) for label, value in offers]} if offers else None
+    return bk.section(text, block_id=Block.CONTROL_RELATED, accessory=menu)

@@ -18,6 +18,7 @@ from bot.slack.control import build_control_message
 from bot.slack.home.build import home_view
 from bot.slack.reminders.render import render_due
 from bot.slack.report.plan import report_upload
+from flows.related import related_for
 from flows.reminders.due import Due, Moot, decide, settle_then
 from storage.kinds import CONTROL, HOME, MESSAGE, REFRESH, REPORT, UPLOAD
 from storage.queries import postmortems
@@ -121,7 +122,8 @@ def _control(session: Session, row: Reminder, now: datetime) -> tuple[Plan, Afte
         pm.channel_id, pm.message_ts = posted_in or channel, ts
         s.add(pm)
 
-    return Post(channel, lambda _link: build_control_message(record, now)), remember
+    related = related_for(session, record)
+    return Post(channel, lambda _link: build_control_message(record, now, related)), remember
 
 
 def _redraw(session: Session, row: Reminder, now: datetime) -> Plan:
@@ -131,7 +133,8 @@ def _redraw(session: Session, row: Reminder, now: datetime) -> Plan:
     pm = record.postmortem
     if not (pm.channel_id and pm.message_ts):
         return Skip("the control message is not posted")
-    return Redraw(pm.channel_id, pm.message_ts, build_control_message(record, now))
+    return Redraw(pm.channel_id, pm.message_ts,
+                  build_control_message(record, now, related_for(session, record)))
 
 
 def _home(session: Session, row: Reminder, now: datetime) -> Plan:

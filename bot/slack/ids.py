@@ -32,6 +32,8 @@ class Callback(StrEnum):
     FINANCE = "pm.finance.submit"
     COMPLIANCE = "pm.compliance.submit"
     REFERENCES = "pm.references.submit"
+    RECURRENCE = "pm.recurrence.submit"
+    MEETING = "pm.meeting.submit"
 
 
 class Action(StrEnum):
@@ -59,6 +61,9 @@ class Action(StrEnum):
     ACTION_ITEM_STATUS = "ai.dm.status"
     REVIEW_OPEN = "pm.control.review"
     PREVIEW = "pm.control.preview"
+    OPEN_MEETING = "pm.control.meeting"
+    # Related-incident suggestions: options carry "<pm_id>:<earlier_pm_id>".
+    RELATED_LINK = "pm.control.related"
     REVIEW_APPROVE = "pm.review.approve"
     REVIEW_REQUEST_CHANGES = "pm.review.request_changes"
     # Reminder messages: nudge buttons carry "<action_item_id>", follow-ups "<pm_id>:<reminder_id>".
@@ -97,6 +102,20 @@ class HomeBlock(StrEnum):
     ROW = "pm.home.row."
 
 
+class MeetingField(StrEnum):
+    """Inputs of the review meeting modal."""
+
+    WHEN = "pm.meeting.when"
+    MINUTES = "pm.meeting.minutes"
+    ATTENDEES = "pm.meeting.attendees"
+
+
+class RecurrenceField(StrEnum):
+    """Inputs of the "It happened again" modal."""
+
+    INCIDENT = "pm.recurrence.incident"
+
+
 class ReviewField(StrEnum):
     """Inputs of the review modals (the checklist's override reason, the reviewer's comment)."""
 
@@ -115,6 +134,7 @@ class Block(StrEnum):
     MITIGATED_AT = "pm.field.mitigated_at"
     RESOLVED_AT = "pm.field.resolved_at"
     CONTROL_ACTIONS = "pm.control.actions"
+    CONTROL_RELATED = "pm.control.related"
     IDENTIFIED_AT = "pm.field.identified_at"
 
 

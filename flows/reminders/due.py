@@ -14,7 +14,13 @@ from sqlmodel import Session, col, select
 
 from flows.policy import Policy
 from flows.reminders.nudge import Nudge, ensure_nudges, nudge_for
-from flows.reminders.plan import follow_up_applies, plan_digest, week_window
+from flows.reminders.plan import (
+    escalation_recipients,
+    follow_up_applies,
+    plan_digest,
+    week_window,
+)
+from flows.reminders.rollup import Rollup, plan_manager_rows, plan_round, rollup_for
 from storage.kinds import (
     CLOSED,
     DEADLINE,
@@ -25,6 +31,7 @@ from storage.kinds import (
     OPEN_ITEM_STATUSES,
     PUBLISHED,
     RECURRENCE,
+    ROLLUP,
     SNOOZE,
 )
 from storage.queries import action_items
@@ -69,6 +76,7 @@ class Due:
     thread_ts: str | None = None
     nudge: Nudge | None = None
     week: tuple[date, date] | None = None
+    rollup: Rollup | None = None
     then: Then | None = None
 
     def link_of(self) -> tuple[str, str] | None:
@@ -93,17 +101,19 @@ def decide(
         assert incident is not None
         if row.kind == FOLLOW_UP:
             return _follow_up(session, row, pm, incident)
-        return _deadline(row, pm, incident)
+        return _deadline(row, pm, incident, policy)
     if row.kind == NUDGE:
         return _nudge(session, row, now)
     if row.kind == DIGEST:
         return _digest(session, row, policy, now, row.target or digest_channel)
+    if row.kind == ROLLUP:
+        return _rollup(session, row, policy, now)
     if row.kind == SNOOZE:
         return Moot("snooze over", done=True)
     return Moot(f"unknown reminder kind {row.kind!r}")
 
 
-def _deadline(row: Reminder, pm: Postmortem, incident: Incident) -> Decision:
+def _deadline(row: Reminder, pm: Postmortem, incident: Incident, policy: Policy) -> Decision:
     if pm.status in (PUBLISHED, CLOSED):
         return Moot(f"post-mortem is {pm.status}")
     if not pm.required or pm.due_at is None:
@@ -113,8 +123,10 @@ def _deadline(row: Reminder, pm: Postmortem, incident: Incident) -> Decision:
     stage = int((row.payload or {}).get("stage", 1))
     if stage > 1:
         return Due(ESCALATION, None, pm, incident, stage=stage)
-    recipients = list(dict.fromkeys(r for r in [pm.facilitator_id, *pm.reviewers] if r))
-    recipients = recipients or [pm.owner_id]
+    if (row.payload or {}).get("direct") and row.target:
+        # One of the policy's roles, planned because nobody else was named: a DM of its own.
+        return Due(ESCALATION, row.target, pm, incident, stage=1)
+    recipients = escalation_recipients(pm, policy)
     if pm.channel_id and pm.message_ts:
         # One reply in the post-mortem's thread mentioning everyone: one message, in context,
         # and no group-DM scope (mpim:write) needed.
@@ -128,12 +140,12 @@ def _follow_up(session: Session, row: Reminder, pm: Postmortem, incident: Incide
     scope, days = str(payload.get("scope", "progress")), int(payload.get("days", 0))
     if pm.status != PUBLISHED:
         return Moot(f"post-mortem is {pm.status}")
-    if not follow_up_applies(scope, incident.severity):
-        return Moot(f"{scope} check-in does not apply to SEV{incident.severity}")
     stmt = select(ActionItem).where(ActionItem.postmortem_id == pm.id).order_by(
         col(ActionItem.number)
     )
     items = list(session.exec(stmt).all())
+    if not follow_up_applies(scope, incident.severity, [a.priority for a in items]):
+        return Moot(f"{scope} check-in does not apply to SEV{incident.severity}")
     if scope != RECURRENCE and not any(a.status in OPEN_ITEM_STATUSES for a in items):
         return Moot("no open action items")
     return Due(FOLLOW_UP, pm.owner_id, pm, incident, items=items, scope=scope, days=days)
@@ -161,6 +173,19 @@ def _digest(
     if not rows:
         return Moot("no action items due this week", then=then)
     return Due(DIGEST, channel, rows=rows, week=(first, last), then=then)
+
+
+def _rollup(session: Session, row: Reminder, policy: Policy, now: datetime) -> Decision:
+    if row.target is None:
+        # The round sends nothing itself: it plans this week's DMs and next week's round.
+        rows = plan_manager_rows(session, policy, now)
+        return Moot(f"rolled up to {len(rows)} manager(s)", done=True,
+                    then=Then(rows=(*rows, plan_round(policy, now))))
+    rollup = rollup_for(session, manager_id=row.target, team_id=row.team_id, policy=policy,
+                        now=now)
+    if not rollup.rows:
+        return Moot("nothing of their reports is overdue any more")
+    return Due(ROLLUP, row.target, rollup=rollup)
 
 
 def settle_then(session: Session, then: Then | None, *, policy: Policy, now: datetime) -> None:

@@ -7,6 +7,7 @@ dedupe key, so planning twice (a retried request, two replicas) inserts it once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -92,17 +93,26 @@ def plan_deadline(
             payload={**base, "before": label},
         ))
     for stage, after in enumerate(sorted(policy.escalation_after), start=1):
-        if stage == 1:
-            recipients = _unique([pm.facilitator_id, *pm.reviewers]) or [pm.owner_id]
-            target: str | None = recipients[0]
-            audience: dict[str, Any] = {"recipients": recipients}
-        else:
-            target, audience = None, {"audience": ANNOUNCE}
-        rows.append(Reminder(
-            dedupe_key=f"pm:{pm_id}:escalation:{stage}", kind=ESCALATION, postmortem_id=pm_id,
-            target=target, due_at=pm.due_at + after,
-            payload={**base, "stage": stage, **audience},
-        ))
+        key, due_at = f"pm:{pm_id}:escalation:{stage}", pm.due_at + after
+        if stage > 1:
+            rows.append(Reminder(dedupe_key=key, kind=ESCALATION, postmortem_id=pm_id,
+                                 due_at=due_at,
+                                 payload={**base, "stage": stage, "audience": ANNOUNCE}))
+            continue
+        recipients = escalation_recipients(pm, policy)
+        if _named(pm) or recipients == [pm.owner_id]:
+            rows.append(Reminder(dedupe_key=key, kind=ESCALATION, postmortem_id=pm_id,
+                                 target=recipients[0], due_at=due_at,
+                                 payload={**base, "stage": 1, "recipients": recipients}))
+            continue
+        # The policy's roles are likely not in the incident channel, where a mention would
+        # not reach them: each gets a DM of their own.
+        for n, person in enumerate(recipients):
+            rows.append(Reminder(
+                dedupe_key=key if n == 0 else f"{key}:{person}", kind=ESCALATION,
+                postmortem_id=pm_id, target=person, due_at=due_at,
+                payload={**base, "stage": 1, "recipients": [person], "direct": True},
+            ))
     return _drop_past(rows, now)
 
 
@@ -117,46 +127,85 @@ def replan_deadline(
     return plan_deadline(pm, incident, policy, now)
 
 
+def _named(pm: Postmortem) -> list[str]:
+    return _unique([pm.facilitator_id, *pm.reviewers])
+
+
+def escalation_recipients(pm: Postmortem, policy: Policy) -> list[str]:
+    """Stage 1 of an escalation: the facilitator and reviewers; with neither set, the policy's
+    roles (the owner's engineering manager, the VP); with none of those, the owner."""
+    return _named(pm) or policy.escalation_roles(pm.owner_id) or [pm.owner_id]
+
+
 def _drop_past(rows: list[Reminder], now: datetime) -> list[Reminder]:
     past = [r for r in rows if r.due_at <= now]
     if not past:
         return rows
-    latest = max(past, key=lambda r: r.due_at)
-    return [r for r in rows if r.due_at > now or r is latest]
+    # Rows due together at the latest past moment all stay (one DM per escalation role).
+    latest = max(r.due_at for r in past)
+    return [r for r in rows if r.due_at > now or r.due_at == latest]
 
 
 def _unique(ids: list[str | None]) -> list[str]:
     return list(dict.fromkeys(i for i in ids if i))
 
 
-def follow_up_applies(follow_up_scope: str, severity: int | None) -> bool:
-    """2-week check-ins are for SEV0/SEV1, the 1-month one for SEV2; the rest for everyone."""
+# The seeds' 1-month check-in verifies the P2 items ("P2 — complete within 1 month").
+P2 = "P2"
+
+
+def follow_up_applies(
+    follow_up_scope: str, severity: int | None, priorities: Iterable[str] = ()
+) -> bool:
+    """2-week check-ins are for SEV0/SEV1; the 1-month one for SEV2, and for any post-mortem
+    with P2 items (`priorities`: its items'); the rest for everyone."""
     if severity is None:
         return True
     if follow_up_scope == "p0p1":
         return severity in (0, 1)
     if follow_up_scope == "p2":
-        return severity == 2
+        return severity == 2 or P2 in set(priorities)
     return True
 
 
 def plan_follow_ups(
-    pm: Postmortem, policy: Policy, published_at: datetime, *, severity: int | None = None
+    pm: Postmortem, policy: Policy, published_at: datetime, *, severity: int | None = None,
+    priorities: Iterable[str] = (),
 ) -> list[Reminder]:
     """Check-ins after publishing (day 10, 2 weeks, 1 month, day-30 recurrence question).
 
-    Give `severity` to drop the check-ins that do not apply; the sweep checks again anyway.
+    Give `severity` (and the items' `priorities`) to drop the check-ins that do not apply;
+    the sweep checks again anyway.
     """
     pm_id = _pm_id(pm)
+    priorities = tuple(priorities)
     return [
-        Reminder(
-            dedupe_key=f"pm:{pm_id}:follow_up:{f.key}", kind=FOLLOW_UP, postmortem_id=pm_id,
-            target=pm.owner_id, due_at=published_at + timedelta(days=f.days),
-            payload=_follow_up_payload(f),
-        )
+        _follow_up_row(pm_id, pm.owner_id, published_at, f)
         for f in policy.follow_ups
-        if follow_up_applies(f.scope, severity)
+        if follow_up_applies(f.scope, severity, priorities)
     ]
+
+
+def plan_p2_check_ins(pm: Postmortem, policy: Policy, now: datetime) -> list[Reminder]:
+    """A P2 item added (or made P2) after publishing: the 1-month check-ins still ahead, which
+    a post-mortem without P2 items did not get. Their dedupe keys make this a no-op when
+    they are planned already."""
+    if pm.published_at is None:
+        return []
+    pm_id, published = _pm_id(pm), pm.published_at
+    return [
+        _follow_up_row(pm_id, pm.owner_id, published, f)
+        for f in policy.follow_ups
+        if f.scope == "p2" and published + timedelta(days=f.days) > now
+    ]
+
+
+def _follow_up_row(pm_id: int, owner_id: str, published_at: datetime, f: FollowUp) -> Reminder:
+    return Reminder(
+        dedupe_key=f"pm:{pm_id}:follow_up:{f.key}", kind=FOLLOW_UP, postmortem_id=pm_id,
+        target=owner_id, due_at=published_at + timedelta(days=f.days),
+        payload=_follow_up_payload(f),
+    )
 
 
 def _follow_up_payload(f: FollowUp) -> dict[str, Any]:

@@ -87,3 +87,19 @@ def items_due_between(
     if team_id:
         stmt = stmt.where(Postmortem.team_id == team_id)
     return [(a, p, i) for a, p, i in session.exec(stmt).all()]
+
+
+def overdue_items(session: Session, *, due_by: date) -> list[OpenItem]:
+    """Open items due on `due_by` or earlier, oldest due date first."""
+    stmt = (
+        select(ActionItem, Postmortem, Incident)
+        .join(Postmortem, col(Postmortem.id) == ActionItem.postmortem_id)
+        .join(Incident, col(Incident.id) == Postmortem.incident_id)
+        .where(
+            col(ActionItem.status).in_(OPEN_ITEM_STATUSES),
+            col(ActionItem.due_on) <= due_by,
+            col(ActionItem.owner_id).is_not(None),
+        )
+        .order_by(col(ActionItem.due_on), col(ActionItem.id))
+    )
+    return [(a, p, i) for a, p, i in session.exec(stmt).all()]

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from storage.kinds import CLOSED, DONE, OPEN_ITEM_STATUSES, PUBLISHED, WONT_DO
 from storage.queries.tracker import incident_date, scoped
-from storage.tables import ActionItem, Incident, Postmortem, TimelineEntry
+from storage.tables import ActionItem, Incident, Postmortem, Recurrence, TimelineEntry
 
 # Seed 001's repeat: another incident on the same service within 90 days before.
 RECURRENCE_WINDOW = timedelta(days=90)
@@ -185,9 +185,10 @@ def recurring_incident_ids(
     session: Session, *, team_id: str | None, since: datetime | None,
     until: datetime | None = None, teams: Sequence[str] = (),
 ) -> set[int]:
-    """Incidents dated in [since, until) that are a recurrence: today, another incident on
-    one of the same services in the 90 days before. The one place recurrence is decided,
-    so explicit recurrences and accepted related-incident links can be added here."""
+    """Incidents dated in [since, until) that are a recurrence: another incident on one of the
+    same services in the 90 days before, or an incident named when someone reported that an
+    earlier post-mortem's incident happened again. With `unnamed_recurrences`, the one place
+    recurrence is decided."""
     lookback = None if since is None else since - RECURRENCE_WINDOW
     window = Window(team_id, lookback, until, tuple(teams))
     at = seconds(session, incident_date())
@@ -209,4 +210,33 @@ def recurring_incident_ids(
             found.add(incident_id)
         for n in names:
             last_seen[n] = when
-    return found
+    return found | _named_recurrences(session, Window(team_id, since, until, tuple(teams)))
+
+
+def _named_recurrences(session: Session, window: Window) -> set[int]:
+    """New incidents named in "It happened again" reports, dated by themselves and scoped by
+    the post-mortem that recurred."""
+    stmt = window.apply(
+        select(col(Recurrence.incident_id)).select_from(Recurrence)
+        .join(Incident, col(Incident.id) == Recurrence.incident_id)
+        .join(Postmortem, col(Postmortem.id) == Recurrence.postmortem_id)
+    )
+    return {int(i) for i in session.exec(stmt).all() if i is not None}
+
+
+def unnamed_recurrences(
+    session: Session, *, team_id: str | None, since: datetime | None,
+    until: datetime | None = None, teams: Sequence[str] = (),
+) -> int:
+    """Reports that an incident happened again without naming the new incident: each is one
+    more recurring incident, dated by the report (the new incident has no row to date it)."""
+    stmt = scoped(
+        select(func.count()).select_from(Recurrence)
+        .join(Postmortem, col(Postmortem.id) == Recurrence.postmortem_id)
+        .where(col(Recurrence.incident_id).is_(None)), team_id, teams,
+    )
+    if since is not None:
+        stmt = stmt.where(col(Recurrence.reported_at) >= since)
+    if until is not None:
+        stmt = stmt.where(col(Recurrence.reported_at) < until)
+    return int(session.exec(stmt).one())

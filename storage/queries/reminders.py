@@ -35,6 +35,7 @@ from storage.kinds import (
     PENDING,
     RECURRENCE,
     REPORT,
+    ROLLUP,
     SENT,
     SNOOZE,
     UPLOAD,
@@ -94,12 +95,15 @@ def catch_up_group(row: Reminder) -> tuple[Any, ...]:
         return (row.kind, row.team_id, row.target)
     if row.kind == REPORT:
         return (row.kind, row.team_id)
-    if row.kind == DIGEST:
+    if row.kind in (DIGEST, ROLLUP):
         return (row.kind, row.team_id, row.target)
     if row.kind == NUDGE:
         return (row.kind, row.target)
     if row.kind == SNOOZE:
         return (row.kind, row.action_item_id)
+    if row.kind == ESCALATION and (row.payload or {}).get("direct"):
+        # Escalation DMs to each of the policy's roles: one per person.
+        return (row.kind, row.postmortem_id, row.target)
     if row.kind == FOLLOW_UP:
         question = (row.payload or {}).get("scope") == RECURRENCE
         return (row.kind, row.postmortem_id, RECURRENCE if question else "progress")
@@ -317,15 +321,16 @@ def _same_group_due(
     session: Session, batch: list[Reminder], now: datetime, locking: bool
 ) -> list[Reminder]:
     """Due rows outside the batch that share a group with a batch row (a limit can split one)."""
-    pm_ids = {r.postmortem_id for r in batch if r.kind not in (NUDGE, DIGEST) and r.postmortem_id}
-    targets = {r.target for r in batch if r.kind in (NUDGE, DIGEST) and r.target}
+    by_target = (NUDGE, DIGEST, ROLLUP)
+    pm_ids = {r.postmortem_id for r in batch if r.kind not in by_target and r.postmortem_id}
+    targets = {r.target for r in batch if r.kind in by_target and r.target}
     if not pm_ids and not targets:
         return []
     match = []
     if pm_ids:
         match.append(REMINDER.c.postmortem_id.in_(pm_ids))
     if targets:
-        match.append(and_(REMINDER.c.kind.in_((NUDGE, DIGEST)), REMINDER.c.target.in_(targets)))
+        match.append(and_(REMINDER.c.kind.in_(by_target), REMINDER.c.target.in_(targets)))
     stmt = select(Reminder).where(
         _due(now), col(Reminder.id).not_in([r.id for r in batch]), or_(*match)
     )

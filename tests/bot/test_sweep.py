@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import types
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,14 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlmodel import select
 
 from bot.deps import Deps
-from bot.jobs.sweep import ChannelPacer, run_sweep
+from bot.jobs.sweep import ChannelPacer, ensure_rollup, run_sweep
 from bot.settings import Settings
 from bot.slack.ids import Action
 from bot.slack.reminders.views import parse_follow_up_value
-from flows.policy import Policy
+from flows.policy import Policy, Team
 from flows.reminders.nudge import ensure_nudges, plan_nudge
 from flows.reminders.plan import plan_deadline, plan_digest, plan_follow_ups
+from flows.reminders.rollup import plan_manager_rows
 from slack_emulator.server import SlackEmulator
 from storage.db import make_engine, migrate, session_factory, session_scope
 from storage.queries import reminders as store
@@ -278,3 +280,89 @@ def test_dry_run_claims_nothing(deps: Deps, client: WebClient, emu: SlackEmulato
     assert report.lines()[0].startswith("would send 1")
     assert posts(emu) == []
     assert rows(deps)[f"pm:{pm_id}:deadline:4h"].status == "pending"
+
+
+def with_policy(deps: Deps, **policy: Any) -> Deps:
+    return replace(deps, policy=replace(deps.policy, **policy))
+
+
+ROLES = {"engineering_manager": "U0EM", "vp_engineering": "U0VP"}
+
+
+def test_with_nobody_named_the_escalation_dms_the_policys_roles(
+    deps: Deps, client: WebClient, emu: SlackEmulator
+) -> None:
+    deps = with_policy(deps, roles=ROLES)
+    control = client.chat_postMessage(channel="C0INC", text="control message")
+    deadline_pm(deps, NOW - timedelta(minutes=30), channel_id="C0INC", message_ts=control["ts"],
+                facilitator_id=None, reviewers=[])
+    report = sweep(deps, client)
+    assert sorted((e.kind, e.target) for e in report.sent) == [("escalation", "U0EM"),
+                                                               ("escalation", "U0VP")]
+    dm = posts(emu)[-1]
+    assert dm["text"].startswith("Post-mortem for INC-") and "past its deadline" in dm["text"]
+    assert "emulator.slack.com/archives/C0INC" in json.dumps(blocks_of(dm))
+    assert sweep(deps, client).sent == []  # exactly once
+
+
+def test_a_sev1_with_p2_items_gets_its_one_month_check_in(
+    deps: Deps, client: WebClient, emu: SlackEmulator
+) -> None:
+    published = NOW - timedelta(days=30, minutes=5)
+    with session_scope(deps.sessions) as s:
+        _, pm = add_postmortem(s, now=published, status="published", published_at=published,
+                               severity=1)
+        add_item(s, pm, number=1, owner_id="U0OTHER", now=published, priority="P1")
+        add_item(s, pm, number=2, owner_id="U0OTHER", now=published, priority="P2")
+        store.add_reminders(s, plan_follow_ups(pm, deps.policy, published, severity=1,
+                                               priorities=["P1", "P2"]))
+        pm_id = pm.id
+    assert f"pm:{pm_id}:follow_up:month1" in rows(deps)
+    report = sweep(deps, client)
+    sent = {rows(deps)[k].payload["key"] for k in rows(deps) if rows(deps)[k].status == "sent"}
+    assert sent == {"month1", "day30"}  # day10 and week2 collapsed into the latest check-in
+    assert [e.target for e in report.sent] == ["U0OWNER", "U0OWNER"]
+    assert any(p["text"].startswith("Day-30 check-in") and "AI-2" in json.dumps(blocks_of(p))
+               for p in posts(emu))
+
+
+def test_overdue_items_roll_up_to_the_owners_manager_once_a_week(
+    deps: Deps, client: WebClient, emu: SlackEmulator
+) -> None:
+    emu.add_user("U0EM", "em", tz="UTC")
+    emu.add_user("U0PAYEM", "payem", tz="UTC")
+    deps = with_policy(deps, roles=ROLES, teams={"pay": Team("U0PAYEM", ("U0OTHER",))})
+    today = NOW.date()
+    with session_scope(deps.sessions) as s:
+        _, pm = add_postmortem(s, now=NOW - timedelta(days=40), channel_id="C0INC")
+        add_item(s, pm, number=1, owner_id="U0OWNER", now=NOW, due_on=today - timedelta(days=9),
+                 title="Alert on pool *saturation*")
+        add_item(s, pm, number=2, owner_id="U0OWNER", now=NOW, due_on=today - timedelta(days=3))
+        add_item(s, pm, number=3, owner_id="U0OTHER", now=NOW, due_on=today - timedelta(days=7))
+        add_item(s, pm, number=4, owner_id="U0OTHER", now=NOW, due_on=today - timedelta(days=30),
+                 status="done")
+        add_item(s, pm, number=5, owner_id="U0EM", now=NOW, due_on=today - timedelta(days=20))
+    ensure_rollup(deps, NOW - timedelta(hours=1))  # the round is due Monday 09:00: now
+    ensure_rollup(deps, NOW - timedelta(hours=1))
+    first = sweep(deps, client)
+    assert [e.detail for e in first.skipped] == ["rolled up to 2 manager(s)"]
+    report = sweep(deps, client, now=NOW + timedelta(minutes=1))
+    assert sorted(e.target for e in report.sent) == ["U0EM", "U0PAYEM"]
+    dms = {p["channel"]: p for p in posts(emu)}
+    em = json.dumps(blocks_of(dms["U0EM"]))
+    assert dms["U0EM"]["text"] == ("1 post-mortem action item of your reports is overdue by "
+                                   "7 days or more")
+    assert "AI-1 Alert on pool *saturation*>" in em and "*9 days overdue*" in em
+    assert "<@U0OWNER>" in em and "AI-2" not in em  # 3 days is not yet a manager's business
+    assert "AI-5" not in em  # the manager's own item is in their own nudge
+    assert "app_redirect?channel=C0INC" in em
+    payem = json.dumps(blocks_of(dms["U0PAYEM"]))
+    assert "AI-3" in payem and "AI-4" not in payem and "AI-1" not in payem
+    # Exactly once: the round again the same week plans nothing new; next week's is planned.
+    with session_scope(deps.sessions) as s:
+        store.add_reminders(s, plan_manager_rows(s, deps.policy, NOW + timedelta(hours=2)))
+    assert sweep(deps, client, now=NOW + timedelta(hours=3)).sent == []
+    keys = [k for k in rows(deps) if k.startswith("rollup:")]
+    assert sorted(keys) == ["rollup:2025-W44", "rollup:2025-W45", "rollup::U0EM:2025-W44",
+                            "rollup::U0PAYEM:2025-W44"]
+    assert rows(deps)["rollup:2025-W45"].due_at == NOW + timedelta(days=7)

@@ -43,3 +43,17 @@ def test_start_scheduler_runs_one_sweep_job_in_memory(tmp_path: Path) -> None:
     with session_scope(session_factory(engine)) as s:
         keys = [r.dedupe_key for r in s.exec(select(Reminder)).all()]
     assert keys == ["digest:C0ENG:2025-W44"]  # the weekly digest chain is started
+
+
+def test_the_overdue_roll_up_chain_starts_when_the_policy_names_a_manager(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    migrate(engine)
+    deps = Deps(settings=Settings(announce_channel="C0ENG"), engine=engine,
+                sessions=session_factory(engine),
+                policy=Policy(roles={"engineering_manager": "U0EM"}), clock=lambda: NOW)
+    start_scheduler(deps, _NoSlack(), worker_id="host:1:abc").shutdown(  # type: ignore[arg-type]
+        wait=True)
+    with session_scope(session_factory(engine)) as s:
+        keys = sorted(r.dedupe_key for r in s.exec(select(Reminder)).all())
+    engine.dispose()
+    assert keys == ["digest:C0ENG:2025-W44", "rollup:2025-W44"]

@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from flows.errors import FieldErrors
-from flows.policy import Deadline, Policy, add_business_days, next_weekly, policy_from_dict
+from flows.policy import (
+    Deadline,
+    Policy,
+    PolicyError,
+    add_business_days,
+    next_weekly,
+    policy_from_dict,
+)
 from flows.severity import parse_severity
 
 
@@ -90,3 +97,24 @@ def test_policy_file_overrides_defaults() -> None:
     assert policy.reminder_offsets == (timedelta(hours=48), timedelta(hours=2))
     assert (policy.nudge_weekday, policy.nudge_hour) == (4, 14)
     assert policy.required_reviewer_roles(1) == ("engineering_manager",)
+
+
+def test_teams_name_each_persons_manager_and_the_role_covers_the_rest() -> None:
+    policy = policy_from_dict({
+        "roles": {"engineering_manager": "U0EM", "vp_engineering": "U0VP"},
+        "teams": {"payments": {"manager": "U0PAY", "members": ["U0ANA", "U0BEN"]}},
+        "rollup_after_days": 10,
+    })
+    assert policy.teams["payments"].members == ("U0ANA", "U0BEN")
+    assert policy.rollup_after_days == 10 and Policy().rollup_after_days == 7
+    assert policy.manager_of("U0ANA") == "U0PAY"
+    assert policy.manager_of("U0CARL") == "U0EM"
+    assert policy.manager_of("U0EM") is None  # nobody is their own manager
+    assert policy.escalation_roles("U0ANA") == ["U0PAY", "U0VP"]
+    assert Policy().manager_of("U0ANA") is None and Policy().escalation_roles("U0ANA") == []
+    assert policy.names_managers and not Policy().names_managers
+
+
+def test_a_team_without_a_manager_is_refused() -> None:
+    with pytest.raises(PolicyError, match=r"teams\.payments"):
+        policy_from_dict({"teams": {"payments": {"members": ["U0ANA"]}}})

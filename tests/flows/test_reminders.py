@@ -8,15 +8,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from flows.policy import Deadline, Policy
+from flows.policy import Deadline, Policy, Team
 from flows.reminders.nudge import plan_nudge
 from flows.reminders.plan import (
     Change,
+    escalation_recipients,
     iso_week,
     moot_kinds_on,
     plan_deadline,
     plan_digest,
     plan_follow_ups,
+    plan_p2_check_ins,
 )
 from storage.queries.reminders import catch_up_group, retry_delay
 from storage.tables import Incident, Postmortem
@@ -218,3 +220,50 @@ def test_retry_backoff_grows_and_caps_at_an_hour() -> None:
     assert delays[:4] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
     assert delays[-1] == timedelta(hours=1)
     assert retry_delay(10_000) == timedelta(hours=1)
+
+
+@pytest.mark.parametrize("severity", [0, 1, 3])
+def test_p2_items_earn_the_one_month_check_in_whatever_the_severity(severity: int) -> None:
+    published = utc(2025, 11, 3, 15)
+    without = plan_follow_ups(pm_due(None), Policy(), published, severity=severity,
+                              priorities=["P0", "P1", "P3"])
+    with_p2 = plan_follow_ups(pm_due(None), Policy(), published, severity=severity,
+                              priorities=["P1", "P2"])
+    assert "pm:7:follow_up:month1" not in by_key(without)
+    assert by_key(with_p2)["pm:7:follow_up:month1"] == published + timedelta(days=30)
+    assert set(by_key(with_p2)) - set(by_key(without)) == {"pm:7:follow_up:month1"}
+
+
+def test_a_p2_item_added_after_publishing_plans_only_the_check_ins_still_ahead() -> None:
+    published = utc(2025, 11, 3, 15)
+    pm = pm_due(None, published_at=published, status="published")
+    assert by_key(plan_p2_check_ins(pm, Policy(), published + timedelta(days=5))) == {
+        "pm:7:follow_up:month1": published + timedelta(days=30)
+    }
+    assert plan_p2_check_ins(pm, Policy(), published + timedelta(days=31)) == []
+    assert plan_p2_check_ins(pm_due(None), Policy(), published) == []  # not published
+
+
+def test_escalation_falls_back_to_the_policys_roles() -> None:
+    policy = Policy(roles={"engineering_manager": "U0EM", "vp_engineering": "U0VP"})
+    alone = pm_due(utc(2025, 3, 3, 12), facilitator_id=None, reviewers=[])
+    rows = {r.dedupe_key: r for r in plan_deadline(alone, INCIDENT, policy, now=utc(2025, 3, 1))}
+    # Each role gets a DM of its own (they may not be in the incident channel).
+    assert [(k, r.target, r.payload["direct"]) for k, r in rows.items()
+            if r.payload.get("stage") == 1] == [("pm:7:escalation:1", "U0EM", True),
+                                                 ("pm:7:escalation:1:U0VP", "U0VP", True)]
+    assert catch_up_group(rows["pm:7:escalation:1"]) != catch_up_group(
+        rows["pm:7:escalation:1:U0VP"])
+    # Planned late, both DMs still go out at once.
+    late = plan_deadline(alone, INCIDENT, policy, now=utc(2025, 3, 3, 13))
+    assert [r.dedupe_key for r in late] == ["pm:7:escalation:1", "pm:7:escalation:1:U0VP",
+                                            "pm:7:escalation:2"]
+    # A team's own manager comes first; the post-mortem's own people always win.
+    teams = Policy(roles=policy.roles, teams={"pay": Team("U0PAYEM", ("U0OWNER",))})
+    assert escalation_recipients(alone, teams) == ["U0PAYEM", "U0VP"]
+    assert escalation_recipients(pm_due(None), policy) == ["U0FAC", "U0REV"]
+    # No roles: the owner hears it, as before.
+    assert escalation_recipients(alone, Policy()) == ["U0OWNER"]
+    # An owner who is the manager is not escalated to themselves.
+    assert escalation_recipients(pm_due(None, owner_id="U0EM", facilitator_id=None,
+                                        reviewers=[]), policy) == ["U0VP"]

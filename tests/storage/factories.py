@@ -37,11 +37,13 @@ def add_postmortem(
 def add_item(
     session: Session, pm: Postmortem, *, number: int, owner_id: str, now: datetime,
     due_on: date | None = None, status: str = "open", title: str | None = None,
+    priority: str = "P2",
 ) -> ActionItem:
     assert pm.id is not None
     item = ActionItem(
         postmortem_id=pm.id, number=number, title=title or f"Item {number} of #{pm.id}",
-        owner_id=owner_id, due_on=due_on, status=status, created_at=now, updated_at=now,
+        owner_id=owner_id, due_on=due_on, status=status, priority=priority, created_at=now,
+        updated_at=now,
     )
     session.add(item)
     session.flush()

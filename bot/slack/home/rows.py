@@ -15,15 +15,21 @@ TITLE_CHARS = 150
 def row_link(row: TrackerRow) -> str:
     """The published document's archive when there is one, else the incident channel
     (Slack's app_redirect deep link needs no workspace domain)."""
-    if row.archive_url:
-        return row.archive_url
-    if row.channel_id:
-        query = {"channel": row.channel_id, **({"team": row.team_id} if row.team_id else {})}
+    return place_link(row.archive_url, row.channel_id, row.team_id)
+
+
+def place_link(archive_url: str | None, channel_id: str | None, team_id: str | None) -> str:
+    """Where a post-mortem can be read: its archived document, else its channel."""
+    if archive_url:
+        return archive_url
+    if channel_id:
+        query = {"channel": channel_id, **({"team": team_id} if team_id else {})}
         return "https://slack.com/app_redirect?" + urlencode(query)
     return ""
 
 
-def _link(url: str, text: str) -> str:
+def link(url: str, text: str) -> str:
+    """`text` linked to `url`, or `text` alone without one."""
     # A URL in <…|…> must not carry the characters that end the link.
     safe = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
     return f"<{safe}|{text}>" if safe else text
@@ -39,7 +45,7 @@ def items_text(row: TrackerRow) -> str:
 
 def row_text(row: TrackerRow) -> str:
     """Two lines: what happened, then where the post-mortem stands."""
-    reference = _link(row_link(row), f"*{bk.escape(row.reference)}*")
+    reference = link(row_link(row), f"*{bk.escape(row.reference)}*")
     title = bk.escape(bk.clip(row.title, TITLE_CHARS))
     services = bk.escape(bk.clip(", ".join(row.services), 200)) or "no service"
     head = (f"{reference} {row.severity_label} “{title}” · {row.date:%Y-%m-%d} · {services}"

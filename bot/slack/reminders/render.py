@@ -8,7 +8,7 @@ from typing import Any
 from bot.slack import blocks as bk
 from bot.slack.reminders import views
 from flows.reminders.due import Due
-from storage.kinds import DEADLINE, DIGEST, ESCALATION, FOLLOW_UP, NUDGE
+from storage.kinds import DEADLINE, DIGEST, ESCALATION, FOLLOW_UP, NUDGE, ROLLUP
 
 
 def render_due(
@@ -36,4 +36,8 @@ def render_due(
     if due.kind == DIGEST:
         assert due.week is not None
         return views.build_digest(due.rows, first=due.week[0], last=due.week[1])
+    if due.kind == ROLLUP:
+        assert due.rollup is not None
+        r = due.rollup
+        return views.build_rollup(r.manager_id, r.rows, today=r.today, after_days=r.after_days)
     raise ValueError(f"no message for reminder kind {due.kind!r}")

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.slack import blocks as bk
+from bot.slack.home.rows import link, place_link
 from bot.slack.ids import Action, ActionItemBlock
 from bot.slack.values import as_id
 from flows.errors import PostmortemError
@@ -226,3 +227,41 @@ def build_digest(
         bk.section("\n".join(lines)),
     ]
     return {"text": text, "blocks": blocks}
+
+
+def build_rollup(
+    manager_id: str, items: Sequence[tuple[ActionItem, Postmortem, Incident]], *, today: date,
+    after_days: int,
+) -> Message:
+    """The weekly DM to an engineering manager: their reports' items overdue `after_days` or
+    more, by owner, each linked to its issue (or else to its post-mortem)."""
+    n = len(items)
+    text = (f"{n} post-mortem action item{'s' if n != 1 else ''} of your reports "
+            f"{'are' if n != 1 else 'is'} overdue by {after_days} days or more")
+    by_owner: dict[str, list[tuple[ActionItem, Postmortem, Incident]]] = {}
+    for row in items:
+        by_owner.setdefault(row[0].owner_id or "", []).append(row)
+    blocks: list[bk.Block] = [bk.section(f":rotating_light: {bk.user(manager_id)}: {text}.")]
+    shown = 0
+    for owner, rows in by_owner.items():
+        if shown >= LIST_MAX_ITEMS:
+            break
+        lines = [_rollup_line(item, pm, incident, today)
+                 for item, pm, incident in rows[:LIST_MAX_ITEMS - shown]]
+        shown += len(lines)
+        blocks.append(bk.section(bk.clip(f"*{bk.user(owner)}*\n" + "\n".join(lines))))
+    footer = "Their owners get these in their weekly nudge too. A new due date, or won't do " \
+             "with a reason, is a fair answer."
+    if n > shown:
+        footer = f"…and {n - shown} more. " + footer
+    blocks.append(bk.context(footer))
+    return {"text": text, "blocks": blocks}
+
+
+def _rollup_line(item: ActionItem, pm: Postmortem, incident: Incident, today: date) -> str:
+    assert item.due_on is not None
+    late = (today - item.due_on).days
+    where = item.tracker_url or place_link(pm.archive_url, pm.channel_id, pm.team_id)
+    label = link(where, f"AI-{item.number} {bk.escape(bk.clip(item.title, 150))}")
+    return (f"• {label} ({bk.escape(incident.reference)}, {item.priority}) — due "
+            f"{item.due_on:%Y-%m-%d}, *{late} days overdue*")

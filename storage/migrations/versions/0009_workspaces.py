@@ -1,7 +1,7 @@
 """workspaces: the workspace an incident was reported to
 
 Revision ID: 0009_workspaces
-Revises: 0006_tracker
+Revises: 0008_loop
 """
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_workspaces"
-down_revision = "0006_tracker"
+down_revision = "0008_loop"
 branch_labels = None
 depends_on = None
 
