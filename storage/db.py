@@ -13,6 +13,9 @@ from sqlmodel import Session
 SessionFactory = Callable[[], Session]
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# Execution option marking a read-only transaction (read_scope): on SQLite it starts with a
+# plain BEGIN, which never waits for the write lock.
+READ_ONLY = "postmortem_read_only"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -45,8 +48,10 @@ def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Writers queue on the busy timeout at BEGIN instead of failing on upgrade to a
-        # write lock mid-transaction (SQLITE_BUSY without retry).
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # write lock mid-transaction (SQLITE_BUSY without retry). Reads (read_scope) need no
+        # lock at all under WAL: they see the last commit and never queue behind a writer.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def session_factory(engine: Engine) -> SessionFactory:
@@ -61,6 +66,22 @@ def session_scope(factory: SessionFactory) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     session = factory()
     try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+@contextmanager
+def read_scope(factory: SessionFactory) -> Iterator[Session]:
+    """A read: a snapshot of the last commit, without the write lock (SQLite), so a burst of
+    reads never queues behind a writer. Nothing may be written in it: use session_scope."""
+    session = factory()
+    try:
+        session.connection(execution_options={READ_ONLY: True})
         yield session
         session.commit()
     except BaseException:
