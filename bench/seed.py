@@ -6,8 +6,8 @@ on the test server), fill it with bulk inserts, drop it.
         seed_workspace(engine, postmortems=10_000)
 
 The workspace is bench/tracker_data.py's (incidents, post-mortems, action items, timeline
-entries), every post-mortem placed in one incident channel with a control message, so clicks
-and submissions on any of them reach a real row. PostgreSQL databases are named
+entries), every post-mortem in an incident channel of its own (`channel_of`) with a control
+message, so clicks and submissions on any of them reach a real row. PostgreSQL databases are named
 `bench_<label>_<random>` and dropped afterwards: the tests' `test` database is never touched.
 """
 
@@ -31,11 +31,11 @@ from bench.tracker_data import VIEWER, fill
 from storage.db import make_engine, migrate
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-CHANNEL = "C0INCIDENT"
+CHANNEL_PREFIX = "CBENCH"
 TEAM = "T0001"
 CHUNK = 50_000
 
-__all__ = ["CHANNEL", "PG_URL", "TEAM", "VIEWER", "bench_database", "bulk_insert",
+__all__ = ["CHANNEL_PREFIX", "channel_of", "PG_URL", "TEAM", "VIEWER", "bench_database", "bulk_insert",
            "database_url", "seed_workspace"]
 
 
@@ -81,17 +81,21 @@ def bulk_insert(engine: Engine, model: Any, rows: Iterator[dict[str, Any]]) -> N
 
 def seed_workspace(engine: Engine, *, postmortems: int, items_per_pm: int = 3,
                    timeline: int = 5) -> None:
-    """`postmortems` post-mortems of workspace TEAM in CHANNEL, each with a control message
+    """`postmortems` post-mortems of workspace TEAM, each in its channel with a control message
     (`message_ts` "1700000000.<id>"); every 100th is VIEWER's (bench/tracker_data.py)."""
     fill(engine, postmortems=postmortems, items=postmortems * items_per_pm, team=TEAM,
          timeline=timeline)
     ts = "'1700000000.' || CAST(id AS TEXT)" if engine.dialect.name == "sqlite" \
         else "'1700000000.' || id::text"
+    channel = f"'{CHANNEL_PREFIX}' || CAST(id AS TEXT)"
     with engine.begin() as conn:
-        conn.execute(text(f"UPDATE postmortem SET channel_id = :c, message_ts = {ts}"),
-                     {"c": CHANNEL})
-        conn.execute(text("UPDATE incident SET channel_id = :c"), {"c": CHANNEL})
+        conn.execute(text(f"UPDATE postmortem SET channel_id = {channel}, message_ts = {ts}"))
+        conn.execute(text(f"UPDATE incident SET channel_id = {channel}"))
         conn.exec_driver_sql("ANALYZE")
+
+
+def channel_of(pm_id: int) -> str:
+    return f"{CHANNEL_PREFIX}{pm_id}"
 
 
 def database_url(db: str, workdir: Path, label: str) -> str:

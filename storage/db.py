@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 # Execution option marking a read-only transaction (read_scope): on SQLite it starts with a
 # plain BEGIN, which never waits for the write lock.
 READ_ONLY = "postmortem_read_only"
+_HOLDS_WRITERS = "postmortem_holds_writers"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -45,13 +47,42 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
+    # This process's writers queue here, in turn, before BEGIN IMMEDIATE: SQLite's own busy
+    # handler makes a waiter sleep up to 100 ms between tries, so under a burst of writers
+    # most of each one's wait was sleep after the lock was already free.
+    writers = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Writers queue on the busy timeout at BEGIN instead of failing on upgrade to a
         # write lock mid-transaction (SQLITE_BUSY without retry). Reads (read_scope) need no
         # lock at all under WAL: they see the last commit and never queue behind a writer.
-        read_only = conn.get_execution_options().get(READ_ONLY, False)
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READ_ONLY, False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        # Bounded: a thread that opened a second write transaction inside its first one gets
+        # SQLite's busy timeout, as without the queue, rather than waiting for itself forever.
+        if writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            conn.info[_HOLDS_WRITERS] = True
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(conn)
+            raise
+
+    def _release(conn: Any) -> None:
+        if conn.info.pop(_HOLDS_WRITERS, False):
+            writers.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        # A connection that went back to the pool without a commit or rollback event (an
+        # invalidated one) must not keep the other writers waiting.
+        if record is not None and record.info.pop(_HOLDS_WRITERS, False):
+            writers.release()
 
 
 def session_factory(engine: Engine) -> SessionFactory:

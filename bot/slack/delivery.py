@@ -36,7 +36,8 @@ from bot.slack.delivery_plans import (
     Upload,
     prepare,
 )
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
+from storage.kinds import REPORT
 from storage.queries import reminders as store
 from storage.tables import Reminder
 
@@ -156,12 +157,16 @@ def deliver_one(
     assert row.id is not None
     client = client or deps.slack(row.team_id)
     try:
-        with session_scope(deps.sessions) as session:
+        # Planning only reads (a report renders and keeps its chart once: that one writes), so
+        # it never queues for the write lock; a row's one write is the settle below.
+        scope = session_scope if row.kind == REPORT else read_scope
+        with scope(deps.sessions) as session:
             plan, then = prepare(session, deps, row, clock())
-            if isinstance(plan, Skip):
+        if isinstance(plan, Skip):
+            with session_scope(deps.sessions) as session:
                 _settle_skip(session, row, worker, plan, then, clock())
-                report.skipped.append(entry(row, plan.reason))
-                return
+            report.skipped.append(entry(row, plan.reason))
+            return
         found = already_sent(client, row, plan)
     except Exception as err:
         # Nothing was sent by this attempt: whatever was unknown before still is.
