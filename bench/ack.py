@@ -1,8 +1,9 @@
 """Ack latency under bursts: the bot's `serve` against a bare Bolt app, same server, same run.
 
-    .venv/bin/python bench/ack.py                 # 10k post-mortems, 1,000 requests per kind, 3 rounds
-    .venv/bin/python bench/ack.py --small         # 1k post-mortems, 200 requests per kind
+    .venv/bin/python bench/ack.py            # 10k post-mortems, 1,000 requests a kind, 3 rounds
+    .venv/bin/python bench/ack.py --small    # 1k post-mortems, 200 requests a kind
     .venv/bin/python bench/ack.py --db sqlite --rounds 5 --no-429
+    .venv/bin/python bench/ack.py --small --baseline /tmp/main   # before/after, same run
 
 Three processes besides this one: `postmortem-bot serve` (the product, scheduler off), the
 floor (bench/floor.py: Bolt with listeners that only ack, on waitress with the same settings)
@@ -51,7 +52,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, text  # noqa: E402
+from sqlmodel import SQLModel  # noqa: E402
 
+import storage.tables  # noqa: E402, F401  (the tables a baseline's schema replaces)
 from bench.seed import TEAM, VIEWER, bench_database, channel_of, seed_workspace  # noqa: E402
 
 SECRET = "bench-signing-secret"
@@ -59,7 +62,6 @@ KINDS = ("help", "list", "click", "submit")
 LABELS = {"help": "/postmortem help", "list": "/postmortem list", "click": "click Details",
           "submit": "submit timeline entry"}
 TARGET_RATIO, TARGET_P99_MS = 1.5, 100.0
-BIN = Path(sys.executable).parent
 
 
 # ---- the emulator, in a process of its own -------------------------------------------------
@@ -214,14 +216,24 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60
     raise RuntimeError(f"{url} not healthy after {timeout} s")
 
 
+# The process behind each URL `running` yields.
+PIDS: dict[str, int] = {}
+
+
+def code_env(root: Path) -> dict[str, str]:
+    return {"PYTHONPATH": str(root)}
+
+
 @contextmanager
-def running(args: list[str], env: dict[str, str], log: Path) -> Iterator[str]:
+def running(args: list[str], env: dict[str, str], log: Path,
+            root: Path = ROOT) -> Iterator[str]:
     """Start a server process (its port is the last argument); yields its URL."""
     port = args[-1]
     with open(log, "ab") as out:
-        process = subprocess.Popen(args, env={**os.environ, **env}, stdout=out, stderr=out,
-                                   cwd=ROOT)
+        process = subprocess.Popen(args, env={**os.environ, **env, **code_env(root)},
+                                   stdout=out, stderr=out, cwd=root)
     url = f"http://127.0.0.1:{port}"
+    PIDS[url] = process.pid
     try:
         wait_healthy(url, process)
         yield url
@@ -233,9 +245,14 @@ def running(args: list[str], env: dict[str, str], log: Path) -> Iterator[str]:
             process.kill()
 
 
-def serve_command(port: int) -> list[str]:
-    return [str(BIN / "postmortem-bot"), "serve", "--no-scheduler", "--host", "127.0.0.1",
-            "--port", str(port)]
+def cli(root: Path, *args: str) -> list[str]:
+    """`postmortem-bot …` run from the code at `root` (this checkout, or --baseline's)."""
+    return [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())",
+            *args]
+
+
+def serve_command(root: Path, port: int) -> list[str]:
+    return cli(root, "serve", "--no-scheduler", "--host", "127.0.0.1", "--port", str(port))
 
 
 def floor_command(port: int) -> list[str]:
@@ -316,6 +333,7 @@ def fire(url: str, requests: Sequence[tuple[str, bytes, dict[str, str]]],
 @dataclass
 class Row:
     db: str
+    code: str  # "this" or "baseline"
     kind: str
     floor: list[Burst]
     bot: list[Burst]
@@ -356,48 +374,70 @@ def real_controls(emu: Emulator, engine: Engine, ids: Sequence[int]) -> None:
                          {"ts": ts, "id": pm_id})
 
 
+def prepare_database(engine: Engine, root: Path, env: dict[str, str], args: argparse.Namespace,
+                     emu: Emulator) -> tuple[list[int], list[int]]:
+    """Schema by the code under test (a baseline may be migrations behind), then the rows."""
+    if root != ROOT:
+        with engine.begin() as conn:
+            for table in reversed(SQLModel.metadata.sorted_tables):
+                conn.execute(text(f"DROP TABLE IF EXISTS {table.name} CASCADE"
+                                  if engine.dialect.name == "postgresql"
+                                  else f"DROP TABLE IF EXISTS {table.name}"))
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        subprocess.run(cli(root, "migrate"), env={**os.environ, **env, **code_env(root)},
+                       cwd=root, check=True, stdout=subprocess.DEVNULL)
+    seed_workspace(engine, postmortems=args.postmortems)
+    everyone, mine = pm_ids(engine, mine=False), pm_ids(engine, mine=True)
+    real_controls(emu, engine, mine)
+    return everyone, mine
+
+
 def measure_db(db: str, args: argparse.Namespace, emu: Emulator, floor_url: str,
                workdir: Path) -> list[Row]:
     rows: list[Row] = []
-    with bench_database(db, workdir, "ack") as engine:
-        started = time.monotonic()
-        seed_workspace(engine, postmortems=args.postmortems)
-        everyone, mine = pm_ids(engine, mine=False), pm_ids(engine, mine=True)
-        real_controls(emu, engine, mine)
-        print(f"  {db}: {args.postmortems:,} post-mortems seeded in "
-              f"{time.monotonic() - started:.1f} s; {len(mine)} of them the submitter's",
-              flush=True)
-        rnd = random.Random(11)
-        env = serve_env(emu, engine.url.render_as_string(False), workdir)
-        with running(serve_command(free_port()), env, workdir / f"serve-{db}.log") as bot_url:
-            for kind in KINDS:  # warm-up: imports, caches, pools
-                targets = rnd.choices(mine if kind == "submit" else everyone, k=args.warmup)
-                fire(floor_url, emu.requests(kind, targets), args.concurrency)
-                fire(bot_url, emu.requests(kind, targets), args.concurrency)
-            emu.quiet()
-            for kind in KINDS:
-                floor, bot, drained = [], [], []
-                for _ in range(args.rounds):
+    codes = [("this", ROOT)] + ([("baseline", args.baseline)] if args.baseline else [])
+    for code, root in codes:
+        with bench_database(db, workdir, "ack") as engine:
+            env = serve_env(emu, engine.url.render_as_string(False), workdir)
+            started = time.monotonic()
+            everyone, mine = prepare_database(engine, root, env, args, emu)
+            print(f"  {db} ({code} code): {args.postmortems:,} post-mortems seeded in "
+                  f"{time.monotonic() - started:.1f} s; {len(mine)} of them the submitter's",
+                  flush=True)
+            rnd = random.Random(11)
+            with running(serve_command(root, free_port()), env,
+                         workdir / f"serve-{db}-{code}.log", root) as bot_url:
+                for kind in KINDS:  # warm-up: imports, caches, pools
                     targets = rnd.choices(mine if kind == "submit" else everyone,
-                                          k=args.requests)
-                    floor.append(fire(floor_url, emu.requests(kind, targets), args.concurrency))
-                    bot.append(fire(bot_url, emu.requests(kind, targets), args.concurrency))
-                    drained.append(emu.quiet())
-                row = Row(db, kind, floor, bot, statistics.median(drained))
-                rows.append(row)
-                print_row(row)
+                                          k=args.warmup)
+                    fire(floor_url, emu.requests(kind, targets), args.concurrency)
+                    fire(bot_url, emu.requests(kind, targets), args.concurrency)
+                emu.quiet()
+                for kind in KINDS:
+                    floor, bot, drained = [], [], []
+                    for _ in range(args.rounds):
+                        targets = rnd.choices(mine if kind == "submit" else everyone,
+                                              k=args.requests)
+                        floor.append(fire(floor_url, emu.requests(kind, targets),
+                                          args.concurrency))
+                        bot.append(fire(bot_url, emu.requests(kind, targets),
+                                        args.concurrency))
+                        drained.append(emu.quiet())
+                    row = Row(db, code, kind, floor, bot, statistics.median(drained))
+                    rows.append(row)
+                    print_row(row)
     return rows
 
 
 def print_head() -> None:
-    print(f"  {'db':<11}{'request':<23}{'floor p50':>10}{'p99':>8}{'req/s':>7}"
+    print(f"  {'db':<11}{'code':<9}{'request':<23}{'floor p50':>10}{'p99':>8}{'req/s':>7}"
           f"{'bot p50':>10}{'p99':>8}{'req/s':>7}{'p99 x':>7}{'errors':>7}{'after-ack s':>12}"
           f"  target", flush=True)
 
 
 def print_row(row: Row) -> None:
     f, b = row.floor, row.bot
-    print(f"  {row.db:<11}{LABELS[row.kind]:<23}{row.med(f, 'p50'):>10.1f}"
+    print(f"  {row.db:<11}{row.code:<9}{LABELS[row.kind]:<23}{row.med(f, 'p50'):>10.1f}"
           f"{row.med(f, 'p99'):>8.1f}{row.med(f, 'rps'):>7.0f}{row.med(b, 'p50'):>10.1f}"
           f"{row.med(b, 'p99'):>8.1f}{row.med(b, 'rps'):>7.0f}{row.ratio:>7.2f}{row.errors:>7}"
           f"{row.drained:>12.1f}  {'met' if row.met else 'NOT met'}", flush=True)
@@ -420,7 +460,8 @@ def rate_limited_run(db: str, args: argparse.Namespace, emu: Emulator, workdir: 
             before = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM reminder")).one()[0])
         env = serve_env(emu, engine.url.render_as_string(False), workdir)
         rnd = random.Random(5)
-        with running(serve_command(free_port()), env, workdir / f"serve-429-{db}.log") as url:
+        with running(serve_command(ROOT, free_port()), env,
+                     workdir / f"serve-429-{db}.log") as url:
             fire(url, emu.requests("submit", rnd.choices(mine, k=args.warmup)), args.concurrency)
             emu.quiet()
             with engine.connect() as conn:
@@ -443,8 +484,8 @@ def rate_limited_run(db: str, args: argparse.Namespace, emu: Emulator, workdir: 
         at = datetime.now(UTC)
         for sweep in range(1, 9):
             at += timedelta(hours=2)
-            subprocess.run([str(BIN / "postmortem-bot"), "sweep", "--at", at.isoformat()],
-                           env={**os.environ, **env}, cwd=ROOT, check=True,
+            subprocess.run(cli(ROOT, "sweep", "--at", at.isoformat()),
+                           env={**os.environ, **env, **code_env(ROOT)}, cwd=ROOT, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             counts = outbox_counts(engine, before)
             waiting = sum(n for k, n in counts.items() if not k.endswith((":sent", ":cancelled")))
@@ -476,6 +517,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--no-429", dest="with_429", action="store_false")
+    parser.add_argument("--baseline", type=Path, default=None, metavar="DIR",
+                        help="also measure the code in DIR (e.g. `git archive main | tar -x "
+                             "-C DIR`), same floor, same run: before and after")
     args = parser.parse_args(argv)
     args.postmortems = args.postmortems or (1_000 if args.small else 10_000)
     args.requests = args.requests or (200 if args.small else 1_000)
@@ -496,8 +540,9 @@ def main(argv: list[str] | None = None) -> int:
                 print_head()
                 rows = [row for db in dbs
                         for row in measure_db(db, args, emu, floor_url, workdir)]
-            met = sum(r.met for r in rows)
-            print(f"  targets met: {met} of {len(rows)}", flush=True)
+            ours = [r for r in rows if r.code == "this"]
+            print(f"  targets met (this code): {sum(r.met for r in ours)} of {len(ours)}",
+                  flush=True)
             if args.with_429:
                 print("\nacks while Slack answers 429 to every third call:", flush=True)
                 for db in dbs:

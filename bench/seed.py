@@ -35,8 +35,8 @@ CHANNEL_PREFIX = "CBENCH"
 TEAM = "T0001"
 CHUNK = 50_000
 
-__all__ = ["CHANNEL_PREFIX", "channel_of", "PG_URL", "TEAM", "VIEWER", "bench_database", "bulk_insert",
-           "database_url", "seed_workspace"]
+__all__ = ["CHANNEL_PREFIX", "PG_URL", "TEAM", "VIEWER", "bench_database", "bulk_insert",
+           "channel_of", "database_url", "drop_database", "seed_workspace"]
 
 
 def _chunks(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
