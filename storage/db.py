@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -131,13 +133,42 @@ def is_reachable(engine: Engine) -> bool:
         return False
 
 
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\b[^=\n]*=(.*)$", re.MULTILINE)
+_QUOTED = re.compile(r"""["']([^"']+)["']""")
+
+
+@cache
+def migration_heads() -> frozenset[str]:
+    """The head revision(s) of storage/migrations, read from the files' `revision` and
+    `down_revision` lines: importing Alembic costs a fifth of a second at every start."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for name, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8")):
+            (revisions if name == "revision" else parents).update(_QUOTED.findall(value))
+    return frozenset(revisions - parents)
+
+
+def current_revisions(engine: Engine) -> frozenset[str]:
+    """The revision(s) recorded in the database; empty when it was never migrated."""
+    try:
+        with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
+            rows = conn.execute(text("SELECT version_num FROM alembic_version"))
+            return frozenset(str(r[0]) for r in rows)
+    except Exception:
+        return frozenset()
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` with Alembic."""
+    """Bring the schema to `revision` with Alembic (not even imported when already there)."""
+    if revision == "head" and current_revisions(engine) == migration_heads():
+        return
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
