@@ -245,14 +245,15 @@ def running(args: list[str], env: dict[str, str], log: Path,
             process.kill()
 
 
-def cli(root: Path, *args: str) -> list[str]:
-    """`postmortem-bot …` run from the code at `root` (this checkout, or --baseline's)."""
+def cli(*args: str) -> list[str]:
+    """`postmortem-bot …`, from whichever code PYTHONPATH names (`code_env`): this checkout or
+    --baseline's; the venv (the libraries) is this one's."""
     return [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())",
             *args]
 
 
-def serve_command(root: Path, port: int) -> list[str]:
-    return cli(root, "serve", "--no-scheduler", "--host", "127.0.0.1", "--port", str(port))
+def serve_command(port: int) -> list[str]:
+    return cli("serve", "--no-scheduler", "--host", "127.0.0.1", "--port", str(port))
 
 
 def floor_command(port: int) -> list[str]:
@@ -384,7 +385,7 @@ def prepare_database(engine: Engine, root: Path, env: dict[str, str], args: argp
                                   if engine.dialect.name == "postgresql"
                                   else f"DROP TABLE IF EXISTS {table.name}"))
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        subprocess.run(cli(root, "migrate"), env={**os.environ, **env, **code_env(root)},
+        subprocess.run(cli("migrate"), env={**os.environ, **env, **code_env(root)},
                        cwd=root, check=True, stdout=subprocess.DEVNULL)
     seed_workspace(engine, postmortems=args.postmortems)
     everyone, mine = pm_ids(engine, mine=False), pm_ids(engine, mine=True)
@@ -405,7 +406,7 @@ def measure_db(db: str, args: argparse.Namespace, emu: Emulator, floor_url: str,
                   f"{time.monotonic() - started:.1f} s; {len(mine)} of them the submitter's",
                   flush=True)
             rnd = random.Random(11)
-            with running(serve_command(root, free_port()), env,
+            with running(serve_command(free_port()), env,
                          workdir / f"serve-{db}-{code}.log", root) as bot_url:
                 for kind in KINDS:  # warm-up: imports, caches, pools
                     targets = rnd.choices(mine if kind == "submit" else everyone,
@@ -460,7 +461,7 @@ def rate_limited_run(db: str, args: argparse.Namespace, emu: Emulator, workdir: 
             before = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM reminder")).one()[0])
         env = serve_env(emu, engine.url.render_as_string(False), workdir)
         rnd = random.Random(5)
-        with running(serve_command(ROOT, free_port()), env,
+        with running(serve_command(free_port()), env,
                      workdir / f"serve-429-{db}.log") as url:
             fire(url, emu.requests("submit", rnd.choices(mine, k=args.warmup)), args.concurrency)
             emu.quiet()
@@ -484,7 +485,7 @@ def rate_limited_run(db: str, args: argparse.Namespace, emu: Emulator, workdir: 
         at = datetime.now(UTC)
         for sweep in range(1, 9):
             at += timedelta(hours=2)
-            subprocess.run(cli(ROOT, "sweep", "--at", at.isoformat()),
+            subprocess.run(cli("sweep", "--at", at.isoformat()),
                            env={**os.environ, **env, **code_env(ROOT)}, cwd=ROOT, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             counts = outbox_counts(engine, before)

@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             everyone = pm_ids(engine, mine=False)
             env = {**os.environ, **serve_env(emu, engine.url.render_as_string(False), workdir)}
             # The real thing: scheduler on, migrations checked.
-            serve = cli(ROOT, "serve", "--host", "127.0.0.1", "--port", "0")
+            serve = cli("serve", "--host", "127.0.0.1", "--port", "0")
             bot = [start_once(serve, env) for _ in range(starts)]
             floor = [start_once(floor_command(0), env) for _ in range(starts)]
             bot_s, floor_s = (statistics.median(t for t, _ in runs) for runs in (bot, floor))
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"  {'met' if bot_mb < TARGET_RSS_MB else 'NOT met'}", flush=True)
 
             rnd = random.Random(3)
-            serve = serve_command(ROOT, free_port())
+            serve = serve_command(free_port())
             with running(serve, serve_env(emu, engine.url.render_as_string(False), workdir),
                          workdir / "serve.log") as url:
                 pid = PIDS[url]
@@ -116,13 +116,15 @@ def main(argv: list[str] | None = None) -> int:
 
                 load(500)
                 before = rss_mb(pid)
-                done = 0
+                done, seen = 0, [f"{before:.1f}"]
                 while done < requests:
-                    load(min(3_000, requests - done))
-                    done += min(3_000, requests - done)
+                    step = min(2_000, requests - done)
+                    load(step)
+                    done += step
+                    seen.append(f"{rss_mb(pid):.1f}")
                 after = rss_mb(pid)
             growth = after - before
-            print(f"  RSS over {requests:,} requests: {before:.1f} -> {after:.1f} MB "
+            print(f"  RSS over {requests:,} requests, every 2,000: {' -> '.join(seen)} MB "
                   f"({growth:+.1f} MB)  {'met' if growth < NOISE_MB else 'NOT met'}",
                   flush=True)
     finally:
