@@ -19,9 +19,14 @@ test:
 lint:
 	$(BIN)/ruff check .
 
+# Every table of bench/README.md, small sizes (a few minutes). BENCH_FLAGS= for full sizes.
+BENCH_FLAGS ?= --small
+
 bench:
+	$(BIN)/python bench/ack.py $(BENCH_FLAGS)
 	$(BIN)/python bench/render.py
-	$(BIN)/python bench/sweep.py --small
+	$(BIN)/python bench/sweep.py $(BENCH_FLAGS)
+	$(BIN)/python bench/startup.py $(BENCH_FLAGS)
 	$(BIN)/python bench/home.py
 
 serve:

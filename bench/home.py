@@ -30,7 +30,7 @@ from sqlalchemy import Engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.sweep import drop_pg, pg_engine, sqlite_engine
+from bench.seed import bench_database
 from bench.tracker_data import NOW, VIEWER, fill
 from bot.slack.home.build import home_view, publish
 from flows.metrics import tracker_metrics
@@ -109,18 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for db in dbs:
             for n_pms, n_items in sizes:
-                pg_name = None
-                if db == "sqlite":
-                    engine = sqlite_engine(Path(tmp), str(n_pms))
-                else:
-                    engine, pg_name = pg_engine(str(n_pms))
-                try:
+                with bench_database(db, Path(tmp), f"home{n_pms}") as engine:
                     fill(engine, postmortems=n_pms, items=n_items, team=TEAM)
                     got = measure(engine, args.runs)
-                finally:
-                    engine.dispose()
-                    if pg_name:
-                        drop_pg(pg_name)
                 for name, base, target in (
                     ("home", "home baseline", TARGETS["home"]),
                     ("metrics", "metrics baseline", TARGETS["metrics"]),

@@ -1,22 +1,27 @@
-"""How long one reminder sweep takes with 1,000 reminders due, at two table sizes.
+"""How long a reminder sweep takes per row sent, at two sizes of the reminder table, against
+a floor measured in the same run.
 
-    .venv/bin/python -m bench.sweep            # 10k/100k and 100k/1M post-mortems/items
-    .venv/bin/python -m bench.sweep --small    # 1k/10k and 10k/100k, a quick look
-    .venv/bin/python -m bench.sweep --sizes 5000:50000 --runs 5 --db sqlite
+    .venv/bin/python bench/sweep.py            # 10k and 1M reminder rows, 1,000 due, both dbs
+    .venv/bin/python bench/sweep.py --small    # 10k and 100k reminder rows
+    .venv/bin/python bench/sweep.py --sizes 10000 300000 --runs 5 --db sqlite
 
-Each database gets post-mortems, action items, one pending future reminder per post-mortem
-and a weekly nudge row per owner (bulk inserts; COPY on PostgreSQL), plus `--due` reminders
-that are due. One sweep is claim + mark sent with a no-op Slack; between runs the due rows are
-put back to pending. The medians should barely move between sizes: a sweep's cost follows
-what is due, not the size of the tables.
+Each database gets 10,000 post-mortems with their incidents and three action items each, and
+`reminder` filled to the size asked: a pending future deadline per post-mortem, weekly nudges,
+more future rows, and `--due` deadline reminders that are due now (bulk inserts; COPY on
+PostgreSQL). Sizes count reminder rows, the table a sweep reads.
+
+Timed, as medians of `--runs` after one warm-up run, the due rows put back to pending before
+each run:
+- sweep: `run_sweep` with a Slack that answers at once: claim, plan each row, send, settle;
+- floor: the least any sweep must do, in plain SQL: one statement claiming the due rows, then
+  one UPDATE per row in a transaction of its own.
+Target: per row within 1.5x the floor, and flat from the small table to the large one (a
+sweep's cost follows what is due, not the size of the table).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import secrets
 import statistics
 import sys
 import tempfile
@@ -26,21 +31,22 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.seed import bench_database, bulk_insert
 from bot.deps import Deps
 from bot.jobs.sweep import run_sweep
 from bot.settings import Settings
 from flows.policy import Policy
-from storage.db import make_engine, migrate, session_factory, session_scope
-from storage.queries import reminders as store
+from storage.db import session_factory
 from storage.tables import ActionItem, Incident, Postmortem, Reminder
 
 NOW = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
 OWNERS = 5_000
-CHUNK = 50_000
-PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTMORTEMS = 10_000
+TARGET_RATIO = 1.5
 
 
 class NoSlack:
@@ -81,62 +87,36 @@ def action_items(n_items: int, n_pms: int) -> Iterator[dict[str, Any]]:
                "updated_at": NOW}
 
 
-def reminders(n_pms: int, due: int) -> Iterator[dict[str, Any]]:
+def reminders(n_pms: int, rows: int, due: int) -> Iterator[dict[str, Any]]:
+    """`rows` reminder rows in all: `due` of them due now, on draft post-mortems (so each one
+    is really sent), the rest pending in the future."""
     base = {"action_item_id": None, "status": "pending", "attempts": 0, "payload": {}}
-    for i in range(1, n_pms + 1):
+    future = rows - due
+    deadlines = min(n_pms, future)
+    nudges = min(OWNERS, future - deadlines)
+    for i in range(1, deadlines + 1):
         yield {**base, "dedupe_key": f"pm:{i}:deadline:4h", "kind": "deadline",
                "postmortem_id": i, "target": _owner(i), "due_at": NOW + timedelta(days=1 + i % 30)}
-    for o in range(OWNERS):
+    for o in range(nudges):
         yield {**base, "dedupe_key": f"nudge:{_owner(o)}:2026-W13", "kind": "nudge",
                "postmortem_id": None, "target": _owner(o), "due_at": NOW + timedelta(days=7)}
-    for i in range(1, due + 1):  # draft post-mortems (i % 10 != 0) so each one is really sent
+    for k in range(future - deadlines - nudges):
+        pm = k % n_pms + 1
+        yield {**base, "dedupe_key": f"pm:{pm}:follow_up:{k}", "kind": "follow_up",
+               "postmortem_id": pm, "target": _owner(pm),
+               "due_at": NOW + timedelta(days=30 + k % 300, seconds=k)}
+    for i in range(1, due + 1):
         pm = i + (i - 1) // 9
         yield {**base, "dedupe_key": f"pm:{pm}:deadline:24h", "kind": "deadline",
                "postmortem_id": pm, "target": _owner(pm),
                "due_at": NOW - timedelta(seconds=i)}
 
 
-def _chunks(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    chunk: list[dict[str, Any]] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _copy_value(value: Any) -> Any:
-    return json.dumps(value) if isinstance(value, (list, dict)) else value
-
-
-def bulk_insert(engine: Engine, model: Any, rows: Iterator[dict[str, Any]]) -> None:
-    table = model.__table__
-    if engine.dialect.name == "postgresql":
-        raw = engine.raw_connection()
-        try:
-            cur = raw.cursor()
-            first = next(rows)
-            cols = list(first)
-            with cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
-                copy.write_row([_copy_value(first[c]) for c in cols])
-                for row in rows:
-                    copy.write_row([_copy_value(row[c]) for c in cols])
-            raw.commit()
-        finally:
-            raw.close()
-        return
-    with engine.begin() as conn:
-        for chunk in _chunks(rows):
-            conn.execute(insert(table), chunk)
-
-
-def fill(engine: Engine, n_pms: int, n_items: int, due: int) -> None:
-    bulk_insert(engine, Incident, incidents(n_pms))
-    bulk_insert(engine, Postmortem, postmortems(n_pms))
-    bulk_insert(engine, ActionItem, action_items(n_items, n_pms))
-    bulk_insert(engine, Reminder, reminders(n_pms, due))
+def fill(engine: Engine, rows: int, due: int) -> None:
+    bulk_insert(engine, Incident, incidents(POSTMORTEMS))
+    bulk_insert(engine, Postmortem, postmortems(POSTMORTEMS))
+    bulk_insert(engine, ActionItem, action_items(3 * POSTMORTEMS, POSTMORTEMS))
+    bulk_insert(engine, Reminder, reminders(POSTMORTEMS, rows, due))
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
 
@@ -150,91 +130,83 @@ def reset_due(engine: Engine) -> None:
         ))
 
 
+def floor_sweep(engine: Engine, due: int) -> None:
+    """The least a sweep must do: claim the due rows in one statement, then one UPDATE per
+    row, each in its own transaction (plain SQL: nothing planned, nothing sent)."""
+    with engine.begin() as conn:
+        ids = [r[0] for r in conn.execute(text(
+            "UPDATE reminder SET status = 'claimed', claimed_by = 'floor', lease_until = :lease "
+            "WHERE id IN (SELECT id FROM reminder WHERE status = 'pending' AND due_at <= :now "
+            "ORDER BY due_at LIMIT :n) RETURNING id"),
+            {"now": NOW, "lease": NOW + timedelta(minutes=10), "n": due})]
+    assert len(ids) == due, len(ids)
+    for reminder_id in ids:
+        with engine.begin() as conn:
+            conn.execute(text(
+                "UPDATE reminder SET status = 'sent', sent_at = :now, lease_until = NULL "
+                "WHERE id = :id AND claimed_by = 'floor'"), {"now": NOW, "id": reminder_id})
+
+
+def real_sweep(deps: Deps, due: int) -> None:
+    report = run_sweep(deps, NoSlack(), now=NOW, worker_id="bench",  # type: ignore[arg-type]
+                       limit=due, sleep=lambda _s: None)
+    assert len(report.sent) == due and not report.failed, report.lines()[0]
+
+
 def time_sweeps(engine: Engine, runs: int, due: int) -> tuple[float, float]:
+    """Median seconds of the floor and of the sweep, after one warm-up run of each."""
     deps = Deps(settings=Settings(announce_channel="C0ENG"), engine=engine,
                 sessions=session_factory(engine), policy=Policy(), clock=lambda: NOW)
-    claims, sweeps = [], []
-    for _ in range(runs):
+    floors, sweeps = [], []
+    for run in range(runs + 1):
         reset_due(engine)
         started = time.perf_counter()
-        with session_scope(deps.sessions) as s:
-            claimed = store.claim_due_reminders(s, now=NOW, worker_id="bench",
-                                                lease=timedelta(minutes=10), limit=due)
-            s.rollback()  # measure the claim only; the sweep below claims for real
-        claims.append(time.perf_counter() - started)
-        assert len(claimed) == due, len(claimed)
+        floor_sweep(engine, due)
+        floor = time.perf_counter() - started
+        reset_due(engine)
         started = time.perf_counter()
-        report = run_sweep(deps, NoSlack(), now=NOW, worker_id="bench",  # type: ignore[arg-type]
-                           limit=due, sleep=lambda _s: None)
-        sweeps.append(time.perf_counter() - started)
-        assert len(report.sent) == due and not report.failed, report.lines()[0]
-    return statistics.median(claims), statistics.median(sweeps)
-
-
-def sqlite_engine(workdir: Path, label: str) -> Engine:
-    engine = make_engine(f"sqlite:///{workdir / f'bench-{label}.db'}")
-    migrate(engine)
-    return engine
-
-
-def pg_engine(label: str) -> tuple[Engine, str]:
-    name = f"bench_{label}_{secrets.token_hex(4)}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    engine = make_engine(make_url(PG_URL).set(database=name).render_as_string(False))
-    migrate(engine)
-    return engine, name
-
-
-def drop_pg(name: str) -> None:
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+        real_sweep(deps, due)
+        sweep = time.perf_counter() - started
+        if run:  # the first run warms the pool, the caches and the query plans
+            floors.append(floor)
+            sweeps.append(sweep)
+    return statistics.median(floors), statistics.median(sweeps)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--small", action="store_true", help="1k/10k and 10k/100k")
-    parser.add_argument("--sizes", nargs="+", metavar="PMS:ITEMS",
-                        help="table sizes, e.g. 10000:100000 100000:1000000")
+    parser.add_argument("--small", action="store_true", help="10k and 100k reminder rows")
+    parser.add_argument("--sizes", nargs="+", type=int, metavar="ROWS",
+                        help="reminder table sizes, e.g. 10000 1000000")
     parser.add_argument("--due", type=int, default=1_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args(argv)
-    if args.sizes:
-        sizes = [tuple(int(x) for x in s.split(":")) for s in args.sizes]
-    elif args.small:
-        sizes = [(2_000, 20_000), (20_000, 200_000)]
-    else:
-        sizes = [(10_000, 100_000), (100_000, 1_000_000)]
+    sizes = args.sizes or ([10_000, 100_000] if args.small else [10_000, 1_000_000])
     dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
-    print(f"{'db':<11}{'post-mortems':>13}{'items':>11}{'reminders':>11}{'due':>6}"
-          f"{'fill s':>9}{'claim ms':>10}{'sweep ms':>10}{'per due ms':>11}")
+    print(f"sweep: {args.due:,} due rows, median of {args.runs} runs after a warm-up; target "
+          f"per row <= {TARGET_RATIO}x the floor, flat across sizes")
+    print(f"  {'db':<11}{'reminders':>11}{'fill s':>8}{'floor ms':>10}{'sweep ms':>10}"
+          f"{'floor/row':>10}{'sweep/row':>10}{'x floor':>9}  target")
+    per_row: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for db in dbs:
-            for n_pms, n_items in sizes:
-                label = f"{n_pms}"
-                pg_name = None
-                if db == "sqlite":
-                    engine = sqlite_engine(Path(tmp), label)
-                else:
-                    engine, pg_name = pg_engine(label)
-                try:
+            for rows in sizes:
+                with bench_database(db, Path(tmp), f"sweep{rows}") as engine:
                     started = time.perf_counter()
-                    fill(engine, n_pms, n_items, args.due)
+                    fill(engine, rows, args.due)
                     filled = time.perf_counter() - started
-                    claim, sweep = time_sweeps(engine, args.runs, args.due)
-                finally:
-                    engine.dispose()
-                    if pg_name:
-                        drop_pg(pg_name)
-                total = n_pms + OWNERS + args.due
-                print(f"{db:<11}{n_pms:>13,}{n_items:>11,}{total:>11,}{args.due:>6}"
-                      f"{filled:>9.1f}{claim * 1000:>10.1f}{sweep * 1000:>10.0f}"
-                      f"{sweep * 1000 / args.due:>11.2f}", flush=True)
+                    floor, sweep = time_sweeps(engine, args.runs, args.due)
+                ratio = sweep / floor
+                per_row.setdefault(db, []).append(sweep / args.due)
+                print(f"  {db:<11}{rows:>11,}{filled:>8.1f}{floor * 1000:>10.0f}"
+                      f"{sweep * 1000:>10.0f}{floor * 1000 / args.due:>10.2f}"
+                      f"{sweep * 1000 / args.due:>10.2f}{ratio:>9.2f}  "
+                      f"{'met' if ratio <= TARGET_RATIO else 'NOT met'}", flush=True)
+    for db, costs in per_row.items():
+        growth = costs[-1] / costs[0]
+        print(f"  {db}: per-row cost at {sizes[-1]:,} rows is {growth:.2f}x that at "
+              f"{sizes[0]:,} (flat: within 1.5x) — {'met' if growth <= 1.5 else 'NOT met'}")
     return 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
@@ -58,6 +58,10 @@ class Incident(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
+# The open post-mortems (storage/kinds.py's CLOSED), as a partial index's condition.
+OPEN = text("status != 'closed'")
+
+
 class Postmortem(SQLModel, table=True):
     __tablename__ = "postmortem"
     # The App Home's "post-mortems you owe" (bot/slack/home/): author or facilitator, by status.
@@ -65,6 +69,10 @@ class Postmortem(SQLModel, table=True):
         Index("ix_postmortem_owner_status", "owner_id", "status"),
         Index("ix_postmortem_facilitator_status", "facilitator_id", "status"),
         Index("ix_postmortem_team_created", "team_id", "created_at"),
+        # `/postmortem list` (open ones, newest first) and its count read only this: a page
+        # without visiting closed rows, a count without touching the table.
+        Index("ix_postmortem_open", "team_id", "created_at", sqlite_where=OPEN,
+              postgresql_where=OPEN),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -8,25 +8,19 @@ to a replica whose code is newer than the schema (a rolling deploy before `migra
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
 
-import storage
+from storage.db import migration_heads
 
-MIGRATIONS_DIR = Path(storage.__file__).parent / "migrations"
 # Alembic's default version table; storage/migrations/env.py does not rename it.
 VERSION_TABLE = "alembic_version"
 
 
-@cache
 def schema_heads() -> frozenset[str]:
     """The head revision(s) of the migrations shipped with this code (read once)."""
-    from alembic.script import ScriptDirectory
-
-    return frozenset(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
+    return migration_heads()
 
 
 @dataclass(frozen=True)

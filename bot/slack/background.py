@@ -15,7 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 log = logging.getLogger(__name__)
 
-AFTER_ACK_WORKERS = 16
+# Few: these threads share the interpreter (and its lock) with the threads that ack, so every
+# busy one slows the acks of a burst; and Slack's per-method limits (tens of calls a minute per
+# workspace) are reached long before four concurrent calls are.
+AFTER_ACK_WORKERS = 4
 
 
 class Background:

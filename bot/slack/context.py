@@ -25,7 +25,7 @@ from bot.slack.forms import view_values
 from bot.slack.meta import Meta
 from flows.errors import PostmortemError
 from flows.permissions import Actor
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.queries import keys, postmortems
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,8 @@ class Ctx:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with session_scope(self.deps.sessions) as session:
+        """A read-only transaction: never waits for the write lock (storage/db.py)."""
+        with read_scope(self.deps.sessions) as session:
             yield session
 
     @contextmanager

@@ -36,7 +36,9 @@ from bot.slack.delivery_plans import (
     Upload,
     prepare,
 )
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
+from storage.kinds import REPORT
+from storage.queries import postmortems
 from storage.queries import reminders as store
 from storage.tables import Reminder
 
@@ -132,21 +134,132 @@ def send(client: WebClient, row: Reminder, plan: Plan, pacer: ChannelPacer) -> t
 # ---- the whole round: claim, send, settle --------------------------------------------------
 
 
+# Rows planned in one read and settled in one write transaction: a sweep's cost per row is
+# then about the send, not two transactions (and their waits for the write lock) per row.
+# Small, so a plan is never much older than its send (posts to one channel go 1 a second).
+BATCH = 20
+
+
+@dataclass
+class _Sent:
+    row: Reminder
+    channel: str
+    ts: str
+    then: After | None
+
+
 def deliver(
     deps: Deps, rows: Sequence[Reminder], *, worker: str, clock: Callable[[], datetime],
     report: Report, pacer: ChannelPacer, deadline: float | None = None,
     monotonic: Callable[[], float] = time.monotonic, client: WebClient | None = None,
 ) -> None:
-    """Send claimed rows one by one; rows left when `deadline` (monotonic) passes go back."""
-    for i, row in enumerate(rows):
-        if deadline is not None and monotonic() > deadline:
-            with session_scope(deps.sessions) as session:
-                store.release_reminders(
-                    session, reminder_ids=[r.id for r in rows[i:] if r.id], worker_id=worker
-                )
-            return
-        deliver_one(deps, row, worker=worker, clock=clock, report=report, pacer=pacer,
-                    client=client)
+    """Send claimed rows a batch at a time; rows left when `deadline` (monotonic) passes go
+    back. A crash before a batch is settled leaves its rows claimed and `unsure`: the next
+    claim looks in Slack before sending them again."""
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start:start + BATCH]
+        plans, teams = _plan(deps, batch, clock())
+        sent: list[_Sent] = []
+        try:
+            for i, row in enumerate(batch):
+                if deadline is not None and monotonic() > deadline:
+                    left = [r.id for r in rows[start + i:] if r.id]
+                    with session_scope(deps.sessions) as session:
+                        store.release_reminders(session, reminder_ids=left, worker_id=worker)
+                    return
+                if row.id not in plans:  # a report: planned (and its chart kept) on its own
+                    deliver_one(deps, row, worker=worker, clock=clock, report=report,
+                                pacer=pacer, client=client)
+                    continue
+                done = _send_planned(deps, row, plans[row.id], worker=worker, clock=clock,
+                                     report=report, pacer=pacer, client=client,
+                                     team=teams.get(row.id))
+                if done is not None:
+                    sent.append(done)
+        finally:
+            _settle_sent(deps, sent, worker=worker, now=clock())
+
+
+def _plan(
+    deps: Deps, batch: Sequence[Reminder], now: datetime
+) -> tuple[dict[int | None, tuple[Plan, After | None] | Exception], dict[int | None, str | None]]:
+    """Every row's plan and workspace (whose token sends it), read in one transaction without
+    the write lock."""
+    plans: dict[int | None, tuple[Plan, After | None] | Exception] = {}
+    teams: dict[int | None, str | None] = {}
+    with read_scope(deps.sessions) as session:
+        # The batch's post-mortems and incidents in two reads: the plans below find them in
+        # the session instead of reading them one by one.
+        postmortems.preload(session, pm_ids={r.postmortem_id for r in batch if r.postmortem_id})
+        for row in batch:
+            if row.kind == REPORT:
+                continue
+            try:
+                with session.begin_nested():
+                    teams[row.id] = store.team_of_row(session, row)
+                    plans[row.id] = prepare(session, deps, row, now)
+            except Exception as err:
+                teams.setdefault(row.id, row.team_id)
+                plans[row.id] = err
+    return plans, teams
+
+
+def _send_planned(
+    deps: Deps, row: Reminder, planned: tuple[Plan, After | None] | Exception, *, worker: str,
+    clock: Callable[[], datetime], report: Report, pacer: ChannelPacer,
+    client: WebClient | None, team: str | None,
+) -> _Sent | None:
+    """Send one planned row; what to settle, or None when it was settled (skip, failure)."""
+    assert row.id is not None
+    if isinstance(planned, Exception):
+        _fail(deps, row, worker, clock(), planned, report, unsure=row.unsure)
+        return None
+    plan, then = planned
+    if isinstance(plan, Skip):
+        with session_scope(deps.sessions) as session:
+            _settle_skip(session, row, worker, plan, then, clock())
+        report.skipped.append(entry(row, plan.reason))
+        return None
+    try:
+        sender = client or deps.slack(team)
+        found = already_sent(sender, row, plan)
+    except Exception as err:
+        _fail(deps, row, worker, clock(), err, report, unsure=row.unsure)
+        return None
+    try:
+        channel, ts = found or send(sender, row, plan, pacer)
+    except Exception as err:
+        unsure = not isinstance(err, SlackApiError) and isinstance(err, SlackClientError | OSError)
+        _fail(deps, row, worker, clock(), err, report, unsure=unsure)
+        return None
+    if found:
+        log.info("reminder #%s was already in Slack (%s %s): not sent again", row.id, *found)
+    addressed = plan.channel if isinstance(plan, Post | Redraw | Upload | Publish) else channel
+    report.sent.append(entry(row, "ok", addressed))
+    return _Sent(row, channel, ts, then)
+
+
+def _settle_sent(deps: Deps, sent: Sequence[_Sent], *, worker: str, now: datetime) -> None:
+    """Mark a batch's sent rows in one transaction; each row's follow-up in a savepoint of
+    its own, so one that fails leaves the others settled (and itself `unsure`, looked up
+    before any new attempt)."""
+    if not sent:
+        return
+    with session_scope(deps.sessions) as session:
+        for done in sent:
+            assert done.row.id is not None
+            try:
+                with session.begin_nested():
+                    held = store.mark_sent(session, reminder_id=done.row.id, worker_id=worker,
+                                           now=now, channel=done.channel, ts=done.ts)
+                    if held and done.then is not None:
+                        done.then(session, done.channel, done.ts)
+            except Exception:
+                log.exception("reminder #%s was sent but could not be settled", done.row.id)
+                continue
+            if not held:
+                log.warning("reminder #%s sent after its lease was lost or it was cancelled",
+                            done.row.id)
 
 
 def deliver_one(
@@ -155,14 +268,18 @@ def deliver_one(
 ) -> None:
     assert row.id is not None
     try:
-        with session_scope(deps.sessions) as session:
+        # Planning only reads (a report renders and keeps its chart once: that one writes), so
+        # it never queues for the write lock; a row's one write is the settle below.
+        scope = session_scope if row.kind == REPORT else read_scope
+        with scope(deps.sessions) as session:
             # Each workspace's rows go out with its own token (OAuth mode).
             sender = client or deps.slack(store.team_of_row(session, row))
             plan, then = prepare(session, deps, row, clock())
-            if isinstance(plan, Skip):
+        if isinstance(plan, Skip):
+            with session_scope(deps.sessions) as session:
                 _settle_skip(session, row, worker, plan, then, clock())
-                report.skipped.append(entry(row, plan.reason))
-                return
+            report.skipped.append(entry(row, plan.reason))
+            return
         found = already_sent(sender, row, plan)
     except Exception as err:
         # Nothing was sent by this attempt: whatever was unknown before still is.

@@ -76,6 +76,16 @@ def get_postmortem_for_incident(session: Session, *, incident_id: int) -> Postmo
     return session.exec(select(Postmortem).where(Postmortem.incident_id == incident_id)).first()
 
 
+def preload(session: Session, *, pm_ids: set[int]) -> None:
+    """Read these post-mortems and their incidents into the session in two queries, so that
+    `session.get` finds them there afterwards."""
+    if not pm_ids:
+        return
+    pms = session.exec(select(Postmortem).where(col(Postmortem.id).in_(sorted(pm_ids)))).all()
+    incident_ids = sorted({pm.incident_id for pm in pms})
+    session.exec(select(Incident).where(col(Incident.id).in_(incident_ids))).all()
+
+
 def load_summary(session: Session, *, pm_id: int) -> PostmortemRecord:
     """What the control message and the section modals show: every part but the stored
     document versions and the audit trail, which only review and the document need."""

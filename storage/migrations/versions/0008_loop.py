@@ -1,7 +1,7 @@
 """loop: recurrences reported with "It happened again"
 
 Revision ID: 0008_loop
-Revises: 0006_tracker
+Revises: 0007_hot_path_indexes
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from alembic import op
 from storage.types import UTCDateTime
 
 revision = "0008_loop"
-down_revision = "0006_tracker"
+down_revision = "0007_hot_path_indexes"
 branch_labels = None
 depends_on = None
 

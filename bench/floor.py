@@ -1,0 +1,68 @@
+"""The floor the acks are measured against: a bare Bolt app whose listeners only ack, on the
+same WSGI server as the bot (waitress, bot/http/server.py's settings), answering /healthz.
+
+    SLACK_SIGNING_SECRET=… SLACK_BOT_TOKEN=… SLACK_API_URL=… .venv/bin/python bench/floor.py
+
+It imports nothing of the bot, so its startup is the floor for bench/startup.py too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from waitress.server import create_server
+
+# bot/http/server.py's HttpServer settings.
+THREADS = 8
+CHANNEL_TIMEOUT = 30
+
+
+def build(secret: str) -> Callable[..., Iterable[bytes]]:
+    # Bolt checks the token once (auth.test) and caches it, as for the bot: against the same
+    # Slack (SLACK_API_URL), so the floor never waits on an unreachable slack.com.
+    client = WebClient(token=os.environ.get("SLACK_BOT_TOKEN") or "xoxb-floor",
+                       base_url=os.environ.get("SLACK_API_URL") or WebClient.BASE_URL)
+    app = App(signing_secret=secret, client=client, token_verification_enabled=False,
+              process_before_response=True)
+
+    def noop(ack: Ack) -> None:
+        ack()
+
+    app.command(re.compile(".*"))(noop)
+    app.action(re.compile(".*"))(noop)
+    app.view(re.compile(".*"))(noop)
+    app.shortcut(re.compile(".*"))(noop)
+    slack = SlackRequestHandler(app)
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            body = json.dumps({"ok": True}).encode()
+            start_response("200 OK", [("Content-Type", "application/json"),
+                                      ("Content-Length", str(len(body)))])
+            return [body]
+        return slack(environ, start_response)
+
+    return wsgi
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3100)
+    args = parser.parse_args()
+    server = create_server(build(os.environ["SLACK_SIGNING_SECRET"]), host=args.host,
+                           port=args.port, threads=THREADS, channel_timeout=CHANNEL_TIMEOUT,
+                           ident="bolt-floor")
+    server.run()
+
+
+if __name__ == "__main__":
+    main()
