@@ -29,8 +29,9 @@ from bot.slack.delivery_plans import Post, Skip, prepare
 from flows.reminders.plan import plan_digest
 from flows.reminders.rollup import plan_round
 from storage.db import session_scope
+from storage.queries import claims
 from storage.queries import reminders as store
-from storage.queries.reminders import catch_up_group
+from storage.queries.claims import catch_up_group
 from storage.queries.tracker import EVERY_WORKSPACE, team_choices
 from storage.tables import Reminder
 
@@ -60,7 +61,7 @@ def run_sweep(
     worker = worker_id or default_worker_id()
     report = Report()
     with session_scope(deps.sessions) as session:
-        rows = store.claim_due_reminders(
+        rows = claims.claim_due_reminders(
             session, now=clock(), worker_id=worker, lease=lease, limit=limit
         )
     # Stop well inside the lease, or another sweep may claim and send these rows too.
@@ -74,7 +75,7 @@ def run_sweep(
 def _dry_run(deps: Deps, now: datetime, limit: int) -> Report:
     report = Report(dry_run=True)
     with session_scope(deps.sessions) as session:
-        rows = store.list_due_reminders(session, now=now, limit=limit)
+        rows = claims.list_due_reminders(session, now=now, limit=limit)
         latest: dict[tuple[Any, ...], Reminder] = {}
         for row in rows:
             latest[catch_up_group(row)] = row  # rows come oldest first

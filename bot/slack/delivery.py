@@ -38,7 +38,7 @@ from bot.slack.delivery_plans import (
 )
 from storage.db import read_scope, session_scope
 from storage.kinds import REPORT
-from storage.queries import postmortems
+from storage.queries import claims, postmortems
 from storage.queries import reminders as store
 from storage.tables import Reminder
 
@@ -165,7 +165,7 @@ def deliver(
                 if deadline is not None and monotonic() > deadline:
                     left = [r.id for r in rows[start + i:] if r.id]
                     with session_scope(deps.sessions) as session:
-                        store.release_reminders(session, reminder_ids=left, worker_id=worker)
+                        claims.release_reminders(session, reminder_ids=left, worker_id=worker)
                     return
                 if row.id not in plans:  # a report: planned (and its chart kept) on its own
                     deliver_one(deps, row, worker=worker, clock=clock, report=report,
@@ -250,8 +250,8 @@ def _settle_sent(deps: Deps, sent: Sequence[_Sent], *, worker: str, now: datetim
             assert done.row.id is not None
             try:
                 with session.begin_nested():
-                    held = store.mark_sent(session, reminder_id=done.row.id, worker_id=worker,
-                                           now=now, channel=done.channel, ts=done.ts)
+                    held = claims.mark_sent(session, reminder_id=done.row.id, worker_id=worker,
+                                            now=now, channel=done.channel, ts=done.ts)
                     if held and done.then is not None:
                         done.then(session, done.channel, done.ts)
             except Exception:
@@ -295,8 +295,8 @@ def deliver_one(
     if found:
         log.info("reminder #%s was already in Slack (%s %s): not sent again", row.id, *found)
     with session_scope(deps.sessions) as session:
-        held = store.mark_sent(session, reminder_id=row.id, worker_id=worker, now=clock(),
-                               channel=channel, ts=ts)
+        held = claims.mark_sent(session, reminder_id=row.id, worker_id=worker, now=clock(),
+                                channel=channel, ts=ts)
         if held and then is not None:
             then(session, channel, ts)
     if not held:
@@ -310,10 +310,10 @@ def _settle_skip(
 ) -> None:
     assert row.id is not None
     if plan.done:
-        held = store.mark_sent(session, reminder_id=row.id, worker_id=worker, now=now)
+        held = claims.mark_sent(session, reminder_id=row.id, worker_id=worker, now=now)
     else:
-        held = store.mark_cancelled(session, reminder_id=row.id, worker_id=worker,
-                                    reason=plan.reason)
+        held = claims.mark_cancelled(session, reminder_id=row.id, worker_id=worker,
+                                     reason=plan.reason)
     if held and then is not None:
         then(session, None, None)
 
@@ -343,7 +343,7 @@ def _fail(
         error = f"{type(err).__name__}: {err}"
     log.warning("reminder #%s failed: %s", row.id, error)
     with session_scope(deps.sessions) as session:
-        store.mark_failed(
+        claims.mark_failed(
             session, reminder_id=row.id, worker_id=worker, now=now, error=error,
             retry_at=retry_at, permanent=permanent, unsure=unsure,
         )
@@ -359,7 +359,7 @@ def deliver_now(deps: Deps, ids: Sequence[int]) -> Report:
     for a retry, are left to the sweep."""
     worker, report = default_worker_id(), Report()
     with session_scope(deps.sessions) as session:
-        rows = store.claim_reminders(session, ids=list(ids), now=deps.now(), worker_id=worker,
-                                     lease=DEFAULT_LEASE)
+        rows = claims.claim_reminders(session, ids=list(ids), now=deps.now(), worker_id=worker,
+                                      lease=DEFAULT_LEASE)
     deliver(deps, rows, worker=worker, clock=deps.now, report=report, pacer=ChannelPacer())
     return report

@@ -20,7 +20,7 @@ from flows.reminders.plan import (
     plan_follow_ups,
     plan_p2_check_ins,
 )
-from storage.queries.reminders import catch_up_group, retry_delay
+from storage.queries.claims import catch_up_group, retry_delay
 from storage.tables import Incident, Postmortem
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -19,6 +19,7 @@ from flows.policy import Policy
 from flows.reminders.nudge import plan_nudge
 from flows.reminders.plan import Change, moot_kinds_on, plan_deadline, plan_follow_ups
 from storage.db import make_engine, session_factory, session_scope
+from storage.queries import claims
 from storage.queries import reminders as store
 from storage.tables import Incident, Postmortem, Reminder
 from tests.conftest_pg import sqlite_file_url
@@ -81,7 +82,7 @@ def test_publish_cancels_deadline_reminders_in_the_same_transaction(sessions: An
     assert cancelled == 4
     later = NOW + timedelta(days=60)
     with session_scope(sessions) as s:
-        claimed = store.claim_due_reminders(s, now=later, worker_id="w", lease=LEASE, limit=100)
+        claimed = claims.claim_due_reminders(s, now=later, worker_id="w", lease=LEASE, limit=100)
     assert {r.kind for r in claimed} == {"follow_up"}
     assert statuses(sessions)[f"pm:{pm_id}:deadline:24h"][0] == "cancelled"
 
@@ -97,9 +98,9 @@ def test_catch_up_after_downtime_sends_one_per_postmortem_and_kind(sessions: Any
     back = NOW + timedelta(days=28)
     with session_scope(sessions) as s:
         # A small limit would split groups; the latest of each group must still win.
-        claimed = store.claim_due_reminders(s, now=back, worker_id="w", lease=LEASE, limit=2)
+        claimed = claims.claim_due_reminders(s, now=back, worker_id="w", lease=LEASE, limit=2)
     with session_scope(sessions) as s:
-        claimed += store.claim_due_reminders(s, now=back, worker_id="w", lease=LEASE, limit=100)
+        claimed += claims.claim_due_reminders(s, now=back, worker_id="w", lease=LEASE, limit=100)
     keys = sorted(r.dedupe_key for r in claimed)
     assert keys == sorted([
         f"pm:{pm_a}:deadline:4h", f"pm:{pm_a}:escalation:2",
@@ -111,29 +112,29 @@ def test_catch_up_after_downtime_sends_one_per_postmortem_and_kind(sessions: Any
     assert len(superseded) == 2 * 2 + 2
     assert all((rows[k][1] or "").startswith("superseded by #") for k in superseded)
     with session_scope(sessions) as s:
-        assert store.claim_due_reminders(s, now=back, worker_id="w", lease=LEASE, limit=100) == []
+        assert claims.claim_due_reminders(s, now=back, worker_id="w", lease=LEASE, limit=100) == []
 
 
 def test_lease_expiry_lets_another_sweep_reclaim(sessions: Any) -> None:
     planned_pm(sessions, NOW + timedelta(hours=1))
     with session_scope(sessions) as s:
-        dead = store.claim_due_reminders(s, now=NOW, worker_id="dead", lease=LEASE, limit=10)
+        dead = claims.claim_due_reminders(s, now=NOW, worker_id="dead", lease=LEASE, limit=10)
     assert [r.dedupe_key.split(":", 2)[2] for r in dead] == ["deadline:4h"]
     # The claiming process is killed here. Within its lease nobody else touches the row …
     with session_scope(sessions) as s:
         soon = NOW + timedelta(minutes=4)
-        assert store.claim_due_reminders(s, now=soon, worker_id="b", lease=LEASE, limit=10) == []
+        assert claims.claim_due_reminders(s, now=soon, worker_id="b", lease=LEASE, limit=10) == []
     # … after it, another sweep takes it over, and the dead worker's late mark is refused.
     later = NOW + timedelta(minutes=6)
     with session_scope(sessions) as s:
-        again = store.claim_due_reminders(s, now=later, worker_id="b", lease=LEASE, limit=10)
+        again = claims.claim_due_reminders(s, now=later, worker_id="b", lease=LEASE, limit=10)
     assert [r.id for r in again] == [r.id for r in dead]
     assert again[0].claimed_by == "b" and again[0].lease_until == later + LEASE
     rid = again[0].id
     assert rid is not None
     with session_scope(sessions) as s:
-        assert not store.mark_sent(s, reminder_id=rid, worker_id="dead", now=later)
-        assert store.mark_sent(s, reminder_id=rid, worker_id="b", now=later)
+        assert not claims.mark_sent(s, reminder_id=rid, worker_id="dead", now=later)
+        assert claims.mark_sent(s, reminder_id=rid, worker_id="b", now=later)
     with session_scope(sessions) as s:
         row = s.get(Reminder, rid)
         assert row is not None and row.status == "sent" and row.sent_at == later
@@ -145,10 +146,10 @@ def test_failures_back_off_and_are_never_dropped(sessions: Any) -> None:
     gaps = []
     for attempt in range(1, 12):
         with session_scope(sessions) as s:
-            (row,) = store.claim_due_reminders(s, now=at, worker_id="w", lease=LEASE, limit=1)
+            (row,) = claims.claim_due_reminders(s, now=at, worker_id="w", lease=LEASE, limit=1)
             assert row.id is not None
-            store.mark_failed(s, reminder_id=row.id, worker_id="w", now=at,
-                              error=f"slack: boom {attempt}")
+            claims.mark_failed(s, reminder_id=row.id, worker_id="w", now=at,
+                               error=f"slack: boom {attempt}")
         with session_scope(sessions) as s:
             fresh = s.get(Reminder, row.id)
             assert fresh is not None
@@ -163,10 +164,10 @@ def test_failures_back_off_and_are_never_dropped(sessions: Any) -> None:
 def test_retry_after_is_honoured_when_longer_than_backoff(sessions: Any) -> None:
     planned_pm(sessions, NOW + timedelta(hours=1))
     with session_scope(sessions) as s:
-        (row,) = store.claim_due_reminders(s, now=NOW, worker_id="w", lease=LEASE, limit=1)
+        (row,) = claims.claim_due_reminders(s, now=NOW, worker_id="w", lease=LEASE, limit=1)
         assert row.id is not None
-        store.mark_failed(s, reminder_id=row.id, worker_id="w", now=NOW, error="slack: ratelimited",
-                          retry_at=NOW + timedelta(minutes=30))
+        claims.mark_failed(s, reminder_id=row.id, worker_id="w", now=NOW,
+                           error="slack: ratelimited", retry_at=NOW + timedelta(minutes=30))
         fresh = s.get(Reminder, row.id)
         assert fresh is not None and fresh.due_at == NOW + timedelta(minutes=30)
 
@@ -174,9 +175,9 @@ def test_retry_after_is_honoured_when_longer_than_backoff(sessions: Any) -> None
 def test_moving_the_deadline_moves_pending_and_rearms_sent_reminders(sessions: Any) -> None:
     pm_id = planned_pm(sessions, NOW + timedelta(hours=20))
     with session_scope(sessions) as s:  # the 24 h reminder goes out at once (late start)
-        (row,) = store.claim_due_reminders(s, now=NOW, worker_id="w", lease=LEASE, limit=5)
+        (row,) = claims.claim_due_reminders(s, now=NOW, worker_id="w", lease=LEASE, limit=5)
         assert row.id is not None
-        store.mark_sent(s, reminder_id=row.id, worker_id="w", now=NOW)
+        claims.mark_sent(s, reminder_id=row.id, worker_id="w", now=NOW)
     new_due = NOW + timedelta(days=5)
     with session_scope(sessions) as s:
         pm = s.get(Postmortem, pm_id)
@@ -198,7 +199,7 @@ def test_claim_query_uses_the_status_due_index(tmp_path: Path) -> None:
     # Plan shape checked on SQLite; bench/sweep.py shows the same flat cost on PostgreSQL.
     engine = make_engine(sqlite_file_url(tmp_path))
     with Session(engine) as s:
-        stmt = select(Reminder).where(store._due(NOW)).order_by(Reminder.due_at).limit(10)  # type: ignore[arg-type]
+        stmt = select(Reminder).where(claims._due(NOW)).order_by(Reminder.due_at).limit(10)  # type: ignore[arg-type]
         compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
         plan = s.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}").fetchall()
     engine.dispose()

@@ -1,0 +1,272 @@
+"""Claiming due reminder rows and settling them: sent, failed (retried later), cancelled.
+
+Claiming relies on the transaction's locks: PostgreSQL rows are taken `FOR UPDATE SKIP
+LOCKED`; SQLite write transactions start with BEGIN IMMEDIATE (storage/db.py), so one writer at
+a time and select-then-update is atomic. The claim and settle queries filter on (status,
+due_at) or a key, all indexed, so a sweep's cost follows what is due, not the size of the table.
+"""
+
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col, select
+
+from storage.kinds import (
+    CANCELLED,
+    CLAIMED,
+    CONTROL,
+    DIGEST,
+    ESCALATION,
+    FAILED,
+    FOLLOW_UP,
+    HOME,
+    MESSAGE,
+    NUDGE,
+    PENDING,
+    RECURRENCE,
+    REPORT,
+    ROLLUP,
+    SENT,
+    SNOOZE,
+    UPLOAD,
+)
+from storage.queries.reminders import REMINDER, dialect
+from storage.tables import Reminder
+
+
+def catch_up_group(row: Reminder) -> tuple[Any, ...]:
+    """Rows due together in one group collapse to the latest after downtime.
+
+    One deadline reminder and one escalation per post-mortem, one nudge per owner, one digest
+    per workspace's channel; the recurrence question is not a progress check-in, so it keeps
+    its own group.
+    """
+    if row.kind in (MESSAGE, UPLOAD, CONTROL):
+        return (row.kind, row.id)
+    if row.kind == HOME:
+        return (row.kind, row.team_id, row.target)
+    if row.kind == REPORT:
+        return (row.kind, row.team_id)
+    if row.kind in (DIGEST, ROLLUP):
+        return (row.kind, row.team_id, row.target)
+    if row.kind == NUDGE:
+        return (row.kind, row.target)
+    if row.kind == SNOOZE:
+        return (row.kind, row.action_item_id)
+    if row.kind == ESCALATION and (row.payload or {}).get("direct"):
+        # Escalation DMs to each of the policy's roles: one per person.
+        return (row.kind, row.postmortem_id, row.target)
+    if row.kind == FOLLOW_UP:
+        question = (row.payload or {}).get("scope") == RECURRENCE
+        return (row.kind, row.postmortem_id, RECURRENCE if question else "progress")
+    return (row.kind, row.postmortem_id)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes after each failed attempt, capped at an hour: never given up."""
+    return timedelta(minutes=min(2 ** min(max(attempts - 1, 0), 6), 60))
+
+
+def _due(now: datetime) -> Any:
+    # Both branches start with status and due_at, so both are ranges on ix_reminder_due.
+    return or_(
+        and_(REMINDER.c.status == PENDING, REMINDER.c.due_at <= now),
+        and_(
+            REMINDER.c.status == CLAIMED, REMINDER.c.due_at <= now, REMINDER.c.lease_until < now
+        ),
+    )
+
+
+def list_due_reminders(session: Session, *, now: datetime, limit: int) -> list[Reminder]:
+    """What a sweep would claim now (for a dry run): reads only, locks nothing."""
+    stmt = select(Reminder).where(_due(now)).order_by(
+        col(Reminder.due_at), col(Reminder.id)
+    ).limit(limit)
+    return list(session.exec(stmt).all())
+
+
+def claim_due_reminders(
+    session: Session, *, now: datetime, worker_id: str, lease: timedelta, limit: int
+) -> list[Reminder]:
+    """Claim up to `limit` due rows (pending, or claimed by a sweep whose lease ran out).
+
+    After downtime several rows of one group (`catch_up_group`) can be due at once: only the
+    latest is claimed; the older ones are cancelled as "superseded" instead of flooding Slack.
+    The rows come back with `unsure` as it was before this claim: True means an earlier attempt
+    may have reached Slack, so the sender looks before it sends.
+    """
+    locking = dialect(session) == "postgresql"
+    stmt = select(Reminder).where(_due(now)).order_by(
+        col(Reminder.due_at), col(Reminder.id)
+    ).limit(limit)
+    if locking:
+        stmt = stmt.with_for_update(skip_locked=True)
+    batch = list(session.exec(stmt).all())
+    if not batch:
+        return []
+    rows = batch + _same_group_due(session, batch, now, locking)
+    groups: dict[tuple[Any, ...], list[Reminder]] = defaultdict(list)
+    for row in rows:
+        groups[catch_up_group(row)].append(row)
+    winners: list[Reminder] = []
+    losers: list[tuple[Reminder, Reminder]] = []
+    for members in groups.values():
+        members.sort(key=lambda r: (r.due_at, r.id or 0))
+        winners.append(members[-1])
+        losers.extend((m, members[-1]) for m in members[:-1])
+    for loser, winner in losers:
+        session.execute(
+            update(Reminder).where(REMINDER.c.id == loser.id).values(
+                status=CANCELLED, lease_until=None, last_error=f"superseded by #{winner.id}"
+            )
+        )
+    _mark_claimed(session, winners, now=now, worker_id=worker_id, lease=lease)
+    winners.sort(key=lambda r: (r.due_at, r.id or 0))
+    return winners
+
+
+def claim_reminders(
+    session: Session, *, ids: Sequence[int], now: datetime, worker_id: str, lease: timedelta
+) -> list[Reminder]:
+    """Claim these rows if they are still pending and due: a change's own messages, sent right
+    after its commit. Rows a sweep got to first (or that failed and wait for a retry) are not
+    returned; the sweep delivers them."""
+    if not ids:
+        return []
+    stmt = select(Reminder).where(
+        col(Reminder.id).in_(list(ids)), Reminder.status == PENDING, Reminder.due_at <= now
+    ).order_by(col(Reminder.id))
+    if dialect(session) == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = list(session.exec(stmt).all())
+    _mark_claimed(session, rows, now=now, worker_id=worker_id, lease=lease)
+    return rows
+
+
+def _mark_claimed(
+    session: Session, rows: list[Reminder], *, now: datetime, worker_id: str, lease: timedelta
+) -> None:
+    if not rows:
+        return
+    claimed = {"status": CLAIMED, "claimed_by": worker_id, "lease_until": now + lease}
+    # `unsure` is set in the database only: until this claim is settled, a send may have
+    # reached Slack. The objects keep the value from before, which the sender needs.
+    # The table, not the ORM class: an ORM update would also rewrite the objects' `unsure`.
+    session.execute(
+        update(REMINDER).where(REMINDER.c.id.in_([r.id for r in rows])).values(
+            **claimed, unsure=True
+        )
+    )
+    for row in rows:
+        # The UPDATE above already wrote these; keep the objects in step without re-flushing.
+        for name, value in claimed.items():
+            set_committed_value(row, name, value)
+
+
+def _same_group_due(
+    session: Session, batch: list[Reminder], now: datetime, locking: bool
+) -> list[Reminder]:
+    """Due rows outside the batch that share a group with a batch row (a limit can split one)."""
+    by_target = (NUDGE, DIGEST, ROLLUP)
+    pm_ids = {r.postmortem_id for r in batch if r.kind not in by_target and r.postmortem_id}
+    targets = {r.target for r in batch if r.kind in by_target and r.target}
+    if not pm_ids and not targets:
+        return []
+    match = []
+    if pm_ids:
+        match.append(REMINDER.c.postmortem_id.in_(pm_ids))
+    if targets:
+        match.append(and_(REMINDER.c.kind.in_(by_target), REMINDER.c.target.in_(targets)))
+    stmt = select(Reminder).where(
+        _due(now), col(Reminder.id).not_in([r.id for r in batch]), or_(*match)
+    )
+    if locking:
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list(session.exec(stmt).all())
+
+
+def _settle(session: Session, reminder_id: int, worker_id: str, **values: Any) -> bool:
+    """Update a row we still hold; False if the lease was lost or the row was cancelled."""
+    stmt = update(Reminder).where(
+        REMINDER.c.id == reminder_id,
+        REMINDER.c.status == CLAIMED,
+        REMINDER.c.claimed_by == worker_id,
+    ).values(**values)
+    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def mark_sent(
+    session: Session,
+    *,
+    reminder_id: int,
+    worker_id: str,
+    now: datetime,
+    channel: str | None = None,
+    ts: str | None = None,
+) -> bool:
+    """Sent (or found already sent): `channel` and `ts` say where Slack put it."""
+    return _settle(
+        session, reminder_id, worker_id, status=SENT, sent_at=now, lease_until=None,
+        last_error=None, unsure=False, slack_channel=channel, slack_ts=ts,
+    )
+
+
+def release_reminders(session: Session, *, reminder_ids: Sequence[int], worker_id: str) -> int:
+    """Hand claimed rows back unsent (a sweep running out of lease time)."""
+    if not reminder_ids:
+        return 0
+    stmt = update(Reminder).where(
+        REMINDER.c.id.in_(list(reminder_ids)),
+        REMINDER.c.status == CLAIMED,
+        REMINDER.c.claimed_by == worker_id,
+    ).values(status=PENDING, claimed_by=None, lease_until=None, unsure=False)
+    return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def mark_cancelled(session: Session, *, reminder_id: int, worker_id: str, reason: str) -> bool:
+    """A claimed row that turned out moot at send time (published, item done, nobody to tell)."""
+    return _settle(
+        session, reminder_id, worker_id, status=CANCELLED, lease_until=None, last_error=reason,
+        unsure=False,
+    )
+
+
+def mark_failed(
+    session: Session,
+    *,
+    reminder_id: int,
+    worker_id: str,
+    now: datetime,
+    error: str,
+    retry_at: datetime | None = None,
+    permanent: bool = False,
+    unsure: bool = False,
+) -> bool:
+    """Back to pending for another try (exponential backoff, capped), the error kept visible.
+
+    `permanent` is for errors no retry can fix (the user left the workspace): status failed.
+    `unsure`: the failure does not prove Slack did not take it (a dropped connection, a
+    timeout), so the next attempt looks before it sends.
+    """
+    row = session.get(Reminder, reminder_id)
+    if row is None:
+        return False
+    attempts = row.attempts + 1
+    if permanent:
+        return _settle(
+            session, reminder_id, worker_id, status=FAILED, attempts=attempts,
+            last_error=error, lease_until=None, unsure=unsure,
+        )
+    # Slack said when (Retry-After): then. Otherwise back off, longer after each failure.
+    retry_at = retry_at or now + retry_delay(attempts)
+    return _settle(
+        session, reminder_id, worker_id, status=PENDING, attempts=attempts, last_error=error,
+        due_at=retry_at, lease_until=None, claimed_by=None, unsure=unsure,
+    )
