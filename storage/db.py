@@ -97,24 +97,22 @@ def session_factory(engine: Engine) -> SessionFactory:
 @contextmanager
 def session_scope(factory: SessionFactory) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
-    session = factory()
-    try:
+    with _unit(factory()) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 @contextmanager
 def read_scope(factory: SessionFactory) -> Iterator[Session]:
     """A read: a snapshot of the last commit, without the write lock (SQLite), so a burst of
     reads never queues behind a writer. Nothing may be written in it: use session_scope."""
-    session = factory()
-    try:
+    with _unit(factory()) as session:
         session.connection(execution_options={READ_ONLY: True})
+        yield session
+
+
+@contextmanager
+def _unit(session: Session) -> Iterator[Session]:
+    try:
         yield session
         session.commit()
     except BaseException:

@@ -4,6 +4,7 @@ across post-mortems, items due in a window, items filed in a tracker and still o
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -73,17 +74,7 @@ def items_due_between(
     session: Session, *, first: date, last: date, team_id: str | None = None
 ) -> list[OpenItem]:
     """Open items due in [first, last]; with `team_id`, only that workspace's."""
-    stmt = (
-        select(ActionItem, Postmortem, Incident)
-        .join(Postmortem, col(Postmortem.id) == ActionItem.postmortem_id)
-        .join(Incident, col(Incident.id) == Postmortem.incident_id)
-        .where(
-            col(ActionItem.status).in_(OPEN_ITEM_STATUSES),
-            col(ActionItem.due_on) >= first,
-            col(ActionItem.due_on) <= last,
-        )
-        .order_by(col(ActionItem.due_on), col(ActionItem.id))
-    )
+    stmt = _open_items(col(ActionItem.due_on) >= first, col(ActionItem.due_on) <= last)
     if team_id:
         stmt = stmt.where(Postmortem.team_id == team_id)
     return [(a, p, i) for a, p, i in session.exec(stmt).all()]
@@ -91,15 +82,16 @@ def items_due_between(
 
 def overdue_items(session: Session, *, due_by: date) -> list[OpenItem]:
     """Open items due on `due_by` or earlier, oldest due date first."""
-    stmt = (
+    stmt = _open_items(col(ActionItem.due_on) <= due_by, col(ActionItem.owner_id).is_not(None))
+    return [(a, p, i) for a, p, i in session.exec(stmt).all()]
+
+
+def _open_items(*where: Any) -> Any:
+    """Open items with their post-mortem and incident, soonest due first."""
+    return (
         select(ActionItem, Postmortem, Incident)
         .join(Postmortem, col(Postmortem.id) == ActionItem.postmortem_id)
         .join(Incident, col(Incident.id) == Postmortem.incident_id)
-        .where(
-            col(ActionItem.status).in_(OPEN_ITEM_STATUSES),
-            col(ActionItem.due_on) <= due_by,
-            col(ActionItem.owner_id).is_not(None),
-        )
+        .where(col(ActionItem.status).in_(OPEN_ITEM_STATUSES), *where)
         .order_by(col(ActionItem.due_on), col(ActionItem.id))
     )
-    return [(a, p, i) for a, p, i in session.exec(stmt).all()]
