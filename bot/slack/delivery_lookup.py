@@ -50,12 +50,12 @@ def find_sent(
 def lookup_since(row: Reminder, wall: Callable[[], float] = time.time) -> float:
     """The oldest Slack ts an earlier attempt of `row` can carry.
 
-    By our clock no attempt came before the row was due or first claimed unsure (`sent_at`);
-    not `due_at` alone: a failed attempt moves it past a send that may have got through. But
-    Slack stamps ts with its own wall clock: a minute of slack for skew, and at least the last
-    day of history by the real clock, for a sweep run on another clock (`sweep --at`) and a
-    row whose earlier attempt was not long ago in real time (an unsure row is looked up again
-    after a lease or a retry delay: minutes, an hour at most).
+    By our clock no attempt came before the row was first claimed unsure (`sent_at`), nor
+    before it was due; not `due_at` alone: a failed attempt moves it past a post that may have
+    got through. Slack stamps ts with its own wall clock, though: a minute for skew, and never
+    less than the last day of history by the real clock, so a sweep run on another clock
+    (`sweep --at` ahead of now) still finds what it posted. An unsure row is looked up again
+    when its lease or retry delay is over (minutes, an hour at most), well within the day.
     """
     ours = min(row.due_at, row.sent_at or row.due_at) - CLOCK_SKEW
     return min(ours.timestamp(), wall() - REAL_LOOKBACK.total_seconds())
