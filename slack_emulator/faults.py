@@ -21,9 +21,11 @@ class HeldResponses:
     """Responses to `method` held back until `release()`; usable as a context manager that
     releases on exit. Releasing after the client went away is harmless."""
 
-    def __init__(self, faults: Faults, method: str) -> None:
+    def __init__(self, faults: Faults, method: str, after: int = 0) -> None:
         self._faults = faults
         self.method = method
+        self.after = after  # calls answered before holding starts
+        self.answered = 0
         self._released = threading.Event()
         self._calls: list[Call] = []
 
@@ -111,12 +113,12 @@ class Faults:
             else:
                 self.drops.pop(method, None)
 
-    def hold(self, method: str) -> HeldResponses:
+    def hold(self, method: str, after: int = 0) -> HeldResponses:
         with self.lock:
             previous = self.holds.get(method)
             if previous is not None:
                 return previous
-            held = HeldResponses(self, method)
+            held = HeldResponses(self, method, after)
             self.holds[method] = held
             return held
 
@@ -164,6 +166,9 @@ class Faults:
             call.notes.append("connection closed without a response (injected fault)")
             return Delivery("drop")
         held = self.holds.get(call.method)
+        if held is not None and held.answered < held.after:
+            held.answered += 1
+            return SEND
         if held is not None:
             call.fault = "held"
             call.notes.append("response held back (injected fault)")
@@ -184,10 +189,11 @@ class FaultControls:
     def stop_dropping(self, method: str | None = None) -> None:
         self._state.faults.stop_dropping(method)
 
-    def hold_responses(self, method: str) -> HeldResponses:
-        """Every call to `method` is applied and recorded but its response waits until
-        `release()` (on the returned handle, on the emulator, or leaving its `with`)."""
-        return self._state.faults.hold(method)  # type: ignore[no-any-return]
+    def hold_responses(self, method: str, after: int = 0) -> HeldResponses:
+        """Every call to `method` (after the first `after`, answered as usual) is applied and
+        recorded but its response waits until `release()` (on the returned handle, on the
+        emulator, or leaving its `with`)."""
+        return self._state.faults.hold(method, after)  # type: ignore[no-any-return]
 
     def release(self, method: str | None = None) -> None:
         """Send every held response (of `method`, or all) and stop holding."""

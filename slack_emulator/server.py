@@ -129,8 +129,9 @@ class SlackEmulator(Seeding, Inspection, FaultControls):
         bot_id: str = "BBOT0001",
         app_id: str = "A0001",
         team_name: str = "Emulator",
+        wall: Callable[[], float] = time.time,
     ) -> None:
-        self._state = EmulatorState(clock, app_id, strict_channels)
+        self._state = EmulatorState(clock, app_id, strict_channels, wall)
         self._state.post_burst = post_burst
         self._state.trigger_ttl = trigger_ttl
         default = self._state.add_team(team_id, team_name, bot_user_id, bot_id)

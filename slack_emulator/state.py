@@ -87,10 +87,15 @@ class ResponseTarget:
 
 
 class EmulatorState:
-    def __init__(self, clock: Callable[[], float], app_id: str, strict_channels: bool) -> None:
+    def __init__(
+        self, clock: Callable[[], float], app_id: str, strict_channels: bool,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.clock = clock
+        # Slack stamps a message's ts with its own wall clock when it takes the message.
+        self.wall = wall
         self.app_id = app_id
         self.strict_channels = strict_channels
         self.post_burst = 3
@@ -119,16 +124,16 @@ class EmulatorState:
         self.failures: dict[str, deque[Reply]] = {}
         self.response_targets: dict[str, ResponseTarget] = {}
         self._ids = itertools.count(1)
-        self._ts = itertools.count(1)
-        # Anchor ts values at construction time so they look like real epoch timestamps.
-        self._ts_base = int(time.time()) * 1_000_000
+        self._last_ts = 0
 
     # ---- identifiers -------------------------------------------------------------------
     def new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):08X}"
 
     def next_ts(self) -> str:
-        micros = self._ts_base + next(self._ts) * 100
+        # The wall clock at the time of the post, as in Slack; unique, so never behind the last.
+        micros = max(int(self.wall() * 1_000_000), self._last_ts + 100)
+        self._last_ts = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def new_hash(self) -> str:

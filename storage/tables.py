@@ -328,6 +328,8 @@ class Reminder(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=64)
     attempts: int = 0
     last_error: str | None = _text()
+    # When it was sent; while `unsure`, since when a send may have reached Slack (the lookup
+    # starts there).
     sent_at: datetime | None = _utc()
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     team_id: str | None = Field(default=None, max_length=32)

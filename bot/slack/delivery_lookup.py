@@ -7,6 +7,9 @@ and "#names" looked up.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -16,6 +19,8 @@ from storage.tables import Reminder
 
 EVENT_TYPE = "postmortem_bot_delivery"
 LOOKUP_PAGES = 10
+CLOCK_SKEW = timedelta(minutes=1)
+REAL_LOOKBACK = timedelta(days=1)
 
 
 def already_sent(client: WebClient, row: Reminder, plan: Plan) -> tuple[str, str] | None:
@@ -34,14 +39,26 @@ def find_sent(
 ) -> tuple[str, str] | None:
     """The message an earlier attempt of `row` posted, if Slack has it."""
     channel_id = conversation_id(client, channel)
-    # A row cannot have been sent before it was due; a minute of slack for clock skew.
-    oldest = f"{row.due_at.timestamp() - 60:.6f}"
-    for message in _messages(client, channel_id, thread_ts, oldest):
+    for message in _messages(client, channel_id, thread_ts, f"{lookup_since(row):.6f}"):
         meta = message.get("metadata") or {}
         payload = meta.get("event_payload") or {}
         if meta.get("event_type") == EVENT_TYPE and payload.get("key") == row.dedupe_key:
             return channel_id, str(message.get("ts"))
     return None
+
+
+def lookup_since(row: Reminder, wall: Callable[[], float] = time.time) -> float:
+    """The oldest Slack ts an earlier attempt of `row` can carry.
+
+    By our clock no attempt came before the row was first claimed unsure (`sent_at`), nor
+    before it was due; not `due_at` alone: a failed attempt moves it past a post that may have
+    got through. Slack stamps ts with its own wall clock, though: a minute for skew, and never
+    less than the last day of history by the real clock, so a sweep run on another clock
+    (`sweep --at` ahead of now) still finds what it posted. An unsure row is looked up again
+    when its lease or retry delay is over (minutes, an hour at most), well within the day.
+    """
+    ours = min(row.due_at, row.sent_at or row.due_at) - CLOCK_SKEW
+    return min(ours.timestamp(), wall() - REAL_LOOKBACK.total_seconds())
 
 
 def _find_file(client: WebClient, plan: Upload) -> tuple[str, str] | None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, case, func, literal, or_, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -159,9 +159,15 @@ def _mark_claimed(
     # `unsure` is set in the database only: until this claim is settled, a send may have
     # reached Slack. The objects keep the value from before, which the sender needs.
     # The table, not the ORM class: an ORM update would also rewrite the objects' `unsure`.
+    # `sent_at` of an unsure row says since when a send may have reached Slack: this claim,
+    # or the earliest one still unsettled. The lookup before the next send starts there, not
+    # at `due_at`, which a failed attempt moves past that send (`mark_failed`).
+    claimed_at = literal(now, REMINDER.c.sent_at.type)
+    since = case((REMINDER.c.unsure, func.coalesce(REMINDER.c.sent_at, claimed_at)),
+                 else_=claimed_at)
     session.execute(
         update(REMINDER).where(REMINDER.c.id.in_([r.id for r in rows])).values(
-            **claimed, unsure=True
+            **claimed, unsure=True, sent_at=since
         )
     )
     for row in rows:
@@ -226,7 +232,7 @@ def release_reminders(session: Session, *, reminder_ids: Sequence[int], worker_i
         REMINDER.c.id.in_(list(reminder_ids)),
         REMINDER.c.status == CLAIMED,
         REMINDER.c.claimed_by == worker_id,
-    ).values(status=PENDING, claimed_by=None, lease_until=None, unsure=False)
+    ).values(status=PENDING, claimed_by=None, lease_until=None, unsure=False, sent_at=None)
     return int(session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -259,14 +265,16 @@ def mark_failed(
     if row is None:
         return False
     attempts = row.attempts + 1
+    # Still unsure: keep since when (`sent_at`, from the claim). Sure: nothing went out.
+    since = {} if unsure else {"sent_at": None}
     if permanent:
         return _settle(
             session, reminder_id, worker_id, status=FAILED, attempts=attempts,
-            last_error=error, lease_until=None, unsure=unsure,
+            last_error=error, lease_until=None, unsure=unsure, **since,
         )
     # Slack said when (Retry-After): then. Otherwise back off, longer after each failure.
     retry_at = retry_at or now + retry_delay(attempts)
     return _settle(
         session, reminder_id, worker_id, status=PENDING, attempts=attempts, last_error=error,
-        due_at=retry_at, lease_until=None, claimed_by=None, unsure=unsure,
+        due_at=retry_at, lease_until=None, claimed_by=None, unsure=unsure, **since,
     )

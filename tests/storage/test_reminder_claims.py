@@ -140,6 +140,38 @@ def test_lease_expiry_lets_another_sweep_reclaim(sessions: Any) -> None:
         assert row is not None and row.status == "sent" and row.sent_at == later
 
 
+def test_an_unsure_row_remembers_its_first_claim_until_it_is_settled(sessions: Any) -> None:
+    """`sent_at` of an unsure row: since when a send may be in Slack, kept across retries
+    (which move `due_at` past it) and dropped once a failure proves nothing went out."""
+    planned_pm(sessions, NOW + timedelta(hours=4))
+
+    def claim(at: datetime) -> Reminder:
+        with session_scope(sessions) as s:
+            rows = claims.claim_due_reminders(s, now=at, worker_id="w", lease=LEASE, limit=1)
+        assert len(rows) == 1 and rows[0].id is not None
+        return rows[0]
+
+    def fail(row: Reminder, at: datetime, *, unsure: bool) -> Reminder:
+        assert row.id is not None
+        with session_scope(sessions) as s:
+            assert claims.mark_failed(s, reminder_id=row.id, worker_id="w", now=at, error="x",
+                                      unsure=unsure)
+            fresh = s.get(Reminder, row.id)
+            assert fresh is not None
+            return fresh
+
+    first = claim(NOW)
+    assert fail(first, NOW, unsure=True).sent_at == NOW  # the connection dropped
+    retry = claim(NOW + timedelta(minutes=1))
+    assert retry.unsure and retry.sent_at == NOW  # what the lookup starts from
+    moved = fail(retry, NOW + timedelta(minutes=1), unsure=True)  # the lookup failed
+    assert moved.due_at > NOW + timedelta(minutes=1) and moved.sent_at == NOW
+    # Slack refused the next post after finding nothing: no earlier send to look for.
+    refused = fail(claim(moved.due_at), moved.due_at, unsure=False)
+    assert refused.sent_at is None and not refused.unsure
+    assert claim(refused.due_at).sent_at is None  # not unsure before this claim
+
+
 def test_failures_back_off_and_are_never_dropped(sessions: Any) -> None:
     planned_pm(sessions, NOW + timedelta(days=1))
     at = NOW
