@@ -54,7 +54,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Engine, text  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 
-import storage.tables  # noqa: E402, F401  (the tables a baseline's schema replaces)
+import storage.tables  # noqa: E402  (the tables a baseline's schema replaces)
+import storage.workspace_tables  # noqa: E402, F401
 from bench.seed import TEAM, VIEWER, bench_database, channel_of, seed_workspace  # noqa: E402
 
 SECRET = "bench-signing-secret"

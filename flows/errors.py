@@ -8,11 +8,11 @@ __all__ = ["FieldErrors", "InvalidState", "NotAllowed", "NotFound", "PostmortemE
 
 
 class NotAllowed(PostmortemError):
-    pass
+    """The person may not do this to this post-mortem (wrong role or workspace)."""
 
 
 class InvalidState(PostmortemError):
-    pass
+    """The post-mortem's status does not allow this step (e.g. editing once published)."""
 
 
 class FieldErrors(PostmortemError):

@@ -20,7 +20,7 @@ from flows.severity import parse_severity
 
 
 class PolicyError(PostmortemError):
-    pass
+    """The policy file says something the process cannot follow (its message says what)."""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ GONE = "That timeline entry no longer exists (someone deleted it)."
 
 
 class AlreadyOnTimeline(PostmortemError):
-    pass
+    """The message is already an entry of this timeline (a second pin or shortcut)."""
 
 
 def already_there(pm_id: int) -> AlreadyOnTimeline:

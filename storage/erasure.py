@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import JSON, Connection, MetaData, String, Table, Text, delete, select, update
 from sqlalchemy.types import TypeEngine
 
-from storage.tables import AuditEvent, HomeTab, Person
+from storage.tables import AuditEvent
+from storage.workspace_tables import HomeTab, Person
 
 TOMBSTONE_ID = "U0FORGOTTEN"
 TOMBSTONE_NAME = "former member"

@@ -1,4 +1,5 @@
-"""The database schema: one SQLModel table per thing the process keeps.
+"""The database schema: one SQLModel table per thing the process keeps (per-workspace caches
+and state are in storage/workspace_tables.py).
 
 Every datetime is aware UTC (`UTCDateTime`); dates without a time (action-item due dates)
 are plain `date`. Lists of Slack ids are JSON arrays.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
@@ -366,62 +367,3 @@ class ProcessedKey(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=255)
     at: datetime = Field(sa_type=UTCDateTime)
-
-
-class Person(SQLModel, table=True):
-    """A Slack user's display name as last resolved, so documents render offline with names."""
-
-    __tablename__ = "person"
-
-    # "" when the workspace is not known (single-workspace installs).
-    team_id: str = Field(primary_key=True, max_length=32)
-    user_id: str = Field(primary_key=True, max_length=32)
-    display_name: str = Field(max_length=255)
-    updated_at: datetime = Field(sa_type=UTCDateTime)
-
-
-class SlackChannel(SQLModel, table=True):
-    """A Slack channel's name as last resolved (without the leading #)."""
-
-    __tablename__ = "slack_channel"
-
-    team_id: str = Field(primary_key=True, max_length=32)
-    channel_id: str = Field(primary_key=True, max_length=32)
-    name: str = Field(max_length=255)
-    updated_at: datetime = Field(sa_type=UTCDateTime)
-
-
-class WorkspaceSetting(SQLModel, table=True):
-    __tablename__ = "workspace_setting"
-
-    team_id: str = Field(primary_key=True, max_length=32)
-    name: str = Field(primary_key=True, max_length=64)
-    value: str = Field(sa_type=Text)
-
-
-class HomeTab(SQLModel, table=True):
-    """A user who opened the bot's App Home, and the tracker filters they last chose: whose
-    Home to publish again when something of theirs changes (bot/slack/home/)."""
-
-    __tablename__ = "home_tab"
-
-    # "" when the workspace is not known (single-workspace installs).
-    team_id: str = Field(primary_key=True, max_length=32)
-    user_id: str = Field(primary_key=True, max_length=32)
-    state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    opened_at: datetime = Field(sa_type=UTCDateTime)
-
-
-class ProgramReport(SQLModel, table=True):
-    """The monthly program report as rendered: its chart (PNG bytes) and its table (mrkdwn),
-    kept so that the upload sends what was rendered, once, however often it is retried."""
-
-    __tablename__ = "program_report"
-    __table_args__ = (UniqueConstraint("team_id", "month", name="uq_program_report_month"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    team_id: str = Field(max_length=32)
-    month: str = Field(max_length=7)  # "2026-11"
-    chart: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    table: str = Field(sa_type=Text)
-    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -38,7 +38,7 @@ class TemplateNotFound(PostmortemError):
 
 
 class UnknownTimezone(PostmortemError):
-    pass
+    """A time zone name the tz database does not know."""
 
 
 class TemplateFailed(PostmortemError):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import storage.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import storage.tables
+import storage.workspace_tables  # noqa: F401
 
 config = context.config
 connection = config.attributes.get("connection")

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from storage.tables import HomeTab
+from storage.workspace_tables import HomeTab
 
 
 def _team(team_id: str | None) -> str:

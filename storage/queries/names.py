@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.tables import Person, SlackChannel
+from storage.workspace_tables import Person, SlackChannel
 
 NAME_MAX = 255
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from storage.tables import ProgramReport
+from storage.workspace_tables import ProgramReport
 
 
 def get_report(session: Session, *, team_id: str | None, month: str) -> ProgramReport | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from storage.tables import WorkspaceSetting
+from storage.workspace_tables import WorkspaceSetting
 
 
 def setting_values(session: Session, *, name: str, team_id: str | None) -> list[str]:

@@ -12,7 +12,8 @@ from sqlmodel import select
 from bot.slack.home.views import PAGE_SIZE
 from bot.slack.ids import Action, ActionItemBlock, HomeBlock
 from bot.slack.reminders.dm_views import status_value
-from storage.tables import ActionItem, HomeTab, Postmortem
+from storage.tables import ActionItem, Postmortem
+from storage.workspace_tables import HomeTab
 from tests.bot.opening import facts, open_postmortem
 from tests.bot.test_action_items import add_item, items, start_pm, thread_notes
 from tests.harness import Harness

@@ -15,7 +15,8 @@ from bot.cli import main
 from bot.jobs.sweep import run_sweep
 from bot.slack.report.plan import ensure_reports
 from flows.tracker_rows import TRACKER_COLUMNS
-from storage.tables import ProgramReport, Reminder
+from storage.tables import Reminder
+from storage.workspace_tables import ProgramReport
 from tests.bot.opening import facts, open_postmortem
 from tests.bot.test_commands import command, responded
 from tests.harness import Harness

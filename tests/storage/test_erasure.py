@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 
 from storage.db import make_engine, migrate
 from storage.erasure import FORGOTTEN, TOMBSTONE_ID, TOMBSTONE_NAME, forget_user
-from storage.tables import AuditEvent, HomeTab, Person, Postmortem, TimelineEntry
+from storage.tables import AuditEvent, Postmortem, TimelineEntry
+from storage.workspace_tables import HomeTab, Person
 from tests.storage.factories import add_postmortem
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

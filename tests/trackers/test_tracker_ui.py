@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.slack.ids import Action
-from storage.tables import Postmortem, WorkspaceSetting
+from storage.tables import Postmortem
+from storage.workspace_tables import WorkspaceSetting
 from tests.fakes.bot import INCIDENT_CHANNEL, WebhookBot
 
 

@@ -20,7 +20,8 @@ from storage.db import session_scope
 from storage.queries import reports
 from storage.queries.reminders import add_reminders, insert_reminders
 from storage.queries.tracker import EVERY_WORKSPACE, team_choices
-from storage.tables import ProgramReport, Reminder
+from storage.tables import Reminder
+from storage.workspace_tables import ProgramReport
 
 After = Callable[[Session, str | None, str | None], None]
 
