@@ -18,7 +18,7 @@ from bot.slack.meta import Meta
 from bot.slack.values import as_id
 from flows.errors import NotAllowed
 from flows.permissions import OTHER_WORKSPACE, in_workspace
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.queries import keys
 from storage.tables import Postmortem
 
@@ -83,7 +83,7 @@ def _in_workspace(ctx: Ctx) -> bool:
     the post-mortem a click or a form names must be of the workspace the request came from."""
     if ctx.pm_id is None or not ctx.team_id:
         return True
-    with session_scope(ctx.deps.sessions) as session:
+    with read_scope(ctx.deps.sessions) as session:
         pm = session.get(Postmortem, ctx.pm_id)
         return pm is None or in_workspace(pm, ctx.team_id)
 
