@@ -14,6 +14,7 @@ from bot.settings import Settings
 from bot.slack.background import Background
 from bot.slack.client import make_client
 from flows.policy import Policy, load_policy
+from flows.related import Remembered
 from storage.db import SessionFactory, make_engine, session_factory
 
 if TYPE_CHECKING:
@@ -38,6 +39,8 @@ class Deps:
     background: Background = field(default_factory=Background)
     # OAuth mode (SLACK_CLIENT_ID/SECRET without a bot token): every workspace's own token.
     installs: Installs | None = None
+    # Related-incident suggestions worked out for control messages, reused while they hold.
+    related: Remembered = field(default_factory=Remembered)
 
     def now(self) -> datetime:
         return self.clock()

@@ -6,7 +6,10 @@ which only decides whether a post-mortem is required."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from difflib import SequenceMatcher
@@ -155,14 +158,58 @@ def subject_of(record: PostmortemRecord) -> Subject:
     return Subject(incident.title, cause, incident.services)
 
 
-def related_for(session: Session, record: PostmortemRecord) -> list[Suggestion]:
+class Remembered:
+    """Suggestions already worked out, per post-mortem and subject, for `ttl` seconds.
+
+    Every change to a post-mortem redraws its control message, and each redraw would compare
+    it with up to 2,000 earlier post-mortems again: in a busy incident channel that was most of
+    the bot's work. Only earlier post-mortems are candidates, so while its own title, root
+    cause and services stay the same the answer changes only when an earlier one is edited;
+    that shows within `ttl`. Whether a suggestion is linked is read fresh every time.
+    """
+
+    def __init__(self, ttl: float = 300.0, size: int = 1024,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl, self._size, self._clock = ttl, size, clock
+        self._found: OrderedDict[Hashable, tuple[float, list[Suggestion]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, work_out: Callable[[], list[Suggestion]]) -> list[Suggestion]:
+        now = self._clock()
+        with self._lock:
+            kept = self._found.get(key)
+            if kept is not None and now - kept[0] < self._ttl:
+                self._found.move_to_end(key)
+                return kept[1]
+        found = work_out()
+        with self._lock:
+            self._found[key] = (now, found)
+            self._found.move_to_end(key)
+            while len(self._found) > self._size:
+                self._found.popitem(last=False)
+        return found
+
+
+def related_for(
+    session: Session, record: PostmortemRecord, remembered: Remembered | None = None
+) -> list[Suggestion]:
     """Suggestions for a post-mortem among its workspace's earlier ones, those already
     linked marked so."""
     incident = record.incident
     dated: datetime = incident.started_at or incident.created_at
-    candidates = earlier_postmortems(session, pm_id=record.id, team_id=record.postmortem.team_id,
-                                     before=dated)
-    found = suggest(subject_of(record), candidates)
+    subject, team_id = subject_of(record), record.postmortem.team_id
+
+    def work_out() -> list[Suggestion]:
+        candidates = earlier_postmortems(session, pm_id=record.id, team_id=team_id,
+                                         before=dated)
+        return suggest(subject, candidates)
+
+    if remembered is None:
+        found = work_out()
+    else:
+        key = (team_id, record.id, dated, subject.title, subject.root_cause,
+               tuple(subject.services))
+        found = remembered.get(key, work_out)
     if not found or incident.id is None:
         return found
     linked = recurrences.recurred_as(session, incident_id=incident.id)

@@ -7,7 +7,6 @@ handled; every request is counted by route and status for `/metrics`.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import re
@@ -20,6 +19,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.deps import Deps
+from bot.http import bolt_request
 from bot.http.slack_gate import Refused, SlackRequest, parse, verify
 from bot.observability.health import check_readiness
 from bot.observability.logs import log_context
@@ -39,6 +39,7 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 MAX_BODY = 1024 * 1024
 SLACK_PATH = "/slack/events"
 VERIFIED = "postmortem_bot.slack_request"
+RAW_BODY = "postmortem_bot.slack_body"
 OWN_ROUTES = ("/healthz", "/readyz", "/metrics", SLACK_PATH)
 METHODS = ("GET", "HEAD", "POST")
 # A caller's request id is kept only when it is short and plain: it goes into every log line.
@@ -84,11 +85,15 @@ def create_wsgi_app(deps: Deps, app: App, webhooks: dict[str, WsgiApp] | None = 
         if path == SLACK_PATH:
             if method != "POST":
                 return json_response(start_response, 405, {"error": "POST only"})
-            refused = check_slack_request(environ, secret)
-            if refused is not None:
-                return json_response(start_response, refused.status, {"error": refused.reason})
-            with log_context(team_id=_slack_team(environ)), time_ack(slack_listener(environ)):
-                return slack(environ, start_response)
+            with deps.background.answering():
+                refused = check_slack_request(environ, secret)
+                if refused is not None:
+                    return json_response(start_response, refused.status,
+                                         {"error": refused.reason})
+                with log_context(team_id=_slack_team(environ)), \
+                        time_ack(slack_listener(environ)):
+                    return bolt_request.dispatch(app, environ, environ[RAW_BODY],
+                                                 environ[VERIFIED], start_response)
         if path in oauth_paths:
             if method != "GET":
                 return json_response(start_response, 405, {"error": "GET only"})
@@ -139,10 +144,10 @@ def _request_id(environ: dict[str, Any]) -> str:
 
 
 def check_slack_request(environ: dict[str, Any], secret: str) -> Refused | None:
-    """Verify, then decode (bot/http/slack_gate.py); the body is put back for Bolt to read.
-    None when the request may go on; the refusal (logged once) otherwise."""
-    body = read_body(environ)
-    environ["wsgi.input"] = io.BytesIO(body)
+    """Verify, then decode (bot/http/slack_gate.py); the bytes and what they decoded to are
+    kept in `environ` for Bolt. None when the request may go on; the refusal (logged once)
+    otherwise."""
+    body = environ[RAW_BODY] = read_body(environ)
     headers = {
         name: str(environ.get("HTTP_" + name.upper().replace("-", "_")) or "")
         for name in ("x-slack-request-timestamp", "x-slack-signature")

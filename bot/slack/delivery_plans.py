@@ -87,11 +87,11 @@ def prepare(
         return Post(str(payload["channel"]), lambda _link: dict(message),
                     thread_ts=payload.get("thread_ts")), None
     if row.kind == REFRESH:
-        return _redraw(session, row, now), None
+        return _redraw(session, deps, row, now), None
     if row.kind == UPLOAD:
         return _upload(session, row), None
     if row.kind == CONTROL:
-        return _control(session, row, now)
+        return _control(session, deps, row, now)
     if row.kind == HOME:
         return _home(session, row, now), None
     if row.kind == REPORT:
@@ -108,7 +108,9 @@ def prepare(
     return _post_due(decision, row, deps, now), then
 
 
-def _control(session: Session, row: Reminder, now: datetime) -> tuple[Plan, After | None]:
+def _control(
+    session: Session, deps: Deps, row: Reminder, now: datetime
+) -> tuple[Plan, After | None]:
     if row.postmortem_id is None:
         return Skip("no post-mortem"), None
     record = postmortems.load_summary(session, pm_id=row.postmortem_id)
@@ -122,11 +124,11 @@ def _control(session: Session, row: Reminder, now: datetime) -> tuple[Plan, Afte
         pm.channel_id, pm.message_ts = posted_in or channel, ts
         s.add(pm)
 
-    related = related_for(session, record)
+    related = related_for(session, record, deps.related)
     return Post(channel, lambda _link: build_control_message(record, now, related)), remember
 
 
-def _redraw(session: Session, row: Reminder, now: datetime) -> Plan:
+def _redraw(session: Session, deps: Deps, row: Reminder, now: datetime) -> Plan:
     if row.postmortem_id is None:
         return Skip("no post-mortem")
     record = postmortems.load_summary(session, pm_id=row.postmortem_id)
@@ -134,7 +136,7 @@ def _redraw(session: Session, row: Reminder, now: datetime) -> Plan:
     if not (pm.channel_id and pm.message_ts):
         return Skip("the control message is not posted")
     return Redraw(pm.channel_id, pm.message_ts,
-                  build_control_message(record, now, related_for(session, record)))
+                  build_control_message(record, now, related_for(session, record, deps.related)))
 
 
 def _home(session: Session, row: Reminder, now: datetime) -> Plan:

@@ -22,6 +22,10 @@ from storage.db import read_scope, session_scope
 from storage.queries import keys
 from storage.tables import Postmortem
 
+# Payloads whose handlers all run after the ack (bot/slack/router.py): their workspace is
+# checked there, before the handler, so that a click's ack reads nothing from the database.
+HANDLED_AFTER_ACK = frozenset({"block_actions", "shortcut", "message_action", "event_callback"})
+
 
 def resolve_context(deps: Deps) -> Callable[..., BoltResponse | None]:
     def middleware(
@@ -36,11 +40,8 @@ def resolve_context(deps: Deps) -> Callable[..., BoltResponse | None]:
                 return BoltResponse(status=200, body="")
         ctx = context_of(deps, body, bot_token=context.bot_token)
         context["ctx"] = ctx
-        if not _in_workspace(ctx):
-            # A button value or a modal's metadata naming another workspace's post-mortem
-            # (forged, or from a stale message): no listener runs, nothing is read or changed;
-            # the error path (bot/slack/errors.py) tells the user, at the form or privately.
-            raise NotAllowed(OTHER_WORKSPACE)
+        if body.get("type") not in HANDLED_AFTER_ACK:
+            require_workspace(ctx)
         # Every listener talks to Slack through the bot's own client (bot/slack/client.py).
         context["client"] = ctx.client
         next()
@@ -78,14 +79,19 @@ def context_of(deps: Deps, body: dict[str, Any], bot_token: str | None = None) -
     return ctx
 
 
-def _in_workspace(ctx: Ctx) -> bool:
+def require_workspace(ctx: Ctx) -> None:
     """The request's workspace is the one place that decides whose post-mortems it reaches:
-    the post-mortem a click or a form names must be of the workspace the request came from."""
+    the post-mortem a click or a form names must be of the workspace the request came from.
+
+    A button value or a modal's metadata naming another workspace's post-mortem (forged, or
+    from a stale message) is refused before its handler runs: nothing is read or changed, and
+    the error path (bot/slack/errors.py) tells the user, at the form or privately."""
     if ctx.pm_id is None or not ctx.team_id:
-        return True
+        return
     with read_scope(ctx.deps.sessions) as session:
         pm = session.get(Postmortem, ctx.pm_id)
-        return pm is None or in_workspace(pm, ctx.team_id)
+        if pm is not None and not in_workspace(pm, ctx.team_id):
+            raise NotAllowed(OTHER_WORKSPACE)
 
 
 def _pm_id(ctx: Ctx) -> int | None:

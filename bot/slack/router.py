@@ -20,6 +20,7 @@ from slack_bolt import Ack, App, BoltContext
 from bot.deps import Deps
 from bot.slack import errors
 from bot.slack.context import Ctx, Repeat
+from bot.slack.middleware import require_workspace
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ class Router:
 
 def _run(handler: Handler, ctx: Ctx) -> None:
     try:
+        require_workspace(ctx)
         handler(ctx)
     except Repeat:
         return

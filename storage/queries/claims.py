@@ -31,6 +31,7 @@ from storage.kinds import (
     NUDGE,
     PENDING,
     RECURRENCE,
+    REFRESH,
     REPORT,
     ROLLUP,
     SENT,
@@ -145,9 +146,37 @@ def claim_reminders(
     ).order_by(col(Reminder.id))
     if dialect(session) == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    rows = list(session.exec(stmt).all())
+    rows = _without_superseded_redraws(session, list(session.exec(stmt).all()))
     _mark_claimed(session, rows, now=now, worker_id=worker_id, lease=lease)
     return rows
+
+
+def _without_superseded_redraws(session: Session, rows: list[Reminder]) -> list[Reminder]:
+    """Cancel the redraws a newer redraw of the same post-mortem covers; the rest.
+
+    A redraw reads the post-mortem when it is sent, and a newer redraw row was written by a
+    change that committed after this one's (each takes the next version, in order: the
+    version bump locks the post-mortem's row). So once a newer row exists — waiting, being
+    sent or sent — it shows this change too: twenty edits in a busy second redraw the message
+    once or twice, not twenty times against Slack's rate limit."""
+    pm_ids = {r.postmortem_id for r in rows if r.kind == REFRESH and r.postmortem_id}
+    if not pm_ids:
+        return rows
+    newest = dict(session.execute(
+        select(REMINDER.c.postmortem_id, func.max(REMINDER.c.id)).where(
+            REMINDER.c.kind == REFRESH, REMINDER.c.postmortem_id.in_(sorted(pm_ids)),
+            REMINDER.c.status.in_((PENDING, CLAIMED, SENT)),
+        ).group_by(REMINDER.c.postmortem_id)
+    ).all())
+    kept = []
+    for row in rows:
+        newer = newest.get(row.postmortem_id) if row.kind == REFRESH else None
+        if newer is not None and row.id is not None and newer > row.id:
+            session.execute(update(Reminder).where(REMINDER.c.id == row.id).values(
+                status=CANCELLED, lease_until=None, last_error=f"superseded by #{newer}"))
+        else:
+            kept.append(row)
+    return kept
 
 
 def _mark_claimed(

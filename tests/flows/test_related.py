@@ -14,6 +14,7 @@ from flows.metrics import tracker_metrics
 from flows.permissions import Actor
 from flows.related import (
     THRESHOLD,
+    Remembered,
     Subject,
     link_related,
     related_for,
@@ -131,3 +132,24 @@ def test_linking_a_suggestion_cites_it_and_counts_a_recurrence(history: Session)
     with pytest.raises(NotAllowed):
         link_related(history, pm_id=b.id, earlier_pm_id=a.id, actor=Actor("U0NOBODY", TEAM),
                      url=url, now=NOW)
+
+
+def test_remembered_suggestions_hold_until_the_subject_changes_or_they_age(
+    history: Session,
+) -> None:
+    """The redraws of a busy post-mortem reuse what the first one worked out; its own new
+    title is seen at once, an earlier post-mortem's edit once the answer is `ttl` old."""
+    clock = [0.0]
+    remembered = Remembered(ttl=60, clock=lambda: clock[0])
+    b = record_of(history, "INC-B")
+    [first] = related_for(history, b, remembered)
+    a = history.exec(select(Incident).where(Incident.reference == "INC-A")).one()
+    a.title = "Unrelated printer jam"
+    history.add(a)
+    history.flush()
+    assert related_for(history, b, remembered) == [first]  # remembered
+    b.incident.title = "INC-B outage again"
+    assert related_for(history, b, remembered) == []  # its own subject changed: worked out
+    b.incident.title = "INC-B outage"
+    clock[0] = 61
+    assert related_for(history, b, remembered) == []  # aged: the earlier edit shows

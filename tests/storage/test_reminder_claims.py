@@ -19,6 +19,7 @@ from flows.policy import Policy
 from flows.reminders.nudge import plan_nudge
 from flows.reminders.plan import Change, moot_kinds_on, plan_deadline, plan_follow_ups
 from storage.db import make_engine, session_factory, session_scope
+from storage.kinds import REFRESH
 from storage.queries import claims
 from storage.queries import reminders as store
 from storage.tables import Incident, Postmortem, Reminder
@@ -326,3 +327,38 @@ def test_four_processes_send_each_reminder_exactly_once(db_url: str) -> None:
     assert left == 0
     assert sum(by_worker.values()) == DUE
     assert len(by_worker) > 1, by_worker  # the work really was shared
+
+
+def redraws(sessions: Any, pm_id: int, versions: range) -> list[int]:
+    with session_scope(sessions) as s:
+        return store.insert_reminders(s, [
+            Reminder(dedupe_key=f"refresh:{pm_id}:{v}", kind=REFRESH, postmortem_id=pm_id,
+                     due_at=NOW) for v in versions])
+
+
+def claim_ids(sessions: Any, ids: list[int], worker: str = "w1") -> list[int]:
+    with session_scope(sessions) as s:
+        return [r.id or 0 for r in claims.claim_reminders(s, ids=ids, now=NOW, worker_id=worker,
+                                                          lease=LEASE)]
+
+
+def test_a_redraw_that_a_newer_one_covers_is_cancelled_not_sent(sessions: Any) -> None:
+    """Three edits in a burst: the first two changes' redraws are covered by the third's,
+    whether it is still waiting, being sent, or sent."""
+    pm_id = planned_pm(sessions, NOW + timedelta(days=2))
+    first, second, third = redraws(sessions, pm_id, range(1, 4))
+    assert claim_ids(sessions, [first]) == []  # the newest is still waiting
+    assert claim_ids(sessions, [third], "w2") == [third]
+    assert claim_ids(sessions, [second]) == []  # the newest is being sent
+    found = statuses(sessions)
+    assert found[f"refresh:{pm_id}:1"] == ("cancelled", f"superseded by #{third}")
+    assert found[f"refresh:{pm_id}:2"] == ("cancelled", f"superseded by #{third}")
+    assert found[f"refresh:{pm_id}:3"][0] == "claimed"
+
+
+def test_another_post_mortems_redraw_covers_nothing(sessions: Any) -> None:
+    mine = planned_pm(sessions, NOW + timedelta(days=2))
+    other = planned_pm(sessions, NOW + timedelta(days=3))
+    [old] = redraws(sessions, mine, range(1, 2))
+    redraws(sessions, other, range(1, 3))
+    assert claim_ids(sessions, [old]) == [old]
