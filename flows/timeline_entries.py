@@ -45,7 +45,9 @@ def add_entry(
     require_participant(pm, actor, in_channel=in_channel)
     entry = TimelineEntry(postmortem_id=pm_id, created_by=actor.user_id, created_at=now,
                           **asdict(draft))
-    if not parts.add_unless_present(session, entry):
+    if draft.message_key is None:
+        parts.add_parts(session, [entry])  # typed, not a Slack message: nothing to collide
+    elif not parts.add_unless_present(session, entry):
         return None
     when = f"{draft.occurred_at:%Y-%m-%d %H:%M} UTC"
     record_change(session, pm, actor_id=actor.user_id, now=now, kind="timeline.added",

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from storage.tables import ProcessedKey
+
+KEYS: Table = ProcessedKey.__table__  # type: ignore[attr-defined]
 
 DEFAULT_LEASE_TTL = timedelta(minutes=2)
 
@@ -21,15 +24,13 @@ DEFAULT_LEASE_TTL = timedelta(minutes=2)
 def claim_key(session: Session, *, key: str, now: datetime) -> bool:
     """Record a delivery key; False when it was already recorded (a retry or a double click).
 
-    Runs in a savepoint so a duplicate does not spoil the caller's transaction.
+    One INSERT that skips a duplicate key: the caller's transaction is never spoiled, and no
+    savepoint is needed (every submitted form runs this inside the write lock).
     """
-    try:
-        with session.begin_nested():
-            session.add(ProcessedKey(key=key, at=now))
-            session.flush()
-        return True
-    except IntegrityError:
-        return False
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
+        else sqlite.insert
+    stmt = insert(KEYS).values(key=key, at=now).on_conflict_do_nothing(index_elements=["key"])
+    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 
 
 def forget_keys_before(session: Session, *, before: datetime) -> int:
