@@ -23,10 +23,11 @@ from bot.slack import outbox
 from bot.slack.delivery import deliver_now
 from bot.slack.forms import view_values
 from bot.slack.meta import Meta
-from flows.errors import PostmortemError
+from flows.errors import NotFound, PostmortemError
 from flows.permissions import Actor
 from storage.db import read_scope, session_scope
 from storage.queries import keys, postmortems
+from storage.tables import Incident, Postmortem
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ class Ctx:
     after_ack: bool = False
     _later: list[Callable[[], None]] = field(default_factory=list)
     _outbox: list[int] = field(default_factory=list)
+    _named: tuple[Postmortem, Incident] | None = None
+    _named_read: bool = False
 
     # ---- reading the request ---------------------------------------------------------------
 
@@ -79,6 +82,24 @@ class Ctx:
     def values(self) -> dict[str, Any]:
         """A submitted modal's inputs, keyed by block_id."""
         return view_values(self.view)
+
+    def named(self) -> tuple[Postmortem, Incident] | None:
+        """The post-mortem the request names and its incident, as committed when first asked:
+        read once per request (the workspace check, a form's time context), for reading only.
+        None when it names none, or one that is gone."""
+        if not self._named_read and self.pm_id is not None:
+            with self.read() as session:
+                pm = session.get(Postmortem, self.pm_id)
+                incident = session.get(Incident, pm.incident_id) if pm is not None else None
+            self._named = (pm, incident) if pm is not None and incident is not None else None
+            self._named_read = True
+        return self._named
+
+    def require_named(self) -> tuple[Postmortem, Incident]:
+        named = self.named()
+        if named is None:
+            raise NotFound(f"There is no post-mortem #{self.require_pm()}.")
+        return named
 
     def require_pm(self) -> int:
         if self.pm_id is None:

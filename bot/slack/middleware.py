@@ -18,9 +18,8 @@ from bot.slack.meta import Meta
 from bot.slack.values import as_id
 from flows.errors import NotAllowed
 from flows.permissions import OTHER_WORKSPACE, in_workspace
-from storage.db import read_scope, session_scope
+from storage.db import session_scope
 from storage.queries import keys
-from storage.tables import Postmortem
 
 # Payloads whose handlers all run after the ack (bot/slack/router.py): their workspace is
 # checked there, before the handler, so that a click's ack reads nothing from the database.
@@ -88,10 +87,9 @@ def require_workspace(ctx: Ctx) -> None:
     the error path (bot/slack/errors.py) tells the user, at the form or privately."""
     if ctx.pm_id is None or not ctx.team_id:
         return
-    with read_scope(ctx.deps.sessions) as session:
-        pm = session.get(Postmortem, ctx.pm_id)
-        if pm is not None and not in_workspace(pm, ctx.team_id):
-            raise NotAllowed(OTHER_WORKSPACE)
+    named = ctx.named()
+    if named is not None and not in_workspace(named[0], ctx.team_id):
+        raise NotAllowed(OTHER_WORKSPACE)
 
 
 def _pm_id(ctx: Ctx) -> int | None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
+from storage.tables import ActionItem, Postmortem
 from storage.workspace_tables import HomeTab
 
 
@@ -33,12 +33,13 @@ def save_home_state(
     session.flush()
 
 
-def home_viewers(session: Session, *, team_id: str | None, user_ids: Iterable[str]) -> list[str]:
-    """Those of `user_ids` who have a Home tab to keep fresh."""
-    wanted = sorted(set(user_ids))
-    if not wanted:
-        return []
+def viewers_of(session: Session, pm: Postmortem) -> list[str]:
+    """The post-mortem's people (author, facilitator, action-item owners) who have a Home
+    tab to keep fresh, in one query: every change to a post-mortem asks, in its transaction."""
+    named = sorted({p for p in (pm.owner_id, pm.facilitator_id) if p})
+    owners = select(ActionItem.owner_id).where(ActionItem.postmortem_id == pm.id)
     stmt = select(HomeTab.user_id).where(
-        HomeTab.team_id == _team(team_id), col(HomeTab.user_id).in_(wanted)
-    )
-    return sorted(session.exec(stmt).all())
+        HomeTab.team_id == _team(pm.team_id),
+        or_(col(HomeTab.user_id).in_(named), col(HomeTab.user_id).in_(owners)),
+    ).order_by(col(HomeTab.user_id))
+    return list(session.exec(stmt).all())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -274,18 +274,6 @@ def find_in_workspace(
     if found is None:
         return None
     return TrackerEntry(*found)
-
-
-def people_of(session: Session, *, pm_id: int) -> set[str]:
-    """Everyone whose own work a change to the post-mortem can touch: its author,
-    facilitator and the owners of its action items."""
-    pm = session.get(Postmortem, pm_id)
-    if pm is None:
-        return set()
-    owners: Iterable[str | None] = session.exec(
-        select(ActionItem.owner_id).where(ActionItem.postmortem_id == pm_id).distinct()
-    ).all()
-    return {p for p in (pm.owner_id, pm.facilitator_id, *owners) if p}
 
 
 def items_of(session: Session, *, pm_id: int) -> list[ActionItem]:

@@ -2,7 +2,7 @@
 
 `home_view` reads what the Home shows (a page of the tracker, the viewer's own work) in a few
 indexed queries and builds the view. `publish` sends it;
-`refresh_rows` writes outbox rows that publish again the Homes a change touched: only those
+`home_rows` are the outbox rows that publish again the Homes a change touched: only those
 of people whose own work it is who have opened their Home, since the tracker part is read
 afresh whenever a Home is opened.
 """
@@ -30,7 +30,6 @@ from bot.slack.home.views import (
 from flows.tracker_rows import tracker_row
 from storage.kinds import HOME
 from storage.queries import home, tracker
-from storage.queries.reminders import insert_reminders
 from storage.tables import Postmortem, Reminder
 
 log = logging.getLogger(__name__)
@@ -75,14 +74,12 @@ def publish(client: WebClient, user_id: str, view: dict[str, Any]) -> None:
         log.warning("could not publish the Home of %s: %s", user_id, err.response.get("error"))
 
 
-def refresh_rows(session: Session, pm: Postmortem, *, now: datetime) -> list[int]:
+def home_rows(session: Session, pm: Postmortem, *, now: datetime) -> list[Reminder]:
     """Outbox rows publishing again the Homes of the post-mortem's people (author,
     facilitator, action-item owners) who have one; rendered when sent."""
     assert pm.id is not None
-    people = tracker.people_of(session, pm_id=pm.id)
-    viewers = home.home_viewers(session, team_id=pm.team_id, user_ids=people)
-    return insert_reminders(session, [
+    return [
         Reminder(dedupe_key=f"home:{pm.team_id or ''}:{user}:{uuid.uuid4().hex}", kind=HOME,
                  target=user, due_at=now, team_id=pm.team_id)
-        for user in viewers
-    ])
+        for user in home.viewers_of(session, pm)
+    ]

@@ -2,7 +2,7 @@
 
 Its action-item buttons are the DMs' own (bot/slack/reminders/nudges.py answers them and
 publishes the Home again when the click came from it); refreshes after other changes go
-through the outbox (publish.refresh_rows)."""
+through the outbox (build.home_rows)."""
 
 from __future__ import annotations
 

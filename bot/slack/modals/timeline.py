@@ -105,9 +105,7 @@ def delete_entry(ctx: Ctx) -> None:
 
 
 def entry_context(ctx: Ctx) -> tl.TimeContext:
-    with ctx.read() as session:
-        pm = postmortems.get_postmortem(session, pm_id=ctx.require_pm())
-        incident = postmortems.get_incident(session, incident_id=pm.incident_id)
+    _, incident = ctx.require_named()
     return time_context(ctx.meta, tl.incident_day(incident, _tz(ctx), ctx.now()), ctx.now())
 
 
