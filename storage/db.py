@@ -22,8 +22,18 @@ READ_ONLY = "postmortem_read_only"
 _HOLDS_WRITERS = "postmortem_holds_writers"
 
 
+# Connections kept open: the server's 8 request threads, 4 after-ack workers, the scheduler's
+# jobs. Beyond the pool a connection is opened for one use and closed (for SQLite its pragmas
+# and schema read again, for PostgreSQL a new backend): under a burst that churn cost more
+# than the queries. PostgreSQL: mind max_connections (default 100) times replicas.
+POOL_SIZE, MAX_OVERFLOW = 16, 8
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine tuned for several writer threads (SQLite) or several replicas (PostgreSQL)."""
+    if not url.endswith(":memory:") and url not in ("sqlite://", "sqlite:///"):
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", MAX_OVERFLOW)
     if url.startswith("sqlite"):
         # check_same_thread: Bolt runs listeners on a thread pool; each session still stays
         # on one thread.

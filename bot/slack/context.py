@@ -32,6 +32,10 @@ from storage.tables import Incident, Postmortem
 log = logging.getLogger(__name__)
 
 
+# How long a change's outbox delivery may wait for the acks of a burst (seconds).
+OUTBOX_YIELD = 10.0
+
+
 class Repeat(Exception):
     """The same submission arrived twice (a double click): the first one did the work."""
 
@@ -52,7 +56,8 @@ class Ctx:
     pm_id: int | None = None
     # Set while running after the ack (actions, shortcuts, events): deliveries go out inline.
     after_ack: bool = False
-    _later: list[Callable[[], None]] = field(default_factory=list)
+    # Work for after the ack, each with how long it may yield to acks (bot/slack/background.py).
+    _later: list[tuple[Callable[[], None], float | None]] = field(default_factory=list)
     _outbox: list[int] = field(default_factory=list)
     _named: tuple[Postmortem, Incident] | None = None
     _named_read: bool = False
@@ -151,16 +156,20 @@ class Ctx:
         if self.after_ack:
             deliver_now(self.deps, ids)
         else:
-            self.later(lambda: deliver_now(self.deps, ids))
+            # The rows are committed: the sweep sends whatever is not sent, so in a burst
+            # their delivery can wait for the acks longer than work a user is looking at.
+            self.later(lambda: deliver_now(self.deps, ids), yield_at_most=OUTBOX_YIELD)
 
-    def later(self, work: Callable[[], None]) -> None:
-        """Run after the ack (from a handler that runs before it); at once when already after."""
+    def later(self, work: Callable[[], None], *, yield_at_most: float | None = None) -> None:
+        """Run after the ack (from a handler that runs before it); at once when already after.
+        `yield_at_most`: how long it may wait for the acks of a burst (default: the pool's,
+        short enough for a modal opened with the request's trigger_id)."""
         if self.after_ack:
             work()
         else:
-            self._later.append(work)
+            self._later.append((work, yield_at_most))
 
-    def take_later(self) -> list[Callable[[], None]]:
+    def take_later(self) -> list[tuple[Callable[[], None], float | None]]:
         work, self._later = self._later, []
         return work
 

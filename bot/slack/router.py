@@ -112,8 +112,9 @@ class Router:
         return listener
 
     def _run_later(self, ctx: Ctx) -> None:
-        for work in ctx.take_later():
-            self.deps.background.submit(lambda work=work: _run_after(work, ctx))
+        for work, yield_at_most in ctx.take_later():
+            self.deps.background.submit(lambda work=work: _run_after(work, ctx),
+                                        yield_at_most=yield_at_most)
 
 
 def _run(handler: Handler, ctx: Ctx) -> None:

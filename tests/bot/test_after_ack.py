@@ -34,3 +34,19 @@ def test_work_after_an_ack_waits_no_longer_than_its_bound() -> None:
 
 def test_the_bound_leaves_a_modal_time_to_open() -> None:
     assert YIELD_AT_MOST <= 1.0  # Slack's trigger_id expires 3 s after the click
+
+
+def test_patient_work_does_not_hold_back_pressing_work() -> None:
+    """A burst's thread notes may wait for it to end; a modal's work queued after them may
+    not wait behind them."""
+    pool = Background(workers=1, yield_at_most=0.3)
+    note, modal = threading.Event(), threading.Event()
+    try:
+        with pool.answering():
+            pool.submit(note.set, yield_at_most=30)
+            pool.submit(modal.set)
+            assert modal.wait(5)
+            assert not note.is_set()
+        assert note.wait(5)  # the burst is over
+    finally:
+        pool.shutdown()
