@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
 
 from storage.tables import (
     ActionItem,
@@ -15,16 +17,36 @@ from storage.tables import (
     Postmortem,
     Reference,
     ReviewDecision,
-    TimelineEntry,
     Why,
 )
+
+
+class TimelineItem(NamedTuple):
+    """A timeline entry as the record holds it: `TimelineEntry`'s columns, read-only.
+
+    Plain data rather than ORM instances: a record is read whole, and building thousands of
+    tracked instances was most of the time it took to render a long timeline. Changes go
+    through the `TimelineEntry` row (flows/timeline_entries.py).
+    """
+
+    id: int
+    postmortem_id: int
+    occurred_at: datetime
+    text: str
+    actor: str | None
+    source: str
+    message_key: str | None
+    link: str | None
+    milestone: str | None
+    created_by: str | None
+    created_at: datetime
 
 
 @dataclass
 class PostmortemRecord:
     incident: Incident
     postmortem: Postmortem
-    timeline: list[TimelineEntry] = field(default_factory=list)
+    timeline: list[TimelineItem] = field(default_factory=list)
     whys: list[Why] = field(default_factory=list)
     factors: list[ContributingFactor] = field(default_factory=list)
     learnings: list[Learning] = field(default_factory=list)

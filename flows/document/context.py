@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,8 +40,8 @@ from flows.milestones import MILESTONES, TAGS
 from flows.references import REFERENCE_KINDS
 from flows.severity import severity_label
 from flows.summary import draft_summary
-from storage.record import PostmortemRecord
-from storage.tables import ReviewDecision, TimelineEntry
+from storage.record import PostmortemRecord, TimelineItem
+from storage.tables import ReviewDecision
 
 ACTION_STATUS_LABELS = {
     "open": "Open",
@@ -174,8 +174,7 @@ def _timeline(
     names: Names,
 ) -> tuple[list[TimelineRow], Md | None]:
     # This runs per entry on timelines of thousands: integer formatting and per-actor and
-    # per-milestone caches keep it a few milliseconds (strftime alone was three times slower),
-    # and the columns are read in one go (each ORM attribute access costs a descriptor call).
+    # per-milestone caches keep it a few milliseconds (strftime alone was three times slower).
     rows_in = sorted((_columns(e) for e in record.timeline), key=_first)
     local = _localise([r[0] for r in rows_in], zi)
     # Sorted: the first and last entries bound every day in between.
@@ -208,20 +207,8 @@ def _timeline(
 
 # Every "HH:MM" of a day, made once: formatting it per entry was a fifth of the render.
 _HHMM = tuple(Md(f"{m // 60:02d}:{m % 60:02d}") for m in range(24 * 60))
-_COLUMNS = ("occurred_at", "text", "actor", "link", "milestone", "source")
-
-
-_pick = itemgetter(*_COLUMNS)
-
-
-def _columns(entry: TimelineEntry) -> tuple[Any, ...]:
-    """The entry's columns from its loaded state, without six descriptor calls."""
-    try:
-        return _pick(entry.__dict__)  # type: ignore[no-any-return]
-    except KeyError:  # not loaded (expired): let the ORM fetch it
-        return tuple(getattr(entry, name) for name in _COLUMNS)
-
-
+# An entry's columns in one C call: this runs per entry on timelines of thousands.
+_columns = attrgetter("occurred_at", "text", "actor", "link", "milestone", "source")
 _first = itemgetter(0)
 _SAME_OFFSET_SPAN = timedelta(days=7)
 
@@ -238,7 +225,7 @@ def _localise(times: list[datetime], zi: ZoneInfo) -> list[datetime]:
     return [t + offset for t in times]  # UTC-aware, shifted: only its fields are read
 
 
-def _occurred(entry: TimelineEntry) -> datetime:
+def _occurred(entry: TimelineItem) -> datetime:
     return entry.occurred_at
 
 
@@ -308,7 +295,7 @@ def _alerts(record: PostmortemRecord, clock: Clock, detected: datetime | None) -
     if inc.alert_name:
         rows.append(AlertRow(clock.moment(detected), inc.alert_name, inc.alert_source,
                              inc.alert_url))
-    hooks = [e for e in record.timeline if _columns(e)[5] == "webhook"]
+    hooks = [e for e in record.timeline if e.source == "webhook"]
     for e in sorted(hooks, key=_occurred):
         rows.append(AlertRow(clock.moment(e.occurred_at), e.text, None, e.link))
     return rows

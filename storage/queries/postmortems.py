@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from storage.errors import NotFound
 from storage.kinds import CLOSED
-from storage.record import PostmortemRecord
+from storage.record import PostmortemRecord, TimelineItem
 from storage.tables import (
     ActionItem,
     AuditEvent,
@@ -92,6 +93,15 @@ def load_summary(session: Session, *, pm_id: int) -> PostmortemRecord:
     return load_record(session, pm_id=pm_id, history=False)
 
 
+_ENTRY_COLUMNS = TimelineEntry.__table__.c  # type: ignore[attr-defined]
+# Columns, not entities: the record's timeline is plain data (storage/record.py).
+_TIMELINE = (
+    core_select(*(_ENTRY_COLUMNS[name] for name in TimelineItem._fields))
+    .where(_ENTRY_COLUMNS.postmortem_id == bindparam("pm_id"))
+    .order_by(_ENTRY_COLUMNS.occurred_at, _ENTRY_COLUMNS.id)
+)
+
+
 def load_record(session: Session, *, pm_id: int, history: bool = True) -> PostmortemRecord:
     """The post-mortem with every part, each list in the order the document shows it."""
     pm = get_postmortem(session, pm_id=pm_id)
@@ -104,7 +114,8 @@ def load_record(session: Session, *, pm_id: int, history: bool = True) -> Postmo
     record = PostmortemRecord(
         incident=incident,
         postmortem=pm,
-        timeline=rows(TimelineEntry, TimelineEntry.occurred_at, TimelineEntry.id),
+        timeline=list(map(TimelineItem._make, session.connection().execute(
+            _TIMELINE, {"pm_id": pm_id}).fetchall())),
         whys=rows(Why, Why.position),
         factors=rows(ContributingFactor, ContributingFactor.id),
         learnings=rows(Learning, Learning.id),
