@@ -22,7 +22,8 @@ from storage.tables import (
 
 
 class TimelineItem(NamedTuple):
-    """A timeline entry as the record holds it: `TimelineEntry`'s columns, read-only.
+    """A timeline entry as the record holds it: the columns of a `TimelineEntry` that the
+    process reads (the document, the timeline modal, checks), read-only.
 
     Plain data rather than ORM instances: a record is read whole, and building thousands of
     tracked instances was most of the time it took to render a long timeline. Changes go
@@ -30,16 +31,12 @@ class TimelineItem(NamedTuple):
     """
 
     id: int
-    postmortem_id: int
     occurred_at: datetime
     text: str
     actor: str | None
     source: str
-    message_key: str | None
     link: str | None
     milestone: str | None
-    created_by: str | None
-    created_at: datetime
 
 
 @dataclass
