@@ -173,36 +173,56 @@ def _timeline(
     milestones: list[datetime],
     names: Names,
 ) -> tuple[list[TimelineRow], Md | None]:
-    # This runs per entry on timelines of thousands: integer formatting and per-actor and
-    # per-milestone caches keep it a few milliseconds (strftime alone was three times slower).
-    rows_in = sorted((_columns(e) for e in record.timeline), key=_first)
-    local = _localise([r[0] for r in rows_in], zi)
+    # This runs over timelines of thousands, so it works column by column: values that repeat
+    # (times to the minute, actors, milestone tags) are made once each, and the rows are put
+    # together by C-level maps rather than a Python loop per entry.
+    rows_in = sorted(map(_columns, record.timeline), key=_first)
+    at, raw, actor_ids, links, kinds, sources = zip(*rows_in, strict=True) if rows_in else ((),) * 6
+    local = _localise(list(at), zi)
     # Sorted: the first and last entries bound every day in between.
     days = {t.date() for t in local[:1] + local[-1:]} | {
         t.astimezone(zi).date() for t in milestones}
     # One day: HH:MM as in the seeds, the date stated once; otherwise every row dated.
     same_day = Md(next(iter(days)).isoformat()) if len(days) == 1 else None
-    actors: dict[str | None, Md] = {}
-    tags = {kind: Md(label) for kind, label in TAGS.items()}
     none = Md("")
-    plain = names.plain
-    slack = SLACK_SOURCES
-    texts = [plain(r[1]) if r[5] in slack else r[1] for r in rows_in]
+    if SLACK_SOURCES.isdisjoint(sources):
+        texts: list[str] = list(raw)
+    else:
+        plain = names.plain
+        texts = [plain(t) if s in SLACK_SOURCES else t for t, s in zip(raw, sources, strict=True)]
     escaped = cells(texts)
-    rows = []
-    for (_, _, actor, link, milestone, _), t, text, cell in zip(
-        rows_in, local, texts, escaped, strict=True
-    ):
-        if same_day:
-            when = _HHMM[t.hour * 60 + t.minute]
-        else:
-            when = Md(f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}")
-        if actor not in actors:
-            actors[actor] = names.mention(actor) if actor else none
-        mark = tags.get(milestone, none) if milestone else none
-        event = Md(f"**{mark}:** {cell}") if mark else cell
-        rows.append(TimelineRow(when, event, actors[actor], cell, text, link, mark))
+    actor = {a: names.mention(a) if a else none for a in set(actor_ids)}
+    mark_of = {k: _TAGS.get(k, none) if k else none for k in set(kinds)}
+    marks = list(map(mark_of.__getitem__, kinds))
+    events = list(escaped)
+    for i, mark in enumerate(marks):
+        if mark:
+            events[i] = Md(f"**{mark}:** {escaped[i]}")
+    rows = list(map(TimelineRow._make, zip(
+        _times(local, short=same_day is not None), events, map(actor.__getitem__, actor_ids),
+        escaped, texts, links, marks, strict=True)))
     return rows, same_day
+
+
+def _times(local: list[datetime], *, short: bool) -> list[Md]:
+    """Each time as HH:MM, or dated. Integer formatting, each minute once: `local` is sorted,
+    so a time within the minute of the one before repeats it (strftime per entry was three
+    times slower)."""
+    if short:
+        return [_HHMM[t.hour * 60 + t.minute] for t in local]
+    out = []
+    end: datetime | None = None
+    when = Md("")
+    days: dict[date, str] = {}
+    for t in local:
+        if end is None or t >= end:
+            day = t.date()
+            if day not in days:
+                days[day] = f"{day.isoformat()} "
+            when = Md(days[day] + _HHMM[t.hour * 60 + t.minute])
+            end = t + (_MINUTE - timedelta(0, t.second, t.microsecond))
+        out.append(when)
+    return out
 
 
 # Every "HH:MM" of a day, made once: formatting it per entry was a fifth of the render.
@@ -210,7 +230,9 @@ _HHMM = tuple(Md(f"{m // 60:02d}:{m % 60:02d}") for m in range(24 * 60))
 # An entry's columns in one C call: this runs per entry on timelines of thousands.
 _columns = attrgetter("occurred_at", "text", "actor", "link", "milestone", "source")
 _first = itemgetter(0)
+_TAGS = {kind: Md(label) for kind, label in TAGS.items()}
 _SAME_OFFSET_SPAN = timedelta(days=7)
+_MINUTE = timedelta(minutes=1)
 
 
 def _localise(times: list[datetime], zi: ZoneInfo) -> list[datetime]:
