@@ -69,6 +69,8 @@ def _escape_line(line: str) -> str:
 def cells(values: list[str]) -> list[Md]:
     """`md_cell` over many values at once: the escapes run once over all of them joined, which
     on a timeline of thousands of entries is several times faster than line by line."""
+    if not values:
+        return []
     if all(map(str.isprintable, values)):  # each one line, no control characters: the norm
         return list(map(Md, _escape_lines(list(map(str.strip, values)))))
     out: list[Md | None] = [None] * len(values)
