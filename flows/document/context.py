@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from operator import attrgetter, itemgetter
+from operator import attrgetter, gt
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,7 +40,7 @@ from flows.milestones import MILESTONES, TAGS
 from flows.references import REFERENCE_KINDS
 from flows.severity import severity_label
 from flows.summary import draft_summary
-from storage.record import PostmortemRecord, TimelineItem
+from storage.record import PostmortemRecord
 from storage.tables import ReviewDecision
 
 ACTION_STATUS_LABELS = {
@@ -176,9 +176,16 @@ def _timeline(
     # This runs over timelines of thousands, so it works column by column: values that repeat
     # (times to the minute, actors, milestone tags) are made once each, and the rows are put
     # together by C-level maps rather than a Python loop per entry.
-    rows_in = sorted(map(_columns, record.timeline), key=_first)
-    at, raw, actor_ids, links, kinds, sources = zip(*rows_in, strict=True) if rows_in else ((),) * 6
-    local = _localise(list(at), zi)
+    entries = record.timeline
+    at = list(map(_OCCURRED_AT, entries))
+    # Sorted when read from the database (load_record); a record built in memory may not be.
+    if any(map(gt, at, at[1:])):
+        entries = sorted(entries, key=_OCCURRED_AT)
+        at.sort()
+    raw, actor_ids, links, kinds, sources = (
+        list(map(attrgetter(name), entries)) for name in ("text", "actor", "link", "milestone",
+                                                         "source"))
+    local = _localise(at, zi)
     # Sorted: the first and last entries bound every day in between.
     days = {t.date() for t in local[:1] + local[-1:]} | {
         t.astimezone(zi).date() for t in milestones}
@@ -186,7 +193,7 @@ def _timeline(
     same_day = Md(next(iter(days)).isoformat()) if len(days) == 1 else None
     none = Md("")
     if SLACK_SOURCES.isdisjoint(sources):
-        texts: list[str] = list(raw)
+        texts: list[str] = raw
     else:
         plain = names.plain
         texts = [plain(t) if s in SLACK_SOURCES else t for t, s in zip(raw, sources, strict=True)]
@@ -227,9 +234,7 @@ def _times(local: list[datetime], *, short: bool) -> list[Md]:
 
 # Every "HH:MM" of a day, made once: formatting it per entry was a fifth of the render.
 _HHMM = tuple(Md(f"{m // 60:02d}:{m % 60:02d}") for m in range(24 * 60))
-# An entry's columns in one C call: this runs per entry on timelines of thousands.
-_columns = attrgetter("occurred_at", "text", "actor", "link", "milestone", "source")
-_first = itemgetter(0)
+_OCCURRED_AT = attrgetter("occurred_at")
 _TAGS = {kind: Md(label) for kind, label in TAGS.items()}
 _SAME_OFFSET_SPAN = timedelta(days=7)
 _MINUTE = timedelta(minutes=1)
@@ -245,10 +250,6 @@ def _localise(times: list[datetime], zi: ZoneInfo) -> list[datetime]:
     if offset is None or offset != last.utcoffset() or times[-1] - times[0] > _SAME_OFFSET_SPAN:
         return [t.astimezone(zi) for t in times]
     return [t + offset for t in times]  # UTC-aware, shifted: only its fields are read
-
-
-def _occurred(entry: TimelineItem) -> datetime:
-    return entry.occurred_at
 
 
 def _causes(record: PostmortemRecord, whys: list[WhyRow]) -> dict[str, Any]:
@@ -318,7 +319,7 @@ def _alerts(record: PostmortemRecord, clock: Clock, detected: datetime | None) -
         rows.append(AlertRow(clock.moment(detected), inc.alert_name, inc.alert_source,
                              inc.alert_url))
     hooks = [e for e in record.timeline if e.source == "webhook"]
-    for e in sorted(hooks, key=_occurred):
+    for e in sorted(hooks, key=_OCCURRED_AT):
         rows.append(AlertRow(clock.moment(e.occurred_at), e.text, None, e.link))
     return rows
 

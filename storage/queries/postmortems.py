@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import BindParameter, bindparam, func, or_, update
@@ -119,6 +120,13 @@ _DOCUMENTS = _parts(Document, Document.id)
 _EVENTS = _parts(AuditEvent, AuditEvent.id)
 
 
+def _timeline(session: Session, params: dict[str, int]) -> list[TimelineItem]:
+    # In batches: the driver's rows of a whole long timeline alive at once (fetchall) set off
+    # the garbage collector, full collections included, several times per read.
+    batches = session.connection().execute(_TIMELINE, params).partitions(256)
+    return list(map(TimelineItem._make, chain.from_iterable(batches)))
+
+
 def load_record(session: Session, *, pm_id: int, history: bool = True) -> PostmortemRecord:
     """The post-mortem with every part, each list in the order the document shows it."""
     pm = get_postmortem(session, pm_id=pm_id)
@@ -131,8 +139,7 @@ def load_record(session: Session, *, pm_id: int, history: bool = True) -> Postmo
     record = PostmortemRecord(
         incident=incident,
         postmortem=pm,
-        timeline=list(map(TimelineItem._make, session.connection().execute(
-            _TIMELINE, params).fetchall())),
+        timeline=_timeline(session, params),
         whys=rows(_WHYS),
         factors=rows(_FACTORS),
         learnings=rows(_LEARNINGS),
