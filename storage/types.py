@@ -51,7 +51,10 @@ def _from_sqlite(value: Any) -> datetime | None:
     if value is None:
         return None
     try:
-        return datetime.fromisoformat(value + _UTC_SUFFIX)
+        at = datetime.fromisoformat(value + _UTC_SUFFIX)
+        if at.tzinfo is not None:  # a date alone parses, but naive
+            return at
     except ValueError:  # text that carries its own offset
-        at = datetime.fromisoformat(value)
-        return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+        pass
+    at = datetime.fromisoformat(value)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)

@@ -213,21 +213,23 @@ def _timeline(
 
 def _times(local: list[datetime], *, short: bool) -> list[Md]:
     """Each time as HH:MM, or dated. Integer formatting, each minute once: `local` is sorted,
-    so a time within the minute of the one before repeats it (strftime per entry was three
-    times slower)."""
+    so a time on the clock minute of the one before repeats its text (strftime per entry was
+    three times slower)."""
     if short:
         return [_HHMM[t.hour * 60 + t.minute] for t in local]
     out = []
-    end: datetime | None = None
+    last: tuple[int, int, int, int, int] | None = None
     when = Md("")
     days: dict[date, str] = {}
     for t in local:
-        if end is None or t >= end:
+        # The clock's fields, not the instant: an hour repeats when the clocks go back.
+        minute = (t.minute, t.hour, t.day, t.month, t.year)
+        if minute != last:
+            last = minute
             day = t.date()
             if day not in days:
                 days[day] = f"{day.isoformat()} "
             when = Md(days[day] + _HHMM[t.hour * 60 + t.minute])
-            end = t + (_MINUTE - timedelta(0, t.second, t.microsecond))
         out.append(when)
     return out
 
@@ -237,7 +239,6 @@ _HHMM = tuple(Md(f"{m // 60:02d}:{m % 60:02d}") for m in range(24 * 60))
 _OCCURRED_AT = attrgetter("occurred_at")
 _TAGS = {kind: Md(label) for kind, label in TAGS.items()}
 _SAME_OFFSET_SPAN = timedelta(days=7)
-_MINUTE = timedelta(minutes=1)
 
 
 def _localise(times: list[datetime], zi: ZoneInfo) -> list[datetime]:
