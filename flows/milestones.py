@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from flows.errors import FieldErrors
 from flows.timeline import milestone
-from storage.tables import Incident, TimelineEntry
+from storage.record import TimelineItem
+from storage.tables import Incident
 
 # In the order an incident goes through them. Labels are what a person picks from.
 MILESTONES: dict[str, str] = {
@@ -58,7 +59,6 @@ INCIDENT_FIELDS: dict[str, str] = {
     "resolved": "resolved_at",
 }
 FIELD = "milestone"
-_UNLOADED: Any = object()  # an attribute the ORM has not loaded (expired): ask it
 
 
 # What flows.timeline.milestone's guess means in this vocabulary.
@@ -115,21 +115,14 @@ class HasMilestones(Protocol):
     def resolved_at(self) -> datetime | None: ...
 
 
-def milestone_times(incident: Incident, timeline: Iterable[TimelineEntry]) -> MilestoneTimes:
+def milestone_times(incident: Incident, timeline: Iterable[TimelineItem]) -> MilestoneTimes:
     """One pass over the timeline: the earliest marked entry per milestone, and the first entry."""
     marked: dict[str, datetime] = {}
     first: datetime | None = None
     for entry in timeline:
-        # Loaded state first: this runs over thousands of entries per rendering.
-        state = entry.__dict__
-        at = state.get("occurred_at", _UNLOADED)
-        if at is _UNLOADED:
-            at = entry.occurred_at
+        at, kind = entry.occurred_at, entry.milestone
         if first is None or at < first:
             first = at
-        kind = state.get("milestone", _UNLOADED)
-        if kind is _UNLOADED:
-            kind = entry.milestone
         if kind and (kind not in marked or at < marked[kind]):
             marked[kind] = at
     return _resolve(incident, marked, first)

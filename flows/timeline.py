@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flows.errors import FieldErrors
 from flows.lifecycle import DRAFT, IN_REVIEW
 from flows.timeparse import parse_typed_time
+from storage.record import TimelineItem
 from storage.tables import Incident, Postmortem, TimelineEntry
 
 # 20 entries at two blocks each stay far below Slack's 100 blocks per modal, with room for
@@ -40,6 +41,8 @@ MILESTONES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 T = TypeVar("T")
+# A record's entries (plain rows) or the table's own.
+Entry = TypeVar("Entry", TimelineItem, TimelineEntry)
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ def resolve_time(typed: str, picked: datetime | None, ctx: TimeContext, *, field
     return picked
 
 
-def ordered(entries: Iterable[TimelineEntry]) -> list[TimelineEntry]:
+def ordered(entries: Iterable[Entry]) -> list[Entry]:
     """Time order; entries at the same instant stay in the order they were added."""
     return sorted(entries, key=lambda e: (e.occurred_at, e.id or 0))
 
@@ -127,7 +130,7 @@ def paginate(items: Sequence[T], page: int, size: int = PAGE_SIZE) -> Page[T]:
 
 
 def page_holding(
-    entries: Sequence[TimelineEntry], entry_id: int | None, size: int = PAGE_SIZE
+    entries: Sequence[Entry], entry_id: int | None, size: int = PAGE_SIZE
 ) -> int:
     for index, entry in enumerate(entries):
         if entry.id == entry_id:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
 
 from storage.tables import (
     ActionItem,
@@ -15,16 +17,33 @@ from storage.tables import (
     Postmortem,
     Reference,
     ReviewDecision,
-    TimelineEntry,
     Why,
 )
+
+
+class TimelineItem(NamedTuple):
+    """A timeline entry as the record holds it: the columns of a `TimelineEntry` that the
+    process reads (the document, the timeline modal, checks), read-only.
+
+    Plain data rather than ORM instances: a record is read whole, and building thousands of
+    tracked instances was most of the time it took to render a long timeline. Changes go
+    through the `TimelineEntry` row (flows/timeline_entries.py).
+    """
+
+    id: int
+    occurred_at: datetime
+    text: str
+    actor: str | None
+    source: str
+    link: str | None
+    milestone: str | None
 
 
 @dataclass
 class PostmortemRecord:
     incident: Incident
     postmortem: Postmortem
-    timeline: list[TimelineEntry] = field(default_factory=list)
+    timeline: list[TimelineItem] = field(default_factory=list)
     whys: list[Why] = field(default_factory=list)
     factors: list[ContributingFactor] = field(default_factory=list)
     learnings: list[Learning] = field(default_factory=list)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from operator import itemgetter
+from operator import attrgetter, gt
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,7 +41,7 @@ from flows.references import REFERENCE_KINDS
 from flows.severity import severity_label
 from flows.summary import draft_summary
 from storage.record import PostmortemRecord
-from storage.tables import ReviewDecision, TimelineEntry
+from storage.tables import ReviewDecision
 
 ACTION_STATUS_LABELS = {
     "open": "Open",
@@ -173,56 +173,71 @@ def _timeline(
     milestones: list[datetime],
     names: Names,
 ) -> tuple[list[TimelineRow], Md | None]:
-    # This runs per entry on timelines of thousands: integer formatting and per-actor and
-    # per-milestone caches keep it a few milliseconds (strftime alone was three times slower),
-    # and the columns are read in one go (each ORM attribute access costs a descriptor call).
-    rows_in = sorted((_columns(e) for e in record.timeline), key=_first)
-    local = _localise([r[0] for r in rows_in], zi)
+    # This runs over timelines of thousands, so it works column by column: values that repeat
+    # (times to the minute, actors, milestone tags) are made once each, and the rows are put
+    # together by C-level maps rather than a Python loop per entry.
+    entries = record.timeline
+    at = list(map(_OCCURRED_AT, entries))
+    # Sorted when read from the database (load_record); a record built in memory may not be.
+    if any(map(gt, at, at[1:])):
+        entries = sorted(entries, key=_OCCURRED_AT)
+        at.sort()
+    raw, actor_ids, links, kinds, sources = (
+        list(map(attrgetter(name), entries)) for name in ("text", "actor", "link", "milestone",
+                                                         "source"))
+    local = _localise(at, zi)
     # Sorted: the first and last entries bound every day in between.
     days = {t.date() for t in local[:1] + local[-1:]} | {
         t.astimezone(zi).date() for t in milestones}
     # One day: HH:MM as in the seeds, the date stated once; otherwise every row dated.
     same_day = Md(next(iter(days)).isoformat()) if len(days) == 1 else None
-    actors: dict[str | None, Md] = {}
-    tags = {kind: Md(label) for kind, label in TAGS.items()}
     none = Md("")
-    plain = names.plain
-    slack = SLACK_SOURCES
-    texts = [plain(r[1]) if r[5] in slack else r[1] for r in rows_in]
+    if SLACK_SOURCES.isdisjoint(sources):
+        texts: list[str] = raw
+    else:
+        plain = names.plain
+        texts = [plain(t) if s in SLACK_SOURCES else t for t, s in zip(raw, sources, strict=True)]
     escaped = cells(texts)
-    rows = []
-    for (_, _, actor, link, milestone, _), t, text, cell in zip(
-        rows_in, local, texts, escaped, strict=True
-    ):
-        if same_day:
-            when = _HHMM[t.hour * 60 + t.minute]
-        else:
-            when = Md(f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}")
-        if actor not in actors:
-            actors[actor] = names.mention(actor) if actor else none
-        mark = tags.get(milestone, none) if milestone else none
-        event = Md(f"**{mark}:** {cell}") if mark else cell
-        rows.append(TimelineRow(when, event, actors[actor], cell, text, link, mark))
+    actor = {a: names.mention(a) if a else none for a in set(actor_ids)}
+    mark_of = {k: _TAGS.get(k, none) if k else none for k in set(kinds)}
+    marks = list(map(mark_of.__getitem__, kinds))
+    events = list(escaped)
+    for i, mark in enumerate(marks):
+        if mark:
+            events[i] = Md(f"**{mark}:** {escaped[i]}")
+    rows = list(map(TimelineRow._make, zip(
+        _times(local, short=same_day is not None), events, map(actor.__getitem__, actor_ids),
+        escaped, texts, links, marks, strict=True)))
     return rows, same_day
+
+
+def _times(local: list[datetime], *, short: bool) -> list[Md]:
+    """Each time as HH:MM, or dated. Integer formatting, each minute once: `local` is sorted,
+    so a time on the clock minute of the one before repeats its text (strftime per entry was
+    three times slower)."""
+    if short:
+        return [_HHMM[t.hour * 60 + t.minute] for t in local]
+    out = []
+    last: tuple[int, int, int, int, int] | None = None
+    when = Md("")
+    days: dict[date, str] = {}
+    for t in local:
+        # The clock's fields, not the instant: an hour repeats when the clocks go back.
+        minute = (t.minute, t.hour, t.day, t.month, t.year)
+        if minute != last:
+            last = minute
+            day = t.date()
+            if day not in days:
+                days[day] = f"{day.isoformat()} "
+            when = Md(days[day] + _HHMM[t.hour * 60 + t.minute])
+        out.append(when)
+    return out
 
 
 # Every "HH:MM" of a day, made once: formatting it per entry was a fifth of the render.
 _HHMM = tuple(Md(f"{m // 60:02d}:{m % 60:02d}") for m in range(24 * 60))
-_COLUMNS = ("occurred_at", "text", "actor", "link", "milestone", "source")
-
-
-_pick = itemgetter(*_COLUMNS)
-
-
-def _columns(entry: TimelineEntry) -> tuple[Any, ...]:
-    """The entry's columns from its loaded state, without six descriptor calls."""
-    try:
-        return _pick(entry.__dict__)  # type: ignore[no-any-return]
-    except KeyError:  # not loaded (expired): let the ORM fetch it
-        return tuple(getattr(entry, name) for name in _COLUMNS)
-
-
-_first = itemgetter(0)
+_OCCURRED_AT = attrgetter("occurred_at")
+_TAGS = {kind: Md(label) for kind, label in TAGS.items()}
 _SAME_OFFSET_SPAN = timedelta(days=7)
 
 
@@ -236,10 +251,6 @@ def _localise(times: list[datetime], zi: ZoneInfo) -> list[datetime]:
     if offset is None or offset != last.utcoffset() or times[-1] - times[0] > _SAME_OFFSET_SPAN:
         return [t.astimezone(zi) for t in times]
     return [t + offset for t in times]  # UTC-aware, shifted: only its fields are read
-
-
-def _occurred(entry: TimelineEntry) -> datetime:
-    return entry.occurred_at
 
 
 def _causes(record: PostmortemRecord, whys: list[WhyRow]) -> dict[str, Any]:
@@ -308,8 +319,8 @@ def _alerts(record: PostmortemRecord, clock: Clock, detected: datetime | None) -
     if inc.alert_name:
         rows.append(AlertRow(clock.moment(detected), inc.alert_name, inc.alert_source,
                              inc.alert_url))
-    hooks = [e for e in record.timeline if _columns(e)[5] == "webhook"]
-    for e in sorted(hooks, key=_occurred):
+    hooks = [e for e in record.timeline if e.source == "webhook"]
+    for e in sorted(hooks, key=_OCCURRED_AT):
         rows.append(AlertRow(clock.moment(e.occurred_at), e.text, None, e.link))
     return rows
 

@@ -104,9 +104,9 @@ def slack_ids(record: PostmortemRecord) -> tuple[set[str], set[str]]:
     users |= {d.author_id for d in record.documents}
     users |= {t.ticked_by for t in record.compliance}
     channels = {inc.channel_id, pm.channel_id}
+    # Thousands of entries, a handful of actors: each distinct actor is checked once.
+    users |= {a for a in {e.actor for e in record.timeline} if a and _USER_ID.match(a)}
     for entry in record.timeline:
-        if entry.actor and _USER_ID.match(entry.actor):
-            users.add(entry.actor)
         if entry.source in SLACK_SOURCES and "<" in entry.text:
             for user, chan in _IN_TEXT.findall(entry.text):
                 if user:

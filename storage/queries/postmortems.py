@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import BindParameter, bindparam, func, or_, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from storage.errors import NotFound
 from storage.kinds import CLOSED
-from storage.record import PostmortemRecord
+from storage.record import PostmortemRecord, TimelineItem
 from storage.tables import (
     ActionItem,
     AuditEvent,
@@ -92,30 +94,63 @@ def load_summary(session: Session, *, pm_id: int) -> PostmortemRecord:
     return load_record(session, pm_id=pm_id, history=False)
 
 
+_ENTRY_COLUMNS = TimelineEntry.__table__.c  # type: ignore[attr-defined]
+_PM_ID: BindParameter[int] = bindparam("pm_id")
+# Columns, not entities: the record's timeline is plain data (storage/record.py).
+_TIMELINE = (
+    core_select(*(_ENTRY_COLUMNS[name] for name in TimelineItem._fields))
+    .where(_ENTRY_COLUMNS.postmortem_id == _PM_ID)
+    .order_by(_ENTRY_COLUMNS.occurred_at, _ENTRY_COLUMNS.id)
+)
+
+
+def _parts(model: Any, *order: Any) -> Any:
+    # Built once: building a statement costs as much as running it on a short list.
+    return select(model).where(model.postmortem_id == _PM_ID).order_by(*order)
+
+
+_WHYS = _parts(Why, Why.position)
+_FACTORS = _parts(ContributingFactor, ContributingFactor.id)
+_LEARNINGS = _parts(Learning, Learning.id)
+_ACTION_ITEMS = _parts(ActionItem, ActionItem.number)
+_REFERENCES = _parts(Reference, Reference.id)
+_COMPLIANCE = _parts(ComplianceTick, ComplianceTick.id)
+_DECISIONS = _parts(ReviewDecision, ReviewDecision.id)
+_DOCUMENTS = _parts(Document, Document.id)
+_EVENTS = _parts(AuditEvent, AuditEvent.id)
+
+
+def _timeline(session: Session, params: dict[str, int]) -> list[TimelineItem]:
+    # In batches: the driver's rows of a whole long timeline alive at once (fetchall) set off
+    # the garbage collector, full collections included, several times per read.
+    batches = session.connection().execute(_TIMELINE, params).partitions(256)
+    return list(map(TimelineItem._make, chain.from_iterable(batches)))
+
+
 def load_record(session: Session, *, pm_id: int, history: bool = True) -> PostmortemRecord:
     """The post-mortem with every part, each list in the order the document shows it."""
     pm = get_postmortem(session, pm_id=pm_id)
     incident = get_incident(session, incident_id=pm.incident_id)
+    params = {"pm_id": pm_id}
 
-    def rows(model: Any, *order: Any) -> list[Any]:
-        stmt = select(model).where(model.postmortem_id == pm_id).order_by(*order)
-        return list(session.exec(stmt).all())
+    def rows(stmt: Any) -> list[Any]:
+        return list(session.exec(stmt, params=params).all())
 
     record = PostmortemRecord(
         incident=incident,
         postmortem=pm,
-        timeline=rows(TimelineEntry, TimelineEntry.occurred_at, TimelineEntry.id),
-        whys=rows(Why, Why.position),
-        factors=rows(ContributingFactor, ContributingFactor.id),
-        learnings=rows(Learning, Learning.id),
-        action_items=rows(ActionItem, ActionItem.number),
-        references=rows(Reference, Reference.id),
-        compliance=rows(ComplianceTick, ComplianceTick.id),
+        timeline=_timeline(session, params),
+        whys=rows(_WHYS),
+        factors=rows(_FACTORS),
+        learnings=rows(_LEARNINGS),
+        action_items=rows(_ACTION_ITEMS),
+        references=rows(_REFERENCES),
+        compliance=rows(_COMPLIANCE),
     )
     if history:
-        record.decisions = rows(ReviewDecision, ReviewDecision.id)
-        record.documents = rows(Document, Document.id)
-        record.events = rows(AuditEvent, AuditEvent.id)
+        record.decisions = rows(_DECISIONS)
+        record.documents = rows(_DOCUMENTS)
+        record.events = rows(_EVENTS)
     return record
 
 

@@ -16,7 +16,7 @@ from bot.slack.modals.text_fields import limit_hint
 from flows import timeline as tl
 from flows.errors import FieldErrors
 from flows.milestones import MILESTONES, TAGS, read_milestone
-from storage.record import PostmortemRecord
+from storage.record import PostmortemRecord, TimelineItem
 from storage.tables import TimelineEntry
 
 TIME_TEXT = TimelineField.TIME_TEXT
@@ -61,7 +61,7 @@ def build_timeline_modal(
                     private_metadata=meta.dump())
 
 
-def _entry_blocks(pm_id: int, entry: TimelineEntry, tz: str) -> list[bk.Block]:
+def _entry_blocks(pm_id: int, entry: TimelineItem, tz: str) -> list[bk.Block]:
     about = [bk.escape(entry.actor)] if entry.actor else []
     about.append(tl.SOURCE_LABELS.get(entry.source, entry.source))
     if entry.link:

@@ -1,0 +1,49 @@
+"""The document's timeline rows: time order and clock times, however the entries arrive."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flows.document import render_markdown
+from storage.tables import TimelineEntry
+from tests.flows.factories import NOW, PEOPLE, empty_record
+
+
+def _entry(when: datetime, text: str) -> TimelineEntry:
+    return TimelineEntry(postmortem_id=1, occurred_at=when, text=text, actor="U0BOB",
+                         created_at=when)
+
+
+def _render(entries: list[TimelineEntry]) -> str:
+    record = empty_record()
+    record.timeline = list(entries)  # ORM rows read like the plain ones load_record gives
+    return render_markdown(record, template="comprehensive", tz="Europe/Berlin", now=NOW,
+                           people=PEOPLE)
+
+
+def test_entries_out_of_order_render_in_time_order() -> None:
+    start = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
+    entries = [_entry(start + timedelta(minutes=m), f"step {m}") for m in (30, 0, 10)]
+    text = _render(entries)
+    assert text.index("step 0") < text.index("step 10") < text.index("step 30")
+    assert text == _render(sorted(entries, key=lambda e: e.occurred_at))
+
+
+def test_dated_times_follow_the_clock_when_it_goes_back() -> None:
+    # Europe/Berlin leaves summer time at 01:00 UTC on 25 October 2026: 02:59 CEST is
+    # followed, 40 seconds later, by 02:00 CET. The entry a day earlier dates every row.
+    entries = [
+        _entry(datetime(2026, 10, 24, 8, 0, tzinfo=UTC), "the day before"),
+        _entry(datetime(2026, 10, 25, 0, 59, 30, tzinfo=UTC), "last summer minute"),
+        _entry(datetime(2026, 10, 25, 1, 0, 10, tzinfo=UTC), "first winter minute"),
+        _entry(datetime(2026, 10, 25, 1, 0, 40, tzinfo=UTC), "same winter minute"),
+    ]
+    lines = _render(entries).splitlines()
+
+    def time_of(text: str) -> str:
+        return next(line for line in lines if text in line).split("|")[1].strip()
+
+    assert time_of("the day before") == "2026-10-24 10:00"
+    assert time_of("last summer minute") == "2026-10-25 02:59"
+    assert time_of("first winter minute") == "2026-10-25 02:00"
+    assert time_of("same winter minute") == "2026-10-25 02:00"
