@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import multiprocessing
 import os
 import random
 import statistics
@@ -38,15 +37,11 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -56,218 +51,22 @@ from sqlmodel import SQLModel  # noqa: E402
 
 import storage.tables  # noqa: E402  (the tables a baseline's schema replaces)
 import storage.workspace_tables  # noqa: E402, F401
-from bench.seed import TEAM, VIEWER, bench_database, channel_of, seed_workspace  # noqa: E402
+from bench.ack_apps import (  # noqa: E402
+    cli,
+    code_env,
+    floor_command,
+    free_port,
+    running,
+    serve_command,
+    serve_env,
+)
+from bench.ack_emulator import SECRET, Emulator  # noqa: E402
+from bench.seed import VIEWER, bench_database, seed_workspace  # noqa: E402
 
-SECRET = "bench-signing-secret"
 KINDS = ("help", "list", "click", "submit")
 LABELS = {"help": "/postmortem help", "list": "/postmortem list", "click": "click Details",
           "submit": "submit timeline entry"}
 TARGET_RATIO, TARGET_P99_MS = 1.5, 100.0
-
-
-# ---- the emulator, in a process of its own -------------------------------------------------
-
-
-def emulator_main(conn: Connection) -> None:
-    """Serve the emulator; answer the bench's commands on `conn` until "stop"."""
-    from slack_sdk import WebClient
-
-    from bot.slack.ids import Action, Callback
-    from bot.slack.meta import Meta
-    from bot.slack.modals.timeline_views import (
-        ACTOR,
-        TEXT,
-        TIME_PICK,
-        TIME_TEXT,
-        Prefill,
-        build_entry_modal,
-    )
-    from slack_emulator.server import SlackEmulator
-    from slack_emulator.signing import Response, SignedSlackClient
-
-    class Capture(SignedSlackClient):
-        """Builds signed requests without sending them: the bench sends them itself."""
-
-        def send_raw(self, path: str, body: bytes, headers: dict[str, str]) -> Response:
-            self.captured.append((path, body, headers))
-            return Response(200, b"")
-
-    # No per-channel post limit of its own: the 429s are the bench's to choose.
-    # Wall-clock message ts, as Slack's: the outbox looks for an earlier attempt's post among
-    # messages newer than the row's due time.
-    emu = SlackEmulator(post_burst=10**9, trigger_ttl=3600, clock=time.time).start()
-    emu.add_user(VIEWER, "viewer", tz="UTC")
-    client = WebClient(token=emu.bot_token, base_url=emu.api_url)
-    signer = Capture(base_url="http://unused", signing_secret=SECRET, emulator=emu,
-                     team_id=TEAM)
-    signer.captured = []  # type: ignore[attr-defined]
-    conn.send((emu.api_url, emu.bot_token))
-    views = 0
-
-    def build(kind: str, pm_id: int) -> tuple[str, bytes, dict[str, str]]:
-        nonlocal views
-        signer.captured.clear()  # type: ignore[attr-defined]
-        if kind in ("help", "list"):
-            signer.command("/postmortem", text=kind, user_id=VIEWER, channel_id=channel_of(pm_id))
-        elif kind == "click":
-            control = {"ts": f"1700000000.{pm_id}", "blocks": []}
-            signer.block_action(VIEWER, Action.OPEN_DETAILS, value=str(pm_id), message=control,
-                                channel_id=channel_of(pm_id))
-        else:
-            views += 1
-            meta = Meta(pm_id=pm_id, channel_id=channel_of(pm_id), extra={"tz": "UTC"})
-            view = build_entry_modal(title="Add timeline entry",
-                                     callback_id=Callback.TIMELINE_ENTRY, meta=meta,
-                                     prefill=Prefill(), tz="UTC")
-            view.update(id=f"VBENCH{os.getpid()}x{views}", hash=f"h{views}", type="modal")
-            values = {TIME_TEXT: {"value": "10:05"}, TIME_PICK: {"value": None},
-                      TEXT: {"value": f"Bench entry {views}"}, ACTOR: {"value": None}}
-            signer.view_submission(VIEWER, view, values, apply_response=False)
-        return signer.captured[-1]  # type: ignore[attr-defined, no-any-return]
-
-    while True:
-        command, *args = conn.recv()
-        if command == "stop":
-            emu.stop()
-            conn.send(None)
-            return
-        if command == "requests":
-            kind, pm_ids = args
-            conn.send([build(kind, pm_id) for pm_id in pm_ids])
-        elif command == "controls":  # a real control message for each post-mortem
-            conn.send({pm_id: client.chat_postMessage(channel=channel_of(pm_id),
-                                                      text="control")["ts"]
-                       for pm_id in args[0]})
-        elif command == "calls":
-            conn.send(len(emu.calls))
-        elif command == "rate_limit":
-            emu.rate_limit_every(args[0], retry_after=1)
-            conn.send(None)
-        elif command == "clear":
-            emu.clear_faults()
-            conn.send(None)
-        elif command == "posts":  # row key -> how many times Slack accepted a post with it
-            keys: Counter[str] = Counter()
-            for call in emu.calls_to("chat.postMessage"):
-                metadata = call.args.get("metadata") or {}
-                if isinstance(metadata, str):
-                    import json
-
-                    metadata = json.loads(metadata)
-                key = (metadata.get("event_payload") or {}).get("key")
-                if key:
-                    keys[key] += 1
-            conn.send(dict(keys))
-
-
-class Emulator:
-    def __init__(self) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=emulator_main, args=(child,), daemon=True)
-        self._process.start()
-        self.api_url, self.bot_token = self._conn.recv()
-
-    def ask(self, *command: Any) -> Any:
-        self._conn.send(command)
-        return self._conn.recv()
-
-    def requests(self, kind: str, pm_ids: Sequence[int]) -> list[tuple[str, bytes, dict[str, str]]]:
-        return self.ask("requests", kind, list(pm_ids))  # type: ignore[no-any-return]
-
-    def quiet(self, still: float = 1.0, limit: float = 120.0) -> float:
-        """Wait until no Slack call arrives for `still` seconds; how long the wait took."""
-        started = time.monotonic()
-        last, since = self.ask("calls"), time.monotonic()
-        while time.monotonic() - started < limit:
-            time.sleep(0.2)
-            now = self.ask("calls")
-            if now != last:
-                last, since = now, time.monotonic()
-            elif time.monotonic() - since >= still:
-                break
-        return time.monotonic() - started - still
-
-    def stop(self) -> None:
-        self.ask("stop")
-        self._process.join(timeout=5)
-
-
-# ---- the apps under test -------------------------------------------------------------------
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> float:
-    """Seconds until GET /healthz answers 200."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return time.monotonic() - started
-        except OSError:
-            time.sleep(0.01)
-    raise RuntimeError(f"{url} not healthy after {timeout} s")
-
-
-# The process behind each URL `running` yields.
-PIDS: dict[str, int] = {}
-
-
-def code_env(root: Path) -> dict[str, str]:
-    return {"PYTHONPATH": str(root)}
-
-
-@contextmanager
-def running(args: list[str], env: dict[str, str], log: Path,
-            root: Path = ROOT) -> Iterator[str]:
-    """Start a server process (its port is the last argument); yields its URL."""
-    port = args[-1]
-    with open(log, "ab") as out:
-        process = subprocess.Popen(args, env={**os.environ, **env, **code_env(root)},
-                                   stdout=out, stderr=out, cwd=root)
-    url = f"http://127.0.0.1:{port}"
-    PIDS[url] = process.pid
-    try:
-        wait_healthy(url, process)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=25)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def cli(*args: str) -> list[str]:
-    """`postmortem-bot …`, from whichever code PYTHONPATH names (`code_env`): this checkout or
-    --baseline's; the venv (the libraries) is this one's."""
-    return [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())",
-            *args]
-
-
-def serve_command(port: int) -> list[str]:
-    return cli("serve", "--no-scheduler", "--host", "127.0.0.1", "--port", str(port))
-
-
-def floor_command(port: int) -> list[str]:
-    return [sys.executable, str(ROOT / "bench" / "floor.py"), "--port", str(port)]
-
-
-def serve_env(emu: Emulator, database_url: str, workdir: Path) -> dict[str, str]:
-    return {"SLACK_BOT_TOKEN": emu.bot_token, "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": emu.api_url, "DATABASE_URL": database_url,
-            "POSTMORTEM_ARCHIVE_DIR": str(workdir / "archive"), "SLACK_APP_TOKEN": "",
-            "LOG_LEVEL": "ERROR"}
 
 
 # ---- the load ------------------------------------------------------------------------------

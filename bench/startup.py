@@ -26,21 +26,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.ack import (
+from bench.ack import fire, pm_ids
+from bench.ack_apps import (
     PIDS,
     ROOT,
-    Emulator,
     cli,
     code_env,
-    fire,
     floor_command,
     free_port,
-    pm_ids,
     running,
     serve_command,
     serve_env,
     wait_healthy,
 )
+from bench.ack_emulator import Emulator
 from bench.seed import bench_database, seed_workspace
 
 TARGET_STARTUP_RATIO, TARGET_RSS_MB, NOISE_MB = 2.0, 100.0, 5.0
