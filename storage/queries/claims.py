@@ -253,6 +253,30 @@ def mark_sent(
     )
 
 
+def mark_sent_many(
+    session: Session, *, sent: Sequence[tuple[int, str | None, str | None]], worker_id: str,
+    now: datetime,
+) -> set[int]:
+    """`mark_sent` for many rows in one statement: (reminder id, channel, ts) each. Returns
+    the ids still held, which are the ones settled; the others lost their lease or were
+    cancelled, and are left as they are."""
+    if not sent:
+        return set()
+    ids = [reminder_id for reminder_id, _channel, _ts in sent]
+    channels = {reminder_id: channel for reminder_id, channel, _ts in sent if channel is not None}
+    stamps = {reminder_id: ts for reminder_id, _channel, ts in sent if ts is not None}
+    # The table, not the ORM class: nothing in the session to keep in step, and no per-row
+    # statement (a batch is one round trip, not one per row).
+    stmt = update(REMINDER).where(
+        REMINDER.c.id.in_(ids), REMINDER.c.status == CLAIMED, REMINDER.c.claimed_by == worker_id,
+    ).values(
+        status=SENT, sent_at=now, lease_until=None, last_error=None, unsure=False,
+        slack_channel=case(channels, value=REMINDER.c.id, else_=None) if channels else None,
+        slack_ts=case(stamps, value=REMINDER.c.id, else_=None) if stamps else None,
+    ).returning(REMINDER.c.id)
+    return {int(reminder_id) for (reminder_id,) in session.execute(stmt).all()}
+
+
 def release_reminders(session: Session, *, reminder_ids: Sequence[int], worker_id: str) -> int:
     """Hand claimed rows back unsent (a sweep running out of lease time)."""
     if not reminder_ids:
