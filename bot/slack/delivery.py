@@ -257,14 +257,16 @@ def _settle_sent(deps: Deps, sent: Sequence[_Sent], *, worker: str, now: datetim
     lost: list[int | None] = []
     with session_scope(deps.sessions) as session:
         try:
-            with session.begin_nested():
-                held_ids = claims.mark_sent_many(
-                    session, sent=[(d.row.id or 0, d.channel, d.ts) for d in plain],
-                    worker_id=worker, now=now)
+            held_ids = claims.mark_sent_many(
+                session, sent=[(d.row.id or 0, d.channel, d.ts) for d in plain],
+                worker_id=worker, now=now)
             lost += [d.row.id for d in plain if d.row.id not in held_ids]
         except Exception:
+            # Nothing else is written yet in this transaction: roll it back and settle the
+            # rows one by one instead, each in its savepoint.
             log.exception("a batch of %s sent reminders could not be settled at once",
                           len(plain))
+            session.rollback()
             one_by_one = list(sent)
         for done in one_by_one:
             try:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, update
+from sqlalchemy import and_, bindparam, case, func, literal, or_, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -253,28 +253,39 @@ def mark_sent(
     )
 
 
+# Built once: a batch's settle runs them as they are, with its own values bound.
+_HELD = select(REMINDER.c.id).where(
+    REMINDER.c.id.in_(bindparam("ids", expanding=True)), REMINDER.c.status == CLAIMED,
+    REMINDER.c.claimed_by == bindparam("worker"),
+)
+_SENT = update(REMINDER).where(
+    REMINDER.c.id == bindparam("reminder_id"), REMINDER.c.status == CLAIMED,
+    REMINDER.c.claimed_by == bindparam("worker"),
+).values(
+    status=SENT, sent_at=bindparam("now"), lease_until=None, last_error=None, unsure=False,
+    slack_channel=bindparam("channel"), slack_ts=bindparam("ts"),
+)
+
+
 def mark_sent_many(
     session: Session, *, sent: Sequence[tuple[int, str | None, str | None]], worker_id: str,
     now: datetime,
 ) -> set[int]:
-    """`mark_sent` for many rows in one statement: (reminder id, channel, ts) each. Returns
-    the ids still held, which are the ones settled; the others lost their lease or were
-    cancelled, and are left as they are."""
+    """`mark_sent` for many rows, in two statements whatever their number: (reminder id,
+    channel, ts) each. Returns the ids still held, which are the ones settled; the others
+    lost their lease or were cancelled, and are left as they are."""
     if not sent:
         return set()
-    ids = [reminder_id for reminder_id, _channel, _ts in sent]
-    channels = {reminder_id: channel for reminder_id, channel, _ts in sent if channel is not None}
-    stamps = {reminder_id: ts for reminder_id, _channel, ts in sent if ts is not None}
-    # The table, not the ORM class: nothing in the session to keep in step, and no per-row
-    # statement (a batch is one round trip, not one per row).
-    stmt = update(REMINDER).where(
-        REMINDER.c.id.in_(ids), REMINDER.c.status == CLAIMED, REMINDER.c.claimed_by == worker_id,
-    ).values(
-        status=SENT, sent_at=now, lease_until=None, last_error=None, unsure=False,
-        slack_channel=case(channels, value=REMINDER.c.id, else_=None) if channels else None,
-        slack_ts=case(stamps, value=REMINDER.c.id, else_=None) if stamps else None,
-    ).returning(REMINDER.c.id)
-    return {int(reminder_id) for (reminder_id,) in session.execute(stmt).all()}
+    # Core, not the ORM: nothing in the session to keep in step with these rows.
+    conn = session.connection()
+    held_stmt = _HELD.with_for_update() if dialect(session) == "postgresql" else _HELD
+    held = {int(i) for (i,) in conn.execute(
+        held_stmt, {"ids": [reminder_id for reminder_id, _c, _t in sent], "worker": worker_id})}
+    params = [{"reminder_id": reminder_id, "worker": worker_id, "now": now, "channel": channel,
+               "ts": ts} for reminder_id, channel, ts in sent if reminder_id in held]
+    if params:
+        conn.execute(_SENT, params)
+    return held
 
 
 def release_reminders(session: Session, *, reminder_ids: Sequence[int], worker_id: str) -> int:
