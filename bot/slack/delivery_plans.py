@@ -102,11 +102,11 @@ def prepare(
 
     follow_up = decision.then
 
-    def then(s: Session, _channel: str | None, _ts: str | None) -> None:
+    def plan_next(s: Session, _channel: str | None, _ts: str | None) -> None:
         settle_then(s, follow_up, policy=deps.policy, now=now)
 
     # No follow-up, no callback: the settle then needs no savepoint of its own for the row.
-    after = then if follow_up is not None else None
+    after = plan_next if follow_up is not None else None
     if isinstance(decision, Moot):
         return Skip(decision.reason, done=decision.done), after
     return _post_due(decision, row, deps, now), after
