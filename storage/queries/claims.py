@@ -270,11 +270,13 @@ def mark_sent(
     )
 
 
-# Built once: a batch's settle runs them as they are, with its own values bound.
+# Built once: a batch's settle runs them as they are, with its own values bound. PostgreSQL
+# locks the held rows as it reads them, so they are still held when marked.
 _HELD = {pg: select(REMINDER.c.id).where(
     _one_of(pg, REMINDER.c.id, "ids", Integer), REMINDER.c.status == CLAIMED,
     REMINDER.c.claimed_by == bindparam("worker"),
 ) for pg in (False, True)}
+_HELD[True] = _HELD[True].with_for_update()
 _SENT = update(REMINDER).where(
     REMINDER.c.id == bindparam("reminder_id"), REMINDER.c.status == CLAIMED,
     REMINDER.c.claimed_by == bindparam("worker"),
@@ -295,10 +297,9 @@ def mark_sent_many(
         return set()
     # Core, not the ORM: nothing in the session to keep in step with these rows.
     conn = session.connection()
-    pg = dialect(session) == "postgresql"
-    held_stmt = _HELD[pg].with_for_update() if pg else _HELD[False]
-    held = {int(i) for (i,) in conn.execute(
-        held_stmt, {"ids": [reminder_id for reminder_id, _c, _t in sent], "worker": worker_id})}
+    ids = [reminder_id for reminder_id, _channel, _ts in sent]
+    held_stmt = _HELD[dialect(session) == "postgresql"]
+    held = {int(i) for (i,) in conn.execute(held_stmt, {"ids": ids, "worker": worker_id})}
     params = [{"reminder_id": reminder_id, "worker": worker_id, "now": now, "channel": channel,
                "ts": ts} for reminder_id, channel, ts in sent if reminder_id in held]
     if params:
