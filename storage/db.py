@@ -120,6 +120,12 @@ def read_scope(factory: SessionFactory) -> Iterator[Session]:
         yield session
 
 
+def restart_read(session: Session) -> None:
+    """End a read_scope's transaction (after an error) and start another read like it."""
+    session.rollback()
+    session.connection(execution_options={READ_ONLY: True})
+
+
 @contextmanager
 def _unit(session: Session) -> Iterator[Session]:
     try:

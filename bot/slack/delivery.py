@@ -36,7 +36,7 @@ from bot.slack.delivery_plans import (
     Upload,
     prepare,
 )
-from storage.db import read_scope, session_scope
+from storage.db import read_scope, restart_read, session_scope
 from storage.kinds import REPORT
 from storage.queries import claims, postmortems
 from storage.queries import reminders as store
@@ -187,20 +187,27 @@ def _plan(
     the write lock."""
     plans: dict[int | None, tuple[Plan, After | None] | Exception] = {}
     teams: dict[int | None, str | None] = {}
+    pm_ids = {r.postmortem_id for r in batch if r.postmortem_id}
     with read_scope(deps.sessions) as session:
         # The batch's post-mortems and incidents in two reads: the plans below find them in
-        # the session instead of reading them one by one.
-        postmortems.preload(session, pm_ids={r.postmortem_id for r in batch if r.postmortem_id})
+        # the session instead of reading them one by one (while `loaded` holds them).
+        loaded = postmortems.preload(session, pm_ids=pm_ids)
         for row in batch:
             if row.kind == REPORT:
                 continue
             try:
-                with session.begin_nested():
-                    teams[row.id] = store.team_of_row(session, row)
-                    plans[row.id] = prepare(session, deps, row, now)
+                teams[row.id] = store.team_of_row(session, row)
+                plans[row.id] = prepare(session, deps, row, now)
             except Exception as err:
                 teams.setdefault(row.id, row.team_id)
                 plans[row.id] = err
+                # Planning only reads, so no savepoint per row: a failure (rare) ends this
+                # read and the rest go on in a new one. The objects the plans so far hold
+                # are taken out of the session first, so the rollback leaves them loaded.
+                session.expunge_all()
+                restart_read(session)
+                loaded = postmortems.preload(session, pm_ids=pm_ids)
+        del loaded
     return plans, teams
 
 
@@ -240,26 +247,43 @@ def _send_planned(
 
 
 def _settle_sent(deps: Deps, sent: Sequence[_Sent], *, worker: str, now: datetime) -> None:
-    """Mark a batch's sent rows in one transaction; each row's follow-up in a savepoint of
-    its own, so one that fails leaves the others settled (and itself `unsure`, looked up
-    before any new attempt)."""
+    """Mark a batch's sent rows in one transaction: those with nothing to follow in one
+    statement, each one with a follow-up in a savepoint of its own, so one that fails leaves
+    the others settled (and itself `unsure`, looked up before any new attempt)."""
     if not sent:
         return
+    plain = [d for d in sent if d.then is None]
+    one_by_one = [d for d in sent if d.then is not None]
+    lost: list[int | None] = []
     with session_scope(deps.sessions) as session:
-        for done in sent:
-            assert done.row.id is not None
+        try:
+            held_ids = claims.mark_sent_many(
+                session, sent=[(d.row.id or 0, d.channel, d.ts) for d in plain],
+                worker_id=worker, now=now)
+            lost += [d.row.id for d in plain if d.row.id not in held_ids]
+        except Exception:
+            # Nothing else is written yet in this transaction: roll it back and settle the
+            # rows one by one instead, each in its savepoint.
+            log.exception("a batch of %s sent reminders could not be settled at once",
+                          len(plain))
+            session.rollback()
+            one_by_one = list(sent)
+        for done in one_by_one:
             try:
                 with session.begin_nested():
-                    held = claims.mark_sent(session, reminder_id=done.row.id, worker_id=worker,
-                                            now=now, channel=done.channel, ts=done.ts)
+                    held = claims.mark_sent(session, reminder_id=done.row.id or 0,
+                                            worker_id=worker, now=now, channel=done.channel,
+                                            ts=done.ts)
                     if held and done.then is not None:
                         done.then(session, done.channel, done.ts)
             except Exception:
                 log.exception("reminder #%s was sent but could not be settled", done.row.id)
                 continue
             if not held:
-                log.warning("reminder #%s sent after its lease was lost or it was cancelled",
-                            done.row.id)
+                lost.append(done.row.id)
+    for reminder_id in lost:
+        log.warning("reminder #%s sent after its lease was lost or it was cancelled",
+                    reminder_id)
 
 
 def deliver_one(

@@ -100,12 +100,16 @@ def prepare(
     decision = decide(session, row, policy=deps.policy, now=now,
                       digest_channel=deps.policy.digest_channel or deps.settings.announce_channel)
 
-    def then(s: Session, _channel: str | None, _ts: str | None) -> None:
-        settle_then(s, decision.then, policy=deps.policy, now=now)
+    follow_up = decision.then
 
+    def plan_next(s: Session, _channel: str | None, _ts: str | None) -> None:
+        settle_then(s, follow_up, policy=deps.policy, now=now)
+
+    # No follow-up, no callback: the settle then needs no savepoint of its own for the row.
+    after = plan_next if follow_up is not None else None
     if isinstance(decision, Moot):
-        return Skip(decision.reason, done=decision.done), then
-    return _post_due(decision, row, deps, now), then
+        return Skip(decision.reason, done=decision.done), after
+    return _post_due(decision, row, deps, now), after
 
 
 def _control(

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, update
+from sqlalchemy import Integer, String, and_, any_, bindparam, case, func, literal, or_, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -73,6 +74,15 @@ def catch_up_group(row: Reminder) -> tuple[Any, ...]:
 def retry_delay(attempts: int) -> timedelta:
     """1, 2, 4 … minutes after each failed attempt, capped at an hour: never given up."""
     return timedelta(minutes=min(2 ** min(max(attempts - 1, 0), 6), 60))
+
+
+def _one_of(pg: bool, column: Any, name: str, item_type: Any) -> Any:
+    """`column IN (...)` of a list bound as `name` at execution, which is cheaper to build than
+    an IN of literals. One array parameter on PostgreSQL (`= ANY`): an expanding IN renders a
+    placeholder per item there, a statement psycopg parses anew on every call."""
+    if pg:
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(item_type)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 def _due(now: datetime) -> Any:
@@ -195,9 +205,10 @@ def _mark_claimed(
     since = case((REMINDER.c.unsure, func.coalesce(REMINDER.c.sent_at, claimed_at)),
                  else_=claimed_at)
     session.execute(
-        update(REMINDER).where(REMINDER.c.id.in_([r.id for r in rows])).values(
-            **claimed, unsure=True, sent_at=since
-        )
+        update(REMINDER).where(
+            _one_of(dialect(session) == "postgresql", REMINDER.c.id, "ids", Integer)
+        ).values(**claimed, unsure=True, sent_at=since),
+        {"ids": [r.id for r in rows]},
     )
     for row in rows:
         # The UPDATE above already wrote these; keep the objects in step without re-flushing.
@@ -216,15 +227,21 @@ def _same_group_due(
         return []
     match = []
     if pm_ids:
-        match.append(REMINDER.c.postmortem_id.in_(pm_ids))
+        # `+ 0`: not by ix_reminder_postmortem_id, which SQLite would pick, reading every row
+        # of these post-mortems (a number that grows with the table); by the due index, whose
+        # range holds only what is due.
+        match.append(_one_of(locking, REMINDER.c.postmortem_id + 0, "pm_ids", Integer))
     if targets:
-        match.append(and_(REMINDER.c.kind.in_(by_target), REMINDER.c.target.in_(targets)))
+        match.append(and_(REMINDER.c.kind.in_(by_target),
+                          _one_of(locking, REMINDER.c.target, "targets", String)))
     stmt = select(Reminder).where(
-        _due(now), col(Reminder.id).not_in([r.id for r in batch]), or_(*match)
+        _due(now), ~_one_of(locking, REMINDER.c.id, "batch_ids", Integer), or_(*match)
     )
     if locking:
         stmt = stmt.with_for_update(skip_locked=True)
-    return list(session.exec(stmt).all())
+    params = {"pm_ids": sorted(pm_ids), "targets": sorted(targets),
+              "batch_ids": [r.id for r in batch]}
+    return list(session.exec(stmt, params={k: v for k, v in params.items() if v}).all())
 
 
 def _settle(session: Session, reminder_id: int, worker_id: str, **values: Any) -> bool:
@@ -251,6 +268,43 @@ def mark_sent(
         session, reminder_id, worker_id, status=SENT, sent_at=now, lease_until=None,
         last_error=None, unsure=False, slack_channel=channel, slack_ts=ts,
     )
+
+
+# Built once: a batch's settle runs them as they are, with its own values bound. PostgreSQL
+# locks the held rows as it reads them, so they are still held when marked.
+_HELD = {pg: select(REMINDER.c.id).where(
+    _one_of(pg, REMINDER.c.id, "ids", Integer), REMINDER.c.status == CLAIMED,
+    REMINDER.c.claimed_by == bindparam("worker"),
+) for pg in (False, True)}
+_HELD[True] = _HELD[True].with_for_update()
+_SENT = update(REMINDER).where(
+    REMINDER.c.id == bindparam("reminder_id"), REMINDER.c.status == CLAIMED,
+    REMINDER.c.claimed_by == bindparam("worker"),
+).values(
+    status=SENT, sent_at=bindparam("now"), lease_until=None, last_error=None, unsure=False,
+    slack_channel=bindparam("channel"), slack_ts=bindparam("ts"),
+)
+
+
+def mark_sent_many(
+    session: Session, *, sent: Sequence[tuple[int, str | None, str | None]], worker_id: str,
+    now: datetime,
+) -> set[int]:
+    """`mark_sent` for many rows, in two statements whatever their number: (reminder id,
+    channel, ts) each. Returns the ids still held, which are the ones settled; the others
+    lost their lease or were cancelled, and are left as they are."""
+    if not sent:
+        return set()
+    # Core, not the ORM: nothing in the session to keep in step with these rows.
+    conn = session.connection()
+    ids = [reminder_id for reminder_id, _channel, _ts in sent]
+    held_stmt = _HELD[dialect(session) == "postgresql"]
+    held = {int(i) for (i,) in conn.execute(held_stmt, {"ids": ids, "worker": worker_id})}
+    params = [{"reminder_id": reminder_id, "worker": worker_id, "now": now, "channel": channel,
+               "ts": ts} for reminder_id, channel, ts in sent if reminder_id in held]
+    if params:
+        conn.execute(_SENT, params)
+    return held
 
 
 def release_reminders(session: Session, *, reminder_ids: Sequence[int], worker_id: str) -> int:

@@ -78,14 +78,23 @@ def get_postmortem_for_incident(session: Session, *, incident_id: int) -> Postmo
     return session.exec(select(Postmortem).where(Postmortem.incident_id == incident_id)).first()
 
 
-def preload(session: Session, *, pm_ids: set[int]) -> None:
+def preload(session: Session, *, pm_ids: set[int]) -> list[Postmortem | Incident]:
     """Read these post-mortems and their incidents into the session in two queries, so that
-    `session.get` finds them there afterwards."""
+    `session.get` finds them there afterwards. The session's identity map holds objects only
+    weakly: keep the list returned for as long as those `get`s should find them."""
     if not pm_ids:
-        return
-    pms = session.exec(select(Postmortem).where(col(Postmortem.id).in_(sorted(pm_ids)))).all()
+        return []
+    pms = session.exec(_PRELOAD_PMS, params={"ids": sorted(pm_ids)}).all()
     incident_ids = sorted({pm.incident_id for pm in pms})
-    session.exec(select(Incident).where(col(Incident.id).in_(incident_ids))).all()
+    incidents = session.exec(_PRELOAD_INCIDENTS, params={"ids": incident_ids}).all()
+    return [*pms, *incidents]
+
+
+# Built once, the ids bound per call: building an IN of literals costs more than the read.
+_PRELOAD_PMS = select(Postmortem).where(col(Postmortem.id).in_(bindparam("ids", expanding=True)))
+_PRELOAD_INCIDENTS = select(Incident).where(
+    col(Incident.id).in_(bindparam("ids", expanding=True))
+)
 
 
 def load_summary(session: Session, *, pm_id: int) -> PostmortemRecord:
