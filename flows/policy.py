@@ -176,7 +176,7 @@ def _holiday_calendar(country: str | None, subdivision: str | None, year: int) -
 
     try:
         return holidays.country_holidays(country, subdiv=subdivision, years=range(year, year + 2))
-    except NotImplementedError as err:
+    except NotImplementedError as err:  # the holidays library's answer for an unknown country
         raise PolicyError(f"unknown holiday calendar {country!r}: {err}") from err
 
 
