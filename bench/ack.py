@@ -13,11 +13,12 @@ sends them, `--concurrency` at a time, and times each from send to answer.
 
 Kinds: `/postmortem help` (answered in the ack), `/postmortem list` (acked, answered through
 the response URL), a Details click on a random post-mortem (acked; the modal opens after), a
-timeline entry submitted on one of the viewer's post-mortems (saved before the ack, its thread
-note and redraw sent after). For each kind and database: p50, p99 and throughput of both apps
-(medians over `--rounds`), the p99 ratio, and the target: p99 within 1.5x the floor and under
-100 ms. Between rounds the bot's after-ack work is drained (the emulator goes quiet), so one
-round's Slack traffic does not land in the next one's figures.
+timeline entry submitted on one of the viewer's post-mortems (checked and written to the inbox
+before the ack; saved, its thread note and redraw sent after: bot/slack/inbox.py). For each
+kind and database: p50, p99 and throughput of both apps (medians over `--rounds`), the p99
+ratio, and the target: p99 within 1.5x the floor and under 100 ms. Between rounds the bot's
+after-ack work is drained (the emulator goes quiet), so one round's Slack traffic does not
+land in the next one's figures.
 
 The 429 run: the emulator answers 429 to every third call of any method. Submissions are
 fired as above; the acks must not wait (none over 3 s), and every thread note that could not
@@ -47,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, text  # noqa: E402
-from sqlmodel import SQLModel  # noqa: E402
+from sqlmodel import Session, SQLModel, select  # noqa: E402
 
 import storage.tables  # noqa: E402  (the tables a baseline's schema replaces)
 import storage.workspace_tables  # noqa: E402, F401
@@ -62,6 +63,8 @@ from bench.ack_apps import (  # noqa: E402
 )
 from bench.ack_emulator import SECRET, Emulator  # noqa: E402
 from bench.seed import VIEWER, bench_database, seed_workspace  # noqa: E402
+from bot.slack.modals.timeline_views import incident_day_meta  # noqa: E402
+from storage.tables import Incident, Postmortem  # noqa: E402
 
 KINDS = ("help", "list", "click", "submit")
 LABELS = {"help": "/postmortem help", "list": "/postmortem list", "click": "click Details",
@@ -170,11 +173,18 @@ def pm_ids(engine: Engine, *, mine: bool) -> list[int]:
 
 
 def real_controls(emu: Emulator, engine: Engine, ids: Sequence[int]) -> None:
-    """Control messages that exist in the emulator, so redraws and thread notes land."""
+    """Control messages that exist in the emulator, so redraws and thread notes land; and
+    the incident's day each entry modal carries, as the bot's own modals do."""
     for pm_id, ts in emu.ask("controls", list(ids)).items():
         with engine.begin() as conn:
             conn.execute(text("UPDATE postmortem SET message_ts = :ts WHERE id = :id"),
                          {"ts": ts, "id": pm_id})
+    wanted, now = set(ids), datetime.now(UTC)
+    with Session(engine) as session:
+        found = session.exec(select(Postmortem.id, Incident).join(
+            Incident, Incident.id == Postmortem.incident_id)).all()  # type: ignore[arg-type]
+        emu.ask("days", {pm_id: incident_day_meta(incident, "UTC", now)["day"]
+                         for pm_id, incident in found if pm_id in wanted})
 
 
 def prepare_database(engine: Engine, root: Path, env: dict[str, str], args: argparse.Namespace,

@@ -52,6 +52,7 @@ def emulator_main(conn: Connection) -> None:
     signer.captured = []  # type: ignore[attr-defined]
     conn.send((emu.api_url, emu.bot_token))
     views = 0
+    days: dict[int, str] = {}  # the incident's day an entry modal carries, by post-mortem
 
     def build(kind: str, pm_id: int) -> tuple[str, bytes, dict[str, str]]:
         nonlocal views
@@ -64,7 +65,8 @@ def emulator_main(conn: Connection) -> None:
                                 channel_id=channel_of(pm_id))
         else:
             views += 1
-            meta = Meta(pm_id=pm_id, channel_id=channel_of(pm_id), extra={"tz": "UTC"})
+            extra = {"tz": "UTC"} | ({"day": days[pm_id]} if pm_id in days else {})
+            meta = Meta(pm_id=pm_id, channel_id=channel_of(pm_id), extra=extra)
             view = build_entry_modal(title="Add timeline entry",
                                      callback_id=Callback.TIMELINE_ENTRY, meta=meta,
                                      prefill=Prefill(), tz="UTC")
@@ -87,6 +89,9 @@ def emulator_main(conn: Connection) -> None:
             conn.send({pm_id: client.chat_postMessage(channel=channel_of(pm_id),
                                                       text="control")["ts"]
                        for pm_id in args[0]})
+        elif command == "days":
+            days.update(args[0])
+            conn.send(None)
         elif command == "calls":
             conn.send(len(emu.calls))
         elif command == "rate_limit":

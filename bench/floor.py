@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -20,9 +21,10 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from waitress.server import create_server
 
-# bot/http/server.py's HttpServer settings.
+# bot/http/server.py's HttpServer settings, and the switch interval `serve` sets (bot/cli.py).
 THREADS = 8
 CHANNEL_TIMEOUT = 30
+SWITCH_INTERVAL = 0.001
 
 
 def build(secret: str) -> Callable[..., Iterable[bytes]]:
@@ -58,6 +60,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3100)
     args = parser.parse_args()
+    sys.setswitchinterval(SWITCH_INTERVAL)
     server = create_server(build(os.environ["SLACK_SIGNING_SECRET"]), host=args.host,
                            port=args.port, threads=THREADS, channel_timeout=CHANNEL_TIMEOUT,
                            ident="bolt-floor")

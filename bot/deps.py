@@ -16,6 +16,7 @@ from bot.slack.client import make_client
 from flows.policy import Policy, load_policy
 from flows.related import Remembered
 from storage.db import SessionFactory, make_engine, session_factory
+from storage.inbox_writer import InboxWriter
 
 if TYPE_CHECKING:
     from bot.slack.installs import Installs
@@ -41,6 +42,11 @@ class Deps:
     installs: Installs | None = None
     # Related-incident suggestions worked out for control messages, reused while they hold.
     related: Remembered = field(default_factory=Remembered)
+    # Forms saved after their ack are written down through it (bot/slack/inbox.py).
+    inbox: InboxWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.inbox = InboxWriter(self.engine)
 
     def now(self) -> datetime:
         return self.clock()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlmodel import Session
 
 SessionFactory = Callable[[], Session]
@@ -19,6 +20,9 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 # Execution option marking a read-only transaction (read_scope): on SQLite it starts with a
 # plain BEGIN, which never waits for the write lock.
 READ_ONLY = "postmortem_read_only"
+# Execution option marking a write an ack waits on (urgent_write): first in this process's
+# queue of SQLite writers.
+URGENT = "postmortem_urgent"
 _HOLDS_WRITERS = "postmortem_holds_writers"
 
 
@@ -62,19 +66,21 @@ def _tune_sqlite(engine: Engine) -> None:
     # This process's writers queue here, in turn, before BEGIN IMMEDIATE: SQLite's own busy
     # handler makes a waiter sleep up to 100 ms between tries, so under a burst of writers
     # most of each one's wait was sleep after the lock was already free.
-    writers = threading.Lock()
+    writers = _Writers()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Writers queue on the busy timeout at BEGIN instead of failing on upgrade to a
         # write lock mid-transaction (SQLITE_BUSY without retry). Reads (read_scope) need no
         # lock at all under WAL: they see the last commit and never queue behind a writer.
-        if conn.get_execution_options().get(READ_ONLY, False):
+        options = conn.get_execution_options()
+        if options.get(READ_ONLY, False):
             conn.exec_driver_sql("BEGIN")
             return
         # Bounded: a thread that opened a second write transaction inside its first one gets
         # SQLite's busy timeout, as without the queue, rather than waiting for itself forever.
-        if writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+        if writers.acquire(urgent=options.get(URGENT, False),
+                           timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
             conn.info[_HOLDS_WRITERS] = True
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -95,6 +101,34 @@ def _tune_sqlite(engine: Engine) -> None:
         # invalidated one) must not keep the other writers waiting.
         if record is not None and record.info.pop(_HOLDS_WRITERS, False):
             writers.release()
+
+
+class _Writers:
+    """This process's SQLite writers, one at a time; an urgent one goes first."""
+
+    def __init__(self) -> None:
+        self._turn = threading.Condition()
+        self._held = False
+        self._urgent_waiting = 0
+
+    def acquire(self, *, urgent: bool, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._turn:
+            self._urgent_waiting += urgent
+            try:
+                while self._held or (self._urgent_waiting and not urgent):
+                    left = deadline - time.monotonic()
+                    if left <= 0 or not self._turn.wait(left):
+                        return False
+                self._held = True
+                return True
+            finally:
+                self._urgent_waiting -= urgent
+
+    def release(self) -> None:
+        with self._turn:
+            self._held = False
+            self._turn.notify_all()
 
 
 def session_factory(engine: Engine) -> SessionFactory:
@@ -118,6 +152,14 @@ def read_scope(factory: SessionFactory) -> Iterator[Session]:
     with _unit(factory()) as session:
         session.connection(execution_options={READ_ONLY: True})
         yield session
+
+
+@contextmanager
+def urgent_write(engine: Engine) -> Iterator[Connection]:
+    """A short write transaction that an ack waits on: on SQLite it goes before the other
+    writers of this process waiting for their turn (whose work can wait)."""
+    with engine.connect().execution_options(**{URGENT: True}) as conn, conn.begin():
+        yield conn
 
 
 def restart_read(session: Session) -> None:

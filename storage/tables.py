@@ -367,3 +367,21 @@ class ProcessedKey(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=255)
     at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Submission(SQLModel, table=True):
+    """A submitted form acked before it was saved (bot/slack/inbox.py): written before the
+    ack, deleted by the transaction that saves it, so a crash in between loses nothing."""
+
+    __tablename__ = "submission"
+    __table_args__ = (Index("ix_submission_received", "attempts", "received_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The form's delivery key ("view:<id>:<hash>"): a double click is one row.
+    key: str = Field(unique=True, max_length=255)
+    callback_id: str = Field(max_length=255)
+    team_id: str | None = Field(default=None, max_length=32)
+    body: str = Field(sa_type=Text)  # the request's JSON payload, as Slack sent it
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    # Saves that failed unexpectedly; the sweep retries below storage/queries/inbox.py's cap.
+    attempts: int = Field(default=0)

@@ -17,6 +17,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.jobs.replay import save_unsaved
 from bot.slack.delivery import (
     DEFAULT_LEASE,
     ChannelPacer,
@@ -60,6 +61,8 @@ def run_sweep(
         return _dry_run(deps, clock(), limit)
     worker = worker_id or default_worker_id()
     report = Report()
+    # First, so that the thread notes of what they save go out in this same sweep.
+    report.forms_saved = save_unsaved(deps, clock())
     with session_scope(deps.sessions) as session:
         rows = claims.claim_due_reminders(
             session, now=clock(), worker_id=worker, lease=lease, limit=limit

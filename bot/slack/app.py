@@ -22,6 +22,7 @@ from bot.slack.modals import (
     meeting,
     more,
     references,
+    saved_after_ack,
     start,
     timeline,
     whys,
@@ -50,6 +51,9 @@ def create_app(deps: Deps) -> App:
             signing_secret=settings.slack_signing_secret,
             oauth_settings=deps.installs.oauth_settings(),
             process_before_response=True,
+            # The gate (bot/http/slack_gate.py) verified the signature of these exact bytes
+            # before Bolt sees them; Socket Mode's requests are not signed.
+            request_verification_enabled=False,
             logger=logging.getLogger("bolt"),
         )
     else:
@@ -59,11 +63,17 @@ def create_app(deps: Deps) -> App:
             # auth.test would run at construction; Bolt checks the token on first use instead.
             token_verification_enabled=False,
             process_before_response=True,
+            # The gate (bot/http/slack_gate.py) verified the signature of these exact bytes
+            # before Bolt sees them; Socket Mode's requests are not signed.
+            request_verification_enabled=False,
             logger=logging.getLogger("bolt"),
         )
     app.middleware(resolve_context(deps))
     router = Router(app, deps)
     for surface in SURFACES:
         surface.register_listeners(router)
+    for callback_id, form in saved_after_ack.FORMS.items():
+        router.form(callback_id, form)
+    router.mount()
     errors.register(app)
     return app

@@ -26,7 +26,7 @@ from bot.slack.meta import Meta
 from flows.errors import NotFound, PostmortemError
 from flows.permissions import Actor
 from storage.db import read_scope, session_scope
-from storage.queries import keys, postmortems
+from storage.queries import inbox, keys, postmortems
 from storage.tables import Incident, Postmortem
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ class Ctx:
     pm_id: int | None = None
     # Set while running after the ack (actions, shortcuts, events): deliveries go out inline.
     after_ack: bool = False
+    # A form saved after its ack (bot/slack/inbox.py): its inbox row, deleted by the save.
+    submission_id: int | None = None
     # Work for after the ack, each with how long it may yield to acks (bot/slack/background.py).
     _later: list[tuple[Callable[[], None], float | None]] = field(default_factory=list)
     _outbox: list[int] = field(default_factory=list)
@@ -136,6 +138,8 @@ class Ctx:
                 key = f"view:{view.get('id')}:{view.get('hash', '')}"
                 if not keys.claim_key(session, key=key, now=self.now()):
                     raise Repeat
+                if self.submission_id is not None:
+                    inbox.settle(session, submission_id=self.submission_id)
             before = len(self._outbox)
             yield session
             queued = self._outbox[before:]

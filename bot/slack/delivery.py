@@ -64,12 +64,17 @@ class Report:
     sent: list[Entry] = field(default_factory=list)
     skipped: list[Entry] = field(default_factory=list)
     failed: list[Entry] = field(default_factory=list)
+    # Forms acked but left unsaved by a process that died, tried again (bot/jobs/replay.py).
+    forms_saved: int = 0
 
     def lines(self) -> list[str]:
         verb = "would send" if self.dry_run else "sent"
         out = [
             f"{verb} {len(self.sent)}, skipped {len(self.skipped)}, failed {len(self.failed)}"
         ]
+        if self.forms_saved:
+            out.append(f"  forms acked but left unsaved by a restart, tried again: "
+                       f"{self.forms_saved}")
         for label, entries in ((verb, self.sent), ("skipped", self.skipped),
                                ("failed", self.failed)):
             out += [f"  {label} #{e.reminder_id} {e.kind} → {e.target}: {e.detail}"

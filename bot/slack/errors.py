@@ -36,8 +36,12 @@ def tell(ctx: Ctx, error: Exception) -> None:
     where = ctx.action.get("action_id") or ctx.body.get("type") or "request"
     text = user_message(error, str(where))
     if ctx.user_id:
-        # A refusal inside a modal flow is told in the post-mortem's channel when we know it.
-        tell_user(ctx.client, user_id=ctx.user_id, channel_id=ctx.channel_id, text=text)
+        tell_text(ctx, text)
+
+
+def tell_text(ctx: Ctx, text: str) -> None:
+    # A refusal inside a modal flow is told in the post-mortem's channel when we know it.
+    tell_user(ctx.client, user_id=ctx.user_id, channel_id=ctx.channel_id, text=text)
 
 
 def modal_errors(ctx: Ctx, error: Exception) -> dict[str, str]:

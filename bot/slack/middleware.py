@@ -21,9 +21,11 @@ from flows.permissions import OTHER_WORKSPACE, in_workspace
 from storage.db import session_scope
 from storage.queries import keys
 
-# Payloads whose handlers all run after the ack (bot/slack/router.py): their workspace is
-# checked there, before the handler, so that a click's ack reads nothing from the database.
-HANDLED_AFTER_ACK = frozenset({"block_actions", "shortcut", "message_action", "event_callback"})
+# Payloads whose workspace the router checks (bot/slack/router.py), before the handler: for
+# clicks and forms saved after their ack, after the ack, so that it reads nothing from the
+# database; for other submissions before, so a refusal shows at the form.
+CHECKED_BY_ROUTER = frozenset({"block_actions", "shortcut", "message_action", "event_callback",
+                               "view_submission"})
 
 
 def resolve_context(deps: Deps) -> Callable[..., BoltResponse | None]:
@@ -39,7 +41,7 @@ def resolve_context(deps: Deps) -> Callable[..., BoltResponse | None]:
                 return BoltResponse(status=200, body="")
         ctx = context_of(deps, body, bot_token=context.bot_token)
         context["ctx"] = ctx
-        if body.get("type") not in HANDLED_AFTER_ACK:
+        if body.get("type") not in CHECKED_BY_ROUTER:
             require_workspace(ctx)
         # Every listener talks to Slack through the bot's own client (bot/slack/client.py).
         context["client"] = ctx.client

@@ -29,8 +29,10 @@ def claim_key(session: Session, *, key: str, now: datetime) -> bool:
     """
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
         else sqlite.insert
-    stmt = insert(KEYS).values(key=key, at=now).on_conflict_do_nothing(index_elements=["key"])
-    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+    stmt = (insert(KEYS).values(key=key, at=now).on_conflict_do_nothing(index_elements=["key"])
+            .returning(KEYS.c.key))
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT through the ORM session.
+    return session.execute(stmt).scalar_one_or_none() is not None
 
 
 def forget_keys_before(session: Session, *, before: datetime) -> int:

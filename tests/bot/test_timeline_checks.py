@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from bot.slack.ids import Action, Callback, TimelineField
 from bot.slack.meta import Meta
-from storage.tables import AuditEvent
+from storage.tables import AuditEvent, Submission
 from tests.bot.paging import page_through, section_texts
 from tests.bot.test_capture import posted, shortcut
 from tests.bot.test_sections import refusals_to
@@ -32,16 +32,27 @@ from tests.bot.test_timeline import (
 from tests.harness import Harness
 
 
-def forged_entry_view(pm_id: int, entry_id: int | None = None) -> dict[str, Any]:
+def forged_entry_view(pm_id: int, entry_id: int | None = None, view_id: str = "VFORGED"
+                      ) -> dict[str, Any]:
     """An entry modal as a crafted request would carry it: never opened by the bot."""
     meta = Meta(pm_id=pm_id, channel_id="C0INCIDENT", entry_id=entry_id, extra={"tz": "UTC"})
     return {
-        "id": "VFORGED", "hash": "h", "type": "modal", "callback_id": Callback.TIMELINE_ENTRY,
+        "id": view_id, "hash": "h", "type": "modal", "callback_id": Callback.TIMELINE_ENTRY,
         "private_metadata": meta.dump(), "title": {"type": "plain_text", "text": "x"},
         "blocks": [{"type": "input", "block_id": TimelineField.TIME_TEXT,
                     "element": {"type": "plain_text_input", "action_id": "value"},
                     "label": {"type": "plain_text", "text": "When"}}],
     }
+
+
+def refused_after_ack(bot: Harness, user_id: str, reason: str, typed: str) -> bool:
+    """The entry form closes at its ack and is saved after it (bot/slack/inbox.py): a refusal
+    reaches its user privately, with the reason and what they typed, and nothing is waiting
+    in the inbox for a retry."""
+    with bot.session() as session:
+        assert session.exec(select(Submission)).all() == []
+    return any(reason in text and "was not saved" in text and f"> {typed}" in text
+               for text in refusals_to(bot, user_id))
 
 
 def audit_kinds(bot: Harness) -> list[str]:
@@ -60,10 +71,9 @@ def test_another_workspace_cannot_add_or_open_the_timeline(bot: Harness) -> None
     # Bob opened the list in his own workspace; the add submission comes from another one.
     list_id = open_timeline(bot, "U0BOB", pm_id, control)
     entry_view = push_entry_modal(bot, "U0BOB", list_id)
-    body = outsider.view_submission("U0BOB", entry_view, form("14:05")).json()
-    assert body["response_action"] == "errors"
-    assert "another workspace" in next(iter(body["errors"].values()))
+    outsider.view_submission("U0BOB", entry_view, form("14:05", text="From elsewhere"))
     bot.settle()
+    assert refused_after_ack(bot, "U0BOB", "another workspace", "From elsewhere")
     assert entries(bot, pm_id) == []
     assert audit_kinds(bot) == ["created"]
 
@@ -71,12 +81,10 @@ def test_another_workspace_cannot_add_or_open_the_timeline(bot: Harness) -> None
 def test_a_forged_add_from_outside_the_channel_is_refused(bot: Harness) -> None:
     bot.emu.add_user("U0EVE", "eve", tz="UTC")
     pm_id, _ = make_postmortem(bot)
-    body = bot.slack.view_submission("U0EVE", forged_entry_view(pm_id),
-                                     form("14:05", text="Eve was here"),
-                                     apply_response=False).json()
-    assert body["response_action"] == "errors"
-    assert "incident channel" in body["errors"][TimelineField.TIME_TEXT]
+    bot.slack.view_submission("U0EVE", forged_entry_view(pm_id),
+                              form("14:05", text="Eve was here"), apply_response=False)
     bot.settle()
+    assert refused_after_ack(bot, "U0EVE", "incident channel", "Eve was here")
     assert entries(bot, pm_id) == []
     assert audit_kinds(bot) == ["created"]
 
@@ -84,12 +92,12 @@ def test_a_forged_add_from_outside_the_channel_is_refused(bot: Harness) -> None:
 def test_a_forged_edit_of_someone_elses_entry_is_refused(bot: Harness) -> None:
     pm_id, _ = make_postmortem(bot)
     [entry_id] = seed(bot, pm_id, (STARTED, "Alice's entry", "U0ALICE"))
-    for client in (bot.slack, bot.slack.for_team("T0OTHER")):
-        body = client.view_submission("U0DAN", forged_entry_view(pm_id, entry_id),
-                                      form("14:05", text="Rewritten by Dan"),
-                                      apply_response=False).json()
-        assert body["response_action"] == "errors"
-    bot.settle()
+    for client, reason in ((bot.slack, "someone else's entry"),
+                           (bot.slack.for_team("T0OTHER"), "another workspace")):
+        client.view_submission("U0DAN", forged_entry_view(pm_id, entry_id, view_id=reason),
+                               form("14:05", text="Rewritten by Dan"), apply_response=False)
+        bot.settle()
+        assert refused_after_ack(bot, "U0DAN", reason, "Rewritten by Dan")
     assert [e.text for e in entries(bot, pm_id)] == ["Alice's entry"]
     assert audit_kinds(bot) == ["created"]
 

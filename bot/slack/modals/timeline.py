@@ -5,19 +5,23 @@ entries, the editors anyone's — checked at the button and again at the submiss
 from __future__ import annotations
 
 import logging
+from functools import cache
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.context import Ctx
 from bot.slack.ids import Action, Callback
+from bot.slack.inbox import SavedAfterAck
 from bot.slack.meta import Meta
 from bot.slack.modals.paging import tail_number
 from bot.slack.modals.timeline_views import (
     Prefill,
     build_entry_modal,
     build_timeline_modal,
+    default_day,
     entry_prefill_meta,
+    incident_day_meta,
     note,
     read_entry_form,
     time_context,
@@ -79,8 +83,9 @@ def open_edit(ctx: Ctx) -> None:
 
 def push_entry_modal(ctx: Ctx, pm: Postmortem, entry: TimelineEntry | None) -> None:
     tz = _tz(ctx)
+    _, incident = ctx.require_named()
     extra: dict[str, Any] = {"tz": tz, "list": ctx.view.get("id"), "hash": ctx.view.get("hash"),
-                             "page": ctx.meta.page}
+                             "page": ctx.meta.page, **incident_day_meta(incident, tz, ctx.now())}
     prefill = Prefill()
     if entry is not None:
         typed = tl.typed_form(entry.occurred_at, tz)
@@ -109,15 +114,29 @@ def entry_context(ctx: Ctx) -> tl.TimeContext:
     return time_context(ctx.meta, tl.incident_day(incident, _tz(ctx), ctx.now()), ctx.now())
 
 
+def check_entry_form(ctx: Ctx) -> None:
+    """Before the ack: the form's fields, read against the incident's day its modal carries
+    (a modal opened before it carried one reads the incident)."""
+    day = default_day(ctx.meta, ctx.now())
+    if day is None:
+        read_entry_form(ctx.values(), entry_context(ctx))
+    else:
+        read_entry_form(ctx.values(), time_context(ctx.meta, day, ctx.now()))
+
+
 def submit_entry(ctx: Ctx) -> Reply:
     pm_id, meta = ctx.require_pm(), ctx.meta
     draft = read_entry_form(ctx.values(), entry_context(ctx))
+    named, _ = ctx.require_named()
+    # Slack is asked (at most once) before the write transaction, never while holding it.
+    in_channel = cache(membership(ctx.client, named.channel_id, ctx.user_id))
+    if meta.entry_id is None:
+        require_participant(named, ctx.actor, in_channel=in_channel)
     with ctx.unit() as session:
         if meta.entry_id is None:
-            pm = postmortems.get_postmortem(session, pm_id=pm_id)
             entry = timeline_entries.add_entry(
                 session, pm_id=pm_id, actor=ctx.actor, draft=draft, now=ctx.now(),
-                in_channel=membership(ctx.client, pm.channel_id, ctx.user_id))
+                in_channel=in_channel)
         else:
             entry = timeline_entries.edit_entry(session, pm_id=pm_id, entry_id=meta.entry_id,
                                                 actor=ctx.actor, draft=draft, now=ctx.now())
@@ -163,11 +182,14 @@ def refresh_list(
             return
 
 
+# Saved after its ack (bot/slack/inbox.py): a burst of entries in a busy incident channel.
+ENTRY_FORM = SavedAfterAck(check=check_entry_form, save=submit_entry)
+
+
 def register_listeners(router: Router) -> None:
     clicks = ((Action.OPEN_TIMELINE, open_timeline), (Action.TIMELINE_PAGE, turn_page),
               (Action.TIMELINE_ADD, open_add), (Action.TIMELINE_EDIT, open_edit),
               (Action.TIMELINE_DELETE, delete_entry))
     for action_id, on_click in clicks:
         router.action(action_id)(on_click)
-    router.view(Callback.TIMELINE_ENTRY)(submit_entry)
     router.view(Callback.TIMELINE)(submit_list)

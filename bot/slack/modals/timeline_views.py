@@ -17,7 +17,7 @@ from flows import timeline as tl
 from flows.errors import FieldErrors
 from flows.milestones import MILESTONES, TAGS, read_milestone
 from storage.record import PostmortemRecord, TimelineItem
-from storage.tables import TimelineEntry
+from storage.tables import Incident, TimelineEntry
 
 TIME_TEXT = TimelineField.TIME_TEXT
 TIME_PICK = TimelineField.TIME_PICK
@@ -147,6 +147,27 @@ def read_entry_form(values: dict[str, Any], ctx: tl.TimeContext) -> tl.EntryDraf
     if errors or occurred_at is None:
         raise FieldErrors(errors)
     return tl.EntryDraft(occurred_at=occurred_at, text=body, actor=actor, milestone=milestone)
+
+
+def incident_day_meta(incident: Incident, tz: str, now: datetime) -> dict[str, Any]:
+    """The day a bare "14:05" belongs to, for checking the form before its ack without a
+    read: the incident's day in the user's zone, or "" for "the day it is submitted"."""
+    anchored = incident.started_at or incident.resolved_at
+    return {"day": tl.incident_day(incident, tz, now).isoformat() if anchored else ""}
+
+
+def default_day(meta: Meta, now: datetime) -> date | None:
+    """The incident's day the modal carries; None when it carries none (opened before
+    modals carried it)."""
+    day = meta.extra.get("day")
+    if not isinstance(day, str):
+        return None
+    if not day:
+        return now.astimezone(tl.zone(str(meta.extra.get("tz") or "UTC"))).date()
+    try:
+        return date.fromisoformat(day)
+    except ValueError:
+        return None
 
 
 def time_context(meta: Meta, default_day: date, now: datetime) -> tl.TimeContext:

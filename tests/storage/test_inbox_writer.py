@@ -1,0 +1,75 @@
+"""The inbox's group commit on both databases: a burst of forms written down together, each
+ack told its own row, a double click within one write told it is one, a failed write told to
+every ack that waited on it."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from storage.db import make_engine, migrate, session_factory
+from storage.inbox_writer import InboxWriter
+from storage.queries import inbox as store
+from storage.tables import Submission
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def writer_for(db_url: str) -> tuple[InboxWriter, Any]:
+    engine = make_engine(db_url)
+    migrate(engine)
+    return InboxWriter(engine), session_factory(engine)
+
+
+def receive(writer: InboxWriter, key: str) -> int | None:
+    return writer.receive(key=key, callback_id="timeline.entry", team_id="T0001",
+                          body=f'{{"k":"{key}"}}', now=NOW)
+
+
+def test_a_burst_is_written_down_each_form_once(db_url: str) -> None:
+    writer, sessions = writer_for(db_url)
+    keys = [f"view:V{n}:h" for n in range(40)] + ["view:V0:h"]  # the last: a double click
+    results: dict[int, int | None] = {}
+    go = threading.Barrier(len(keys))
+
+    def send(n: int, key: str) -> None:
+        go.wait()
+        results[n] = receive(writer, key)
+
+    threads = [threading.Thread(target=send, args=(n, k)) for n, k in enumerate(keys)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ids = [i for i in results.values() if i is not None]
+    assert len(ids) == len(set(ids)) == 40  # one of the two clicks of V0 got None
+    with sessions() as session:
+        stored = {s.id: s for s in session.exec(select(Submission)).all()}
+    assert set(stored) == set(ids)
+    assert {s.key for s in stored.values()} == set(keys)
+    assert all(s.received_at == NOW and s.attempts == 0 for s in stored.values())
+
+
+def test_a_key_already_written_down_is_refused_later_too(db_url: str) -> None:
+    writer, _ = writer_for(db_url)
+    assert receive(writer, "view:V1:h") is not None
+    assert receive(writer, "view:V1:h") is None
+
+
+def test_a_failed_write_is_raised_to_the_ack_that_waited(
+    db_url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    writer, _ = writer_for(db_url)
+
+    def broken(*_: Any) -> dict[str, int]:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "receive_many", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        receive(writer, "view:V1:h")
+    monkeypatch.undo()
+    assert receive(writer, "view:V1:h") is not None  # the writer lives on
