@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from operator import attrgetter, gt
+from operator import attrgetter, gt, itemgetter, methodcaller
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,7 +28,7 @@ from flows.document.rows import (
     SignoffRow,
     TickRow,
     Tier,
-    TimelineRow,
+    Timeline,
     WhyRow,
 )
 from flows.durations import Durations, incident_durations
@@ -172,10 +172,11 @@ def _timeline(
     zi: ZoneInfo,
     milestones: list[datetime],
     names: Names,
-) -> tuple[list[TimelineRow], Md | None]:
+) -> tuple[Timeline, Md | None]:
     # This runs over timelines of thousands, so it works column by column: values that repeat
-    # (times to the minute, actors, milestone tags) are made once each, and the rows are put
-    # together by C-level maps rather than a Python loop per entry.
+    # (actors, milestone tags) are made once each, and the columns are made by C-level maps
+    # rather than a Python loop per entry. The rows themselves are made as the template
+    # reaches them (rows.Timeline).
     entries = record.timeline
     at = list(map(_OCCURRED_AT, entries))
     # Sorted when read from the database (load_record); a record built in memory may not be.
@@ -201,41 +202,22 @@ def _timeline(
     actor = {a: names.mention(a) if a else none for a in set(actor_ids)}
     mark_of = {k: _TAGS.get(k, none) if k else none for k in set(kinds)}
     marks = list(map(mark_of.__getitem__, kinds))
-    events = list(escaped)
-    for i, mark in enumerate(marks):
-        if mark:
-            events[i] = Md(f"**{mark}:** {escaped[i]}")
-    rows = list(map(TimelineRow._make, zip(
-        _times(local, short=same_day is not None), events, map(actor.__getitem__, actor_ids),
-        escaped, texts, links, marks, strict=True)))
-    return rows, same_day
+    events = escaped
+    if any(marks):
+        events = list(escaped)
+        for i, mark in enumerate(marks):
+            if mark:
+                events[i] = f"**{mark}:** {escaped[i]}"
+    # Each time's text from one C call: "YYYY-MM-DD HH:MM" and the zone's offset after it
+    # (the clock's fields, not the instant: an hour repeats when the clocks go back).
+    stamps = map(_ISO_MINUTES, local)
+    times = list(map(_CLOCK if same_day is not None else _DATED, stamps))
+    return Timeline(times, events, list(map(actor.__getitem__, actor_ids)), escaped, texts,
+                    links, marks), same_day
 
 
-def _times(local: list[datetime], *, short: bool) -> list[Md]:
-    """Each time as HH:MM, or dated. Integer formatting, each minute once: `local` is sorted,
-    so a time on the clock minute of the one before repeats its text (strftime per entry was
-    three times slower)."""
-    if short:
-        return [_HHMM[t.hour * 60 + t.minute] for t in local]
-    out = []
-    last: tuple[int, int, int, int, int] | None = None
-    when = Md("")
-    days: dict[date, str] = {}
-    for t in local:
-        # The clock's fields, not the instant: an hour repeats when the clocks go back.
-        minute = (t.minute, t.hour, t.day, t.month, t.year)
-        if minute != last:
-            last = minute
-            day = t.date()
-            if day not in days:
-                days[day] = f"{day.isoformat()} "
-            when = Md(days[day] + _HHMM[t.hour * 60 + t.minute])
-        out.append(when)
-    return out
-
-
-# Every "HH:MM" of a day, made once: formatting it per entry was a fifth of the render.
-_HHMM = tuple(Md(f"{m // 60:02d}:{m % 60:02d}") for m in range(24 * 60))
+_ISO_MINUTES = methodcaller("isoformat", " ", "minutes")
+_DATED, _CLOCK = itemgetter(slice(0, 16)), itemgetter(slice(11, 16))
 _OCCURRED_AT = attrgetter("occurred_at")
 _TAGS = {kind: Md(label) for kind, label in TAGS.items()}
 _SAME_OFFSET_SPAN = timedelta(days=7)

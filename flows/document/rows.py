@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, overload
 from zoneinfo import ZoneInfo
 
 from flows.document.escape import Md
@@ -21,6 +22,50 @@ class TimelineRow(NamedTuple):
     text: str  # as written, for templates that format it their own way
     link: str | None
     mark: Md  # the milestone this entry marks ("Root cause identified"), or ""
+
+
+class Timeline(Sequence[TimelineRow]):
+    """The timeline's rows, each made when the template reaches it, from columns of plain text.
+
+    Made up front, thousands of rows and their `Md` strings lived through the whole render:
+    most of what the collector's young generations promoted per render, and so of how often
+    full collections came. Made on the way, a row is gone once the template has written it.
+    """
+
+    __slots__ = ("_columns",)
+
+    def __init__(
+        self,
+        times: list[str],
+        events: list[str],
+        actors: list[Md],
+        cells: list[str],
+        texts: list[str],
+        links: list[str | None],
+        marks: list[Md],
+    ) -> None:
+        self._columns = (times, events, actors, cells, texts, links, marks)
+
+    def __len__(self) -> int:
+        return len(self._columns[0])
+
+    def __iter__(self) -> Iterator[TimelineRow]:
+        times, events, actors, cells, texts, links, marks = self._columns
+        return map(TimelineRow._make, zip(
+            map(Md, times), map(Md, events), actors, map(Md, cells), texts, links, marks,
+            strict=True))
+
+    @overload
+    def __getitem__(self, index: int) -> TimelineRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[TimelineRow]: ...
+
+    def __getitem__(self, index: int | slice) -> TimelineRow | list[TimelineRow]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        times, events, actors, cells, texts, links, marks = self._columns
+        return TimelineRow(Md(times[index]), Md(events[index]), actors[index],
+                           Md(cells[index]), texts[index], links[index], marks[index])
 
 
 @dataclass(slots=True)
