@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from operator import attrgetter, gt, itemgetter, methodcaller
+from operator import attrgetter, gt
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -208,16 +208,36 @@ def _timeline(
         for i, mark in enumerate(marks):
             if mark:
                 events[i] = f"**{mark}:** {escaped[i]}"
-    # Each time's text from one C call: "YYYY-MM-DD HH:MM" and the zone's offset after it
-    # (the clock's fields, not the instant: an hour repeats when the clocks go back).
-    stamps = map(_ISO_MINUTES, local)
-    times = list(map(_CLOCK if same_day is not None else _DATED, stamps))
-    return Timeline(times, events, list(map(actor.__getitem__, actor_ids)), escaped, texts,
-                    links, marks), same_day
+    return Timeline(_times(local, short=same_day is not None), events,
+                    list(map(actor.__getitem__, actor_ids)), escaped, texts, links,
+                    marks), same_day
 
 
-_ISO_MINUTES = methodcaller("isoformat", " ", "minutes")
-_DATED, _CLOCK = itemgetter(slice(0, 16)), itemgetter(slice(11, 16))
+def _times(local: list[datetime], *, short: bool) -> list[str]:
+    """Each time as HH:MM, or dated. Integer formatting, each minute once: `local` is sorted,
+    so a time on the clock minute of the one before repeats its text (strftime per entry was
+    three times slower, isoformat twice)."""
+    if short:
+        return [_HHMM[t.hour * 60 + t.minute] for t in local]
+    out = []
+    last: tuple[int, int, int, int, int] | None = None
+    when = ""
+    days: dict[date, str] = {}
+    for t in local:
+        # The clock's fields, not the instant: an hour repeats when the clocks go back.
+        minute = (t.minute, t.hour, t.day, t.month, t.year)
+        if minute != last:
+            last = minute
+            day = t.date()
+            if day not in days:
+                days[day] = f"{day.isoformat()} "
+            when = days[day] + _HHMM[t.hour * 60 + t.minute]
+        out.append(when)
+    return out
+
+
+# Every "HH:MM" of a day, made once: formatting it per entry was a fifth of the render.
+_HHMM = tuple(f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60))
 _OCCURRED_AT = attrgetter("occurred_at")
 _TAGS = {kind: Md(label) for kind, label in TAGS.items()}
 _SAME_OFFSET_SPAN = timedelta(days=7)

@@ -95,18 +95,10 @@ def _escape_lines(lines: list[str]) -> list[str]:
         if char in joined:
             joined = joined.replace(char, escaped)
     out = joined.split("\n")
-    # Only lines that start like a block need the regex. Most timelines have none, and in
-    # ASCII text (isascii is a flag check) a look for each such start in the joined text is
-    # a few C scans instead of a loop; other text may start with another script's digit.
-    if not joined.isascii() or joined[:1] in _BLOCK_STARTS \
-            or any(f"\n{c}" in joined for c in _BLOCK_STARTS):
-        for i, line in enumerate(out):
-            if line and (line[0] in "#=+-" or line[0].isdigit()):
-                out[i] = _LEADING.sub(_leading, line, count=1)
+    for i, line in enumerate(out):
+        if line and (line[0] in "#=+-" or line[0].isdigit()):
+            out[i] = _LEADING.sub(_leading, line, count=1)
     return out
-
-
-_BLOCK_STARTS = "#=+-0123456789"
 
 
 def _text(value: Any) -> str:
