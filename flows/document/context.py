@@ -202,21 +202,16 @@ def _timeline(
     actor = {a: names.mention(a) if a else none for a in set(actor_ids)}
     mark_of = {k: _TAGS.get(k, none) if k else none for k in set(kinds)}
     marks = list(map(mark_of.__getitem__, kinds))
-    events = escaped
-    if any(marks):
-        events = list(escaped)
-        for i, mark in enumerate(marks):
-            if mark:
-                events[i] = f"**{mark}:** {escaped[i]}"
-    return Timeline(_times(local, short=same_day is not None), events,
-                    list(map(actor.__getitem__, actor_ids)), escaped, texts, links,
-                    marks), same_day
+    marked = {i: Md(f"**{mark}:** {escaped[i]}") for i, mark in enumerate(marks) if mark}
+    short = same_day is not None
+    return Timeline(_times(local, short=short), escaped, list(map(actor.__getitem__, actor_ids)),
+                    texts, links, marks, marked=marked, times_md=short), same_day
 
 
 def _times(local: list[datetime], *, short: bool) -> list[str]:
-    """Each time as HH:MM, or dated. Integer formatting, each minute once: `local` is sorted,
-    so a time on the clock minute of the one before repeats its text (strftime per entry was
-    three times slower, isoformat twice)."""
+    """Each time as HH:MM (`Md`, shared), or dated. Integer formatting, each minute once:
+    `local` is sorted, so a time on the clock minute of the one before repeats its text
+    (strftime per entry was three times slower, isoformat twice)."""
     if short:
         return [_HHMM[t.hour * 60 + t.minute] for t in local]
     out = []
@@ -237,7 +232,7 @@ def _times(local: list[datetime], *, short: bool) -> list[str]:
 
 
 # Every "HH:MM" of a day, made once: formatting it per entry was a fifth of the render.
-_HHMM = tuple(f"{m // 60:02d}:{m % 60:02d}" for m in range(24 * 60))
+_HHMM = tuple(Md(f"{m // 60:02d}:{m % 60:02d}") for m in range(24 * 60))
 _OCCURRED_AT = attrgetter("occurred_at")
 _TAGS = {kind: Md(label) for kind, label in TAGS.items()}
 _SAME_OFFSET_SPAN = timedelta(days=7)

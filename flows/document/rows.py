@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import tee
 from typing import NamedTuple, overload
 from zoneinfo import ZoneInfo
 
@@ -32,27 +33,38 @@ class Timeline(Sequence[TimelineRow]):
     full collections came. Made on the way, a row is gone once the template has written it.
     """
 
-    __slots__ = ("_columns",)
+    __slots__ = ("_actors", "_cells", "_links", "_marked", "_marks", "_texts", "_times",
+                 "_times_md")
 
     def __init__(
         self,
-        times: list[str],
-        events: list[str],
-        actors: list[Md],
+        times: Sequence[str],
         cells: list[str],
+        actors: list[Md],
         texts: list[str],
         links: list[str | None],
         marks: list[Md],
+        *,
+        marked: dict[int, Md],
+        times_md: bool,
     ) -> None:
-        self._columns = (times, events, actors, cells, texts, links, marks)
+        """`marked`: by index, the events that are more than their cell (a milestone's tag
+        before it); `times_md`: the times are `Md` already (shared constants)."""
+        self._times, self._cells, self._actors = times, cells, actors
+        self._texts, self._links, self._marks = texts, links, marks
+        self._marked, self._times_md = marked, times_md
 
     def __len__(self) -> int:
-        return len(self._columns[0])
+        return len(self._cells)
 
     def __iter__(self) -> Iterator[TimelineRow]:
-        times, events, actors, cells, texts, links, marks = self._columns
+        times = self._times if self._times_md else map(Md, self._times)
+        # One `Md` per cell, the same object as the event where the entry marks nothing.
+        cells, events = tee(map(Md, self._cells))
+        if self._marked:
+            events = map(self._marked.get, range(len(self)), events)
         return map(TimelineRow._make, zip(
-            map(Md, times), map(Md, events), actors, map(Md, cells), texts, links, marks,
+            times, events, self._actors, cells, self._texts, self._links, self._marks,
             strict=True))
 
     @overload
@@ -63,9 +75,11 @@ class Timeline(Sequence[TimelineRow]):
     def __getitem__(self, index: int | slice) -> TimelineRow | list[TimelineRow]:
         if isinstance(index, slice):
             return [self[i] for i in range(len(self))[index]]
-        times, events, actors, cells, texts, links, marks = self._columns
-        return TimelineRow(Md(times[index]), Md(events[index]), actors[index],
-                           Md(cells[index]), texts[index], links[index], marks[index])
+        index = range(len(self))[index]  # a negative index counts from the end
+        cell = Md(self._cells[index])
+        return TimelineRow(Md(self._times[index]), self._marked.get(index, cell),
+                           self._actors[index], cell, self._texts[index], self._links[index],
+                           self._marks[index])
 
 
 @dataclass(slots=True)
