@@ -112,6 +112,14 @@ _TIMELINE = (
 )
 
 
+# One query for the two, not two lookups: each query's fixed cost is most of a short one's.
+_POSTMORTEM_AND_INCIDENT = (
+    select(Postmortem, Incident)
+    .join(Incident, col(Incident.id) == col(Postmortem.incident_id))
+    .where(col(Postmortem.id) == _PM_ID)
+)
+
+
 def _parts(model: Any, *order: Any) -> Any:
     # Built once: building a statement costs as much as running it on a short list.
     return select(model).where(model.postmortem_id == _PM_ID).order_by(*order)
@@ -141,6 +149,7 @@ def _timeline(session: Session, params: dict[str, int]) -> list[TimelineItem]:
     if not rows:
         return []
     ids, at, *rest = zip(*rows, strict=True)
+    del rows  # gone before the items are made: fewer objects alive at once, fewer collections
     parse = _ENTRY_COLUMNS.occurred_at.type.result_processor(conn.dialect, None)
     if parse is not None:
         at = tuple(map(parse, at))
@@ -149,9 +158,13 @@ def _timeline(session: Session, params: dict[str, int]) -> list[TimelineItem]:
 
 def load_record(session: Session, *, pm_id: int, history: bool = True) -> PostmortemRecord:
     """The post-mortem with every part, each list in the order the document shows it."""
-    pm = get_postmortem(session, pm_id=pm_id)
-    incident = get_incident(session, incident_id=pm.incident_id)
     params = {"pm_id": pm_id}
+    both = session.exec(_POSTMORTEM_AND_INCIDENT, params=params).first()
+    if both is None:  # say which one is missing
+        pm = get_postmortem(session, pm_id=pm_id)
+        incident = get_incident(session, incident_id=pm.incident_id)
+    else:
+        pm, incident = both
 
     def rows(stmt: Any) -> list[Any]:
         return list(session.exec(stmt, params=params).all())
