@@ -8,8 +8,10 @@ chosen here, so no template prints "Not recorded" next to data that answers it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from itertools import compress, count
 from operator import attrgetter, gt
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -40,7 +42,7 @@ from flows.milestones import MILESTONES, TAGS
 from flows.references import REFERENCE_KINDS
 from flows.severity import severity_label
 from flows.summary import draft_summary
-from storage.record import PostmortemRecord
+from storage.record import PostmortemRecord, timeline_columns
 from storage.tables import ReviewDecision
 
 ACTION_STATUS_LABELS = {
@@ -177,15 +179,14 @@ def _timeline(
     # (actors, milestone tags) are made once each, and the columns are made by C-level maps
     # rather than a Python loop per entry. The rows themselves are made as the template
     # reaches them (rows.Timeline).
-    entries = record.timeline
-    at = list(map(_OCCURRED_AT, entries))
+    columns = timeline_columns(record.timeline)
+    at = columns.occurred_at
     # Sorted when read from the database (load_record); a record built in memory may not be.
     if any(map(gt, at, at[1:])):
-        entries = sorted(entries, key=_OCCURRED_AT)
-        at.sort()
+        columns = timeline_columns(sorted(record.timeline, key=_OCCURRED_AT))
+        at = columns.occurred_at
     raw, actor_ids, links, kinds, sources = (
-        list(map(attrgetter(name), entries)) for name in ("text", "actor", "link", "milestone",
-                                                         "source"))
+        columns.text, columns.actor, columns.link, columns.milestone, columns.source)
     local = _localise(at, zi)
     # Sorted: the first and last entries bound every day in between.
     days = {t.date() for t in local[:1] + local[-1:]} | {
@@ -194,7 +195,7 @@ def _timeline(
     same_day = Md(next(iter(days)).isoformat()) if len(days) == 1 else None
     none = Md("")
     if SLACK_SOURCES.isdisjoint(sources):
-        texts: list[str] = raw
+        texts: Sequence[str] = raw
     else:
         plain = names.plain
         texts = [plain(t) if s in SLACK_SOURCES else t for t, s in zip(raw, sources, strict=True)]
@@ -202,7 +203,7 @@ def _timeline(
     actor = {a: names.mention(a) if a else none for a in set(actor_ids)}
     mark_of = {k: _TAGS.get(k, none) if k else none for k in set(kinds)}
     marks = list(map(mark_of.__getitem__, kinds))
-    marked = {i: Md(f"**{mark}:** {escaped[i]}") for i, mark in enumerate(marks) if mark}
+    marked = {i: Md(f"**{marks[i]}:** {escaped[i]}") for i in compress(count(), marks)}
     short = same_day is not None
     return Timeline(_times(local, short=short), escaped, list(map(actor.__getitem__, actor_ids)),
                     texts, links, marks, marked=marked, times_md=short), same_day
@@ -238,7 +239,7 @@ _TAGS = {kind: Md(label) for kind, label in TAGS.items()}
 _SAME_OFFSET_SPAN = timedelta(days=7)
 
 
-def _localise(times: list[datetime], zi: ZoneInfo) -> list[datetime]:
+def _localise(times: Sequence[datetime], zi: ZoneInfo) -> list[datetime]:
     """The times on the zone's wall clock. When the offset is the same at both ends of a span
     too short for two clock changes, adding it is exact and a third of astimezone's cost."""
     if not times:
