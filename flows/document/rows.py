@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import tee
-from typing import NamedTuple, overload
+from itertools import repeat, tee
+from typing import NamedTuple, cast, overload
 from zoneinfo import ZoneInfo
 
 from flows.document.escape import Md
@@ -63,9 +63,12 @@ class Timeline(Sequence[TimelineRow]):
         cells, events = tee(map(Md, self._cells))
         if self._marked:
             events = map(self._marked.get, range(len(self)), events)
-        return map(TimelineRow._make, zip(
+        # tuple.__new__ straight from C: `_make` is a Python call per row, and zip's tuples
+        # are known to be of the right length.
+        rows = map(tuple.__new__, repeat(TimelineRow), zip(
             times, events, self._actors, cells, self._texts, self._links, self._marks,
             strict=True))
+        return cast(Iterator[TimelineRow], rows)
 
     @overload
     def __getitem__(self, index: int) -> TimelineRow: ...

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from itertools import repeat
+from typing import Any, cast
 
 from sqlalchemy import BindParameter, bindparam, func, or_, update
 from sqlalchemy import select as core_select
@@ -153,7 +154,10 @@ def _timeline(session: Session, params: dict[str, int]) -> list[TimelineItem]:
     parse = _ENTRY_COLUMNS.occurred_at.type.result_processor(conn.dialect, None)
     if parse is not None:
         at = tuple(map(parse, at))
-    return list(map(TimelineItem._make, zip(ids, at, *rest, strict=True)))
+    # tuple.__new__ straight from C: `_make` is a Python call per item, and zip's tuples are
+    # known to be of the right length.
+    items = map(tuple.__new__, repeat(TimelineItem), zip(ids, at, *rest, strict=True))
+    return cast(list[TimelineItem], list(items))
 
 
 def load_record(session: Session, *, pm_id: int, history: bool = True) -> PostmortemRecord:
