@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from operator import attrgetter
 from typing import NamedTuple
 
 from storage.tables import (
@@ -19,7 +17,6 @@ from storage.tables import (
     Postmortem,
     Reference,
     ReviewDecision,
-    TimelineEntry,
     Why,
 )
 
@@ -40,33 +37,6 @@ class TimelineItem(NamedTuple):
     source: str
     link: str | None
     milestone: str | None
-
-
-class TimelineColumns(NamedTuple):
-    """A timeline's fields column by column, for code that goes through thousands of entries."""
-
-    id: tuple[int | None, ...]
-    occurred_at: tuple[datetime, ...]
-    text: tuple[str, ...]
-    actor: tuple[str | None, ...]
-    source: tuple[str, ...]
-    link: tuple[str | None, ...]
-    milestone: tuple[str | None, ...]
-
-
-def timeline_columns(entries: Sequence[TimelineItem | TimelineEntry]) -> TimelineColumns:
-    """The entries' fields as columns: the record's own items are tuples, turned around in one
-    C-level pass (a third of the time of a lookup per field and entry); entries built in
-    memory (`TimelineEntry` rows) are read field by field."""
-    if not entries:
-        return _NO_COLUMNS
-    if set(map(type, entries)) == {TimelineItem}:
-        return TimelineColumns._make(zip(*entries, strict=True))
-    return TimelineColumns._make(
-        tuple(map(attrgetter(name), entries)) for name in TimelineItem._fields)
-
-
-_NO_COLUMNS = TimelineColumns((), (), (), (), (), (), ())
 
 
 @dataclass

@@ -8,10 +8,8 @@ chosen here, so no template prints "Not recorded" next to data that answers it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from itertools import compress, count
 from operator import attrgetter, gt
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,7 +40,7 @@ from flows.milestones import MILESTONES, TAGS
 from flows.references import REFERENCE_KINDS
 from flows.severity import severity_label
 from flows.summary import draft_summary
-from storage.record import PostmortemRecord, timeline_columns
+from storage.record import PostmortemRecord
 from storage.tables import ReviewDecision
 
 ACTION_STATUS_LABELS = {
@@ -179,14 +177,15 @@ def _timeline(
     # (actors, milestone tags) are made once each, and the columns are made by C-level maps
     # rather than a Python loop per entry. The rows themselves are made as the template
     # reaches them (rows.Timeline).
-    columns = timeline_columns(record.timeline)
-    at = columns.occurred_at
+    entries = record.timeline
+    at = list(map(_OCCURRED_AT, entries))
     # Sorted when read from the database (load_record); a record built in memory may not be.
     if any(map(gt, at, at[1:])):
-        columns = timeline_columns(sorted(record.timeline, key=_OCCURRED_AT))
-        at = columns.occurred_at
+        entries = sorted(entries, key=_OCCURRED_AT)
+        at.sort()
     raw, actor_ids, links, kinds, sources = (
-        columns.text, columns.actor, columns.link, columns.milestone, columns.source)
+        list(map(attrgetter(name), entries)) for name in ("text", "actor", "link", "milestone",
+                                                         "source"))
     local = _localise(at, zi)
     # Sorted: the first and last entries bound every day in between.
     days = {t.date() for t in local[:1] + local[-1:]} | {
@@ -195,7 +194,7 @@ def _timeline(
     same_day = Md(next(iter(days)).isoformat()) if len(days) == 1 else None
     none = Md("")
     if SLACK_SOURCES.isdisjoint(sources):
-        texts: Sequence[str] = raw
+        texts: list[str] = raw
     else:
         plain = names.plain
         texts = [plain(t) if s in SLACK_SOURCES else t for t, s in zip(raw, sources, strict=True)]
@@ -203,7 +202,7 @@ def _timeline(
     actor = {a: names.mention(a) if a else none for a in set(actor_ids)}
     mark_of = {k: _TAGS.get(k, none) if k else none for k in set(kinds)}
     marks = list(map(mark_of.__getitem__, kinds))
-    marked = {i: Md(f"**{marks[i]}:** {escaped[i]}") for i in compress(count(), marks)}
+    marked = {i: Md(f"**{mark}:** {escaped[i]}") for i, mark in enumerate(marks) if mark}
     short = same_day is not None
     return Timeline(_times(local, short=short), escaped, list(map(actor.__getitem__, actor_ids)),
                     texts, links, marks, marked=marked, times_md=short), same_day
@@ -239,7 +238,7 @@ _TAGS = {kind: Md(label) for kind, label in TAGS.items()}
 _SAME_OFFSET_SPAN = timedelta(days=7)
 
 
-def _localise(times: Sequence[datetime], zi: ZoneInfo) -> list[datetime]:
+def _localise(times: list[datetime], zi: ZoneInfo) -> list[datetime]:
     """The times on the zone's wall clock. When the offset is the same at both ends of a span
     too short for two clock changes, adding it is exact and a third of astimezone's cost."""
     if not times:

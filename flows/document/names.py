@@ -11,9 +11,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import compress
+from operator import attrgetter
 
 from flows.document.escape import Md, md_inline
-from storage.record import PostmortemRecord, timeline_columns
+from storage.record import PostmortemRecord
 
 _SLACK_USER = frozenset("UW")
 # Slack's entities only: <@U…>, <#C…>, <!here>, <!subteam^S…|@team>, <https://…|label>.
@@ -27,6 +28,7 @@ SLACK_SOURCES = frozenset({"message", "reaction"})
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _IN_TEXT = re.compile(r"<@([UW][A-Z0-9]+)|<#([CG][A-Z0-9]+)")
+_ACTOR, _SOURCE, _TEXT = attrgetter("actor"), attrgetter("source"), attrgetter("text")
 
 
 def looks_like_user_id(value: str) -> bool:
@@ -107,9 +109,10 @@ def slack_ids(record: PostmortemRecord) -> tuple[set[str], set[str]]:
     channels = {inc.channel_id, pm.channel_id}
     # Thousands of entries, a handful of actors: each distinct actor is checked once, and
     # the entries are gone through by C-level maps, not a Python loop per entry.
-    columns = timeline_columns(record.timeline)
-    users |= {a for a in set(columns.actor) if a and _USER_ID.match(a)}
-    for text in compress(columns.text, map(SLACK_SOURCES.__contains__, columns.source)):
+    timeline = record.timeline
+    users |= {a for a in set(map(_ACTOR, timeline)) if a and _USER_ID.match(a)}
+    from_slack = map(SLACK_SOURCES.__contains__, map(_SOURCE, timeline))
+    for text in compress(map(_TEXT, timeline), from_slack):
         if "<" in text:
             for user, chan in _IN_TEXT.findall(text):
                 if user:
