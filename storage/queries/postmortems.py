@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from itertools import repeat
 from typing import Any, cast
@@ -138,26 +138,27 @@ _EVENTS = _parts(AuditEvent, AuditEvent.id)
 
 
 def _timeline(session: Session, params: dict[str, int]) -> list[TimelineItem]:
-    # The driver's own rows, taken as columns: result rows cost more to build than to read,
-    # and, unlike them, the driver's plain tuples of text and numbers leave the collector's
-    # sight at its first look. Only the time needs converting (storage/types.py).
+    # The driver's own rows, taken as columns: result rows cost more to build than to read.
+    # In batches: a whole long timeline's rows, and the iterators that turn them into columns,
+    # alive at once set off the collector several times per read. Only the time needs
+    # converting (storage/types.py).
     conn = session.connection()
+    parse = _ENTRY_COLUMNS.occurred_at.type.result_processor(conn.dialect, None)
     result = conn.execute(_TIMELINE, params)
+    items: list[TimelineItem] = []
     try:
-        rows = result.cursor.fetchall()
+        while rows := result.cursor.fetchmany(_BATCH):
+            ids, at, *rest = zip(*rows, strict=True)
+            # tuple.__new__ straight from C: `_make` is a Python call per item, and zip's
+            # tuples are known to be of the right length.
+            items += cast(Iterator[TimelineItem], map(tuple.__new__, repeat(TimelineItem), zip(
+                ids, map(parse, at) if parse else at, *rest, strict=True)))
     finally:
         result.close()
-    if not rows:
-        return []
-    ids, at, *rest = zip(*rows, strict=True)
-    del rows  # gone before the items are made: fewer objects alive at once, fewer collections
-    parse = _ENTRY_COLUMNS.occurred_at.type.result_processor(conn.dialect, None)
-    if parse is not None:
-        at = tuple(map(parse, at))
-    # tuple.__new__ straight from C: `_make` is a Python call per item, and zip's tuples are
-    # known to be of the right length.
-    items = map(tuple.__new__, repeat(TimelineItem), zip(ids, at, *rest, strict=True))
-    return cast(list[TimelineItem], list(items))
+    return items
+
+
+_BATCH = 256
 
 
 def load_record(session: Session, *, pm_id: int, history: bool = True) -> PostmortemRecord:
