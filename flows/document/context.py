@@ -28,7 +28,7 @@ from flows.document.rows import (
     SignoffRow,
     TickRow,
     Tier,
-    TimelineRow,
+    Timeline,
     WhyRow,
 )
 from flows.durations import Durations, incident_durations
@@ -172,10 +172,11 @@ def _timeline(
     zi: ZoneInfo,
     milestones: list[datetime],
     names: Names,
-) -> tuple[list[TimelineRow], Md | None]:
+) -> tuple[Timeline, Md | None]:
     # This runs over timelines of thousands, so it works column by column: values that repeat
-    # (times to the minute, actors, milestone tags) are made once each, and the rows are put
-    # together by C-level maps rather than a Python loop per entry.
+    # (actors, milestone tags) are made once each, and the columns are made by C-level maps
+    # rather than a Python loop per entry. The rows themselves are made as the template
+    # reaches them (rows.Timeline).
     entries = record.timeline
     at = list(map(_OCCURRED_AT, entries))
     # Sorted when read from the database (load_record); a record built in memory may not be.
@@ -201,25 +202,21 @@ def _timeline(
     actor = {a: names.mention(a) if a else none for a in set(actor_ids)}
     mark_of = {k: _TAGS.get(k, none) if k else none for k in set(kinds)}
     marks = list(map(mark_of.__getitem__, kinds))
-    events = list(escaped)
-    for i, mark in enumerate(marks):
-        if mark:
-            events[i] = Md(f"**{mark}:** {escaped[i]}")
-    rows = list(map(TimelineRow._make, zip(
-        _times(local, short=same_day is not None), events, map(actor.__getitem__, actor_ids),
-        escaped, texts, links, marks, strict=True)))
-    return rows, same_day
+    marked = {i: Md(f"**{mark}:** {escaped[i]}") for i, mark in enumerate(marks) if mark}
+    short = same_day is not None
+    return Timeline(_times(local, short=short), escaped, list(map(actor.__getitem__, actor_ids)),
+                    texts, links, marks, marked=marked, times_md=short), same_day
 
 
-def _times(local: list[datetime], *, short: bool) -> list[Md]:
-    """Each time as HH:MM, or dated. Integer formatting, each minute once: `local` is sorted,
-    so a time on the clock minute of the one before repeats its text (strftime per entry was
-    three times slower)."""
+def _times(local: list[datetime], *, short: bool) -> list[str]:
+    """Each time as HH:MM (`Md`, shared), or dated. Integer formatting, each minute once:
+    `local` is sorted, so a time on the clock minute of the one before repeats its text
+    (strftime per entry was three times slower, isoformat twice)."""
     if short:
         return [_HHMM[t.hour * 60 + t.minute] for t in local]
     out = []
     last: tuple[int, int, int, int, int] | None = None
-    when = Md("")
+    when = ""
     days: dict[date, str] = {}
     for t in local:
         # The clock's fields, not the instant: an hour repeats when the clocks go back.
@@ -229,7 +226,7 @@ def _times(local: list[datetime], *, short: bool) -> list[Md]:
             day = t.date()
             if day not in days:
                 days[day] = f"{day.isoformat()} "
-            when = Md(days[day] + _HHMM[t.hour * 60 + t.minute])
+            when = days[day] + _HHMM[t.hour * 60 + t.minute]
         out.append(when)
     return out
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import attrgetter
 
 from flows.document.escape import Md, md_inline
 from storage.record import PostmortemRecord
@@ -26,6 +28,7 @@ SLACK_SOURCES = frozenset({"message", "reaction"})
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _IN_TEXT = re.compile(r"<@([UW][A-Z0-9]+)|<#([CG][A-Z0-9]+)")
+_ACTOR, _SOURCE, _TEXT = attrgetter("actor"), attrgetter("source"), attrgetter("text")
 
 
 def looks_like_user_id(value: str) -> bool:
@@ -104,11 +107,14 @@ def slack_ids(record: PostmortemRecord) -> tuple[set[str], set[str]]:
     users |= {d.author_id for d in record.documents}
     users |= {t.ticked_by for t in record.compliance}
     channels = {inc.channel_id, pm.channel_id}
-    # Thousands of entries, a handful of actors: each distinct actor is checked once.
-    users |= {a for a in {e.actor for e in record.timeline} if a and _USER_ID.match(a)}
-    for entry in record.timeline:
-        if entry.source in SLACK_SOURCES and "<" in entry.text:
-            for user, chan in _IN_TEXT.findall(entry.text):
+    # Thousands of entries, a handful of actors: each distinct actor is checked once, and
+    # the entries are gone through by C-level maps, not a Python loop per entry.
+    timeline = record.timeline
+    users |= {a for a in set(map(_ACTOR, timeline)) if a and _USER_ID.match(a)}
+    from_slack = map(SLACK_SOURCES.__contains__, map(_SOURCE, timeline))
+    for text in compress(map(_TEXT, timeline), from_slack):
+        if "<" in text:
+            for user, chan in _IN_TEXT.findall(text):
                 if user:
                     users.add(user)
                 else:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from itertools import repeat, tee
+from typing import NamedTuple, cast, overload
 from zoneinfo import ZoneInfo
 
 from flows.document.escape import Md
@@ -21,6 +23,66 @@ class TimelineRow(NamedTuple):
     text: str  # as written, for templates that format it their own way
     link: str | None
     mark: Md  # the milestone this entry marks ("Root cause identified"), or ""
+
+
+class Timeline(Sequence[TimelineRow]):
+    """The timeline's rows, each made when the template reaches it, from columns of plain text.
+
+    Made up front, thousands of rows and their `Md` strings lived through the whole render:
+    most of what the collector's young generations promoted per render, and so of how often
+    full collections came. Made on the way, a row is gone once the template has written it.
+    """
+
+    __slots__ = ("_actors", "_cells", "_links", "_marked", "_marks", "_texts", "_times",
+                 "_times_md")
+
+    def __init__(
+        self,
+        times: Sequence[str],
+        cells: list[str],
+        actors: list[Md],
+        texts: list[str],
+        links: list[str | None],
+        marks: list[Md],
+        *,
+        marked: dict[int, Md],
+        times_md: bool,
+    ) -> None:
+        """`marked`: by index, the events that are more than their cell (a milestone's tag
+        before it); `times_md`: the times are `Md` already (shared constants)."""
+        self._times, self._cells, self._actors = times, cells, actors
+        self._texts, self._links, self._marks = texts, links, marks
+        self._marked, self._times_md = marked, times_md
+
+    def __len__(self) -> int:
+        return len(self._cells)
+
+    def __iter__(self) -> Iterator[TimelineRow]:
+        times = self._times if self._times_md else map(Md, self._times)
+        # One `Md` per cell, the same object as the event where the entry marks nothing.
+        cells, events = tee(map(Md, self._cells))
+        if self._marked:
+            events = map(self._marked.get, range(len(self)), events)
+        # tuple.__new__ straight from C: `_make` is a Python call per row, and zip's tuples
+        # are known to be of the right length.
+        rows = map(tuple.__new__, repeat(TimelineRow), zip(
+            times, events, self._actors, cells, self._texts, self._links, self._marks,
+            strict=True))
+        return cast(Iterator[TimelineRow], rows)
+
+    @overload
+    def __getitem__(self, index: int) -> TimelineRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[TimelineRow]: ...
+
+    def __getitem__(self, index: int | slice) -> TimelineRow | list[TimelineRow]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        index = range(len(self))[index]  # a negative index counts from the end
+        cell = Md(self._cells[index])
+        return TimelineRow(Md(self._times[index]), self._marked.get(index, cell),
+                           self._actors[index], cell, self._texts[index], self._links[index],
+                           self._marks[index])
 
 
 @dataclass(slots=True)

@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from storage.workspace_tables import Person, SlackChannel
 
@@ -75,8 +76,8 @@ def person_names(
     wanted = {u for u in user_ids if u}
     if not wanted:
         return {}
-    stmt = select(Person).where(col(Person.user_id).in_(wanted))
-    return _best(session.exec(stmt).all(), _team(team_id), "user_id", "display_name")
+    rows = session.connection().execute(_PEOPLE, {"ids": sorted(wanted)}).all()
+    return _best(rows, _team(team_id), "user_id", "display_name")
 
 
 def channel_names(
@@ -86,8 +87,20 @@ def channel_names(
     wanted = {c for c in channel_ids if c}
     if not wanted:
         return {}
-    stmt = select(SlackChannel).where(col(SlackChannel.channel_id).in_(wanted))
-    return _best(session.exec(stmt).all(), _team(team_id), "channel_id", "name")
+    rows = session.connection().execute(_CHANNELS, {"ids": sorted(wanted)}).all()
+    return _best(rows, _team(team_id), "channel_id", "name")
+
+
+def _named(table: Any, key: str, value: str) -> Any:
+    # Columns, not entities, in a statement built once: a render reads names with every
+    # document, and the tracked instances and the statement's building cost more than the read.
+    c = table.c
+    return select(c[key], c[value], c.team_id, c.updated_at).where(
+        c[key].in_(bindparam("ids", expanding=True)))
+
+
+_PEOPLE = _named(Person.__table__, "user_id", "display_name")  # type: ignore[attr-defined]
+_CHANNELS = _named(SlackChannel.__table__, "channel_id", "name")  # type: ignore[attr-defined]
 
 
 def _best(rows: Iterable[Any], team: str, key: str, value: str) -> dict[str, str]:

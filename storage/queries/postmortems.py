@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
-from itertools import chain
-from typing import Any
+from itertools import repeat
+from typing import Any, cast
 
 from sqlalchemy import BindParameter, bindparam, func, or_, update
 from sqlalchemy import select as core_select
@@ -113,6 +113,14 @@ _TIMELINE = (
 )
 
 
+# One query for the two, not two lookups: each query's fixed cost is most of a short one's.
+_POSTMORTEM_AND_INCIDENT = (
+    select(Postmortem, Incident)
+    .join(Incident, col(Incident.id) == col(Postmortem.incident_id))
+    .where(col(Postmortem.id) == _PM_ID)
+)
+
+
 def _parts(model: Any, *order: Any) -> Any:
     # Built once: building a statement costs as much as running it on a short list.
     return select(model).where(model.postmortem_id == _PM_ID).order_by(*order)
@@ -130,17 +138,38 @@ _EVENTS = _parts(AuditEvent, AuditEvent.id)
 
 
 def _timeline(session: Session, params: dict[str, int]) -> list[TimelineItem]:
-    # In batches: the driver's rows of a whole long timeline alive at once (fetchall) set off
-    # the garbage collector, full collections included, several times per read.
-    batches = session.connection().execute(_TIMELINE, params).partitions(256)
-    return list(map(TimelineItem._make, chain.from_iterable(batches)))
+    # The driver's own rows, taken as columns: result rows cost more to build than to read.
+    # In batches: a whole long timeline's rows, and the iterators that turn them into columns,
+    # alive at once set off the collector several times per read. Only the time needs
+    # converting (storage/types.py).
+    conn = session.connection()
+    parse = _ENTRY_COLUMNS.occurred_at.type.result_processor(conn.dialect, None)
+    result = conn.execute(_TIMELINE, params)
+    items: list[TimelineItem] = []
+    try:
+        while rows := result.cursor.fetchmany(_BATCH):
+            ids, at, *rest = zip(*rows, strict=True)
+            # tuple.__new__ straight from C: `_make` is a Python call per item, and zip's
+            # tuples are known to be of the right length.
+            items += cast(Iterator[TimelineItem], map(tuple.__new__, repeat(TimelineItem), zip(
+                ids, map(parse, at) if parse else at, *rest, strict=True)))
+    finally:
+        result.close()
+    return items
+
+
+_BATCH = 256
 
 
 def load_record(session: Session, *, pm_id: int, history: bool = True) -> PostmortemRecord:
     """The post-mortem with every part, each list in the order the document shows it."""
-    pm = get_postmortem(session, pm_id=pm_id)
-    incident = get_incident(session, incident_id=pm.incident_id)
     params = {"pm_id": pm_id}
+    both = session.exec(_POSTMORTEM_AND_INCIDENT, params=params).first()
+    if both is None:  # say which one is missing
+        pm = get_postmortem(session, pm_id=pm_id)
+        incident = get_incident(session, incident_id=pm.incident_id)
+    else:
+        pm, incident = both
 
     def rows(stmt: Any) -> list[Any]:
         return list(session.exec(stmt, params=params).all())

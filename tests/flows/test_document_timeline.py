@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from flows.document import render_markdown
 from storage.tables import TimelineEntry
@@ -47,3 +48,29 @@ def test_dated_times_follow_the_clock_when_it_goes_back() -> None:
     assert time_of("last summer minute") == "2026-10-25 02:59"
     assert time_of("first winter minute") == "2026-10-25 02:00"
     assert time_of("same winter minute") == "2026-10-25 02:00"
+
+
+def test_a_team_template_reads_the_timeline_as_a_list(tmp_path: Path) -> None:
+    # The rows are made as the template reaches them; a team's template still indexes,
+    # slices, filters and goes through them more than once as it would a list.
+    (tmp_path / "team.md.j2").write_text(
+        "{{ timeline|length }} {{ timeline[0].time }} {{ timeline[-1].cell }}"
+        " {{ timeline|last|attr('event') }}\n"
+        "{% for row in timeline[1:] %}{{ row.actor }};{% endfor %}\n"
+        "{% for row in timeline|selectattr('mark') %}{{ row.event }}{% endfor %}\n"
+        "{% for time, event, actor, cell, text, link, mark in timeline %}{{ text|md_inline }}"
+        "{% if loop.last %}.{% endif %}{% endfor %}\n",
+        encoding="utf-8",
+    )
+    start = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
+    entries = [_entry(start + timedelta(minutes=m), f"step_{m}") for m in (0, 10, 20)]
+    entries[1].milestone = "detected"
+    record = empty_record()
+    record.timeline = entries
+    text = render_markdown(record, template="team", templates_dir=tmp_path,
+                           tz="Europe/Berlin", now=NOW, people=PEOPLE)
+    # (trim_blocks: no line break after a block tag)
+    assert text.splitlines() == [
+        "3 10:00 step\\_20 step\\_20",
+        "@bob;@bob;**Detected:** step\\_10step\\_0step\\_10step\\_20.",
+    ]

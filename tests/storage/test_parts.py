@@ -78,3 +78,30 @@ def test_open_postmortems_of_a_workspace_nearest_deadline_first(engine: Engine) 
         assert [pm.id for pm, _ in rows] == wanted
         assert postmortems.find_incident_by_reference(
             session, reference=rows[0][1].reference) is not None
+
+
+def test_the_record_reads_its_timeline_in_time_order_with_aware_utc_times(
+    engine: Engine,
+) -> None:
+    sessions = session_factory(engine)
+    with session_scope(sessions) as session:
+        _, pm = add_postmortem(session, now=NOW)
+        _, empty = add_postmortem(session, now=NOW)
+        assert pm.id and empty.id
+        later = entry(pm.id, None, "Rolled back")
+        later.occurred_at = NOW + timedelta(minutes=5)
+        later.link = "https://example.com/deploy"
+        earlier = entry(pm.id, "C1:1.0", "Paged")
+        earlier.actor, earlier.source, earlier.milestone = "U0ALICE", "message", "detected"
+        session.add_all([later, earlier])
+    with session_scope(sessions) as session:
+        record = postmortems.load_record(session, pm_id=pm.id)
+        assert postmortems.load_record(session, pm_id=empty.id).timeline == []
+    assert [(e.text, e.occurred_at, e.actor, e.source, e.link, e.milestone)
+            for e in record.timeline] == [
+        ("Paged", NOW, "U0ALICE", "message", None, "detected"),
+        ("Rolled back", NOW + timedelta(minutes=5), None, "manual", "https://example.com/deploy",
+         None),
+    ]
+    assert all(e.occurred_at.utcoffset() == timedelta(0) for e in record.timeline)
+    assert all(isinstance(e.id, int) for e in record.timeline)
