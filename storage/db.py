@@ -31,6 +31,10 @@ _HOLDS_WRITERS = "postmortem_holds_writers"
 # and schema read again, for PostgreSQL a new backend): under a burst that churn cost more
 # than the queries. PostgreSQL: mind max_connections (default 100) times replicas.
 POOL_SIZE, MAX_OVERFLOW = 16, 8
+# Page cache per SQLite connection (KiB). SQLite's default, 2 MiB, fills connection by
+# connection as requests touch pages, so a server's RSS crept up for thousands of requests
+# and could reach 2 MiB times every pooled connection; the pages stay in the OS's file cache.
+SQLITE_CACHE_KIB = 512
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -61,6 +65,7 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cur.close()
 
     # This process's writers queue here, in turn, before BEGIN IMMEDIATE: SQLite's own busy
