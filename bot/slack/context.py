@@ -86,6 +86,11 @@ class Ctx:
                                   "post-mortem's control message.")
         return view
 
+    def form_key(self) -> str:
+        """A submitted view's delivery key: one per submission, the same for a double click."""
+        view = self.view
+        return f"view:{view.get('id')}:{view.get('hash', '')}"
+
     def values(self) -> dict[str, Any]:
         """A submitted modal's inputs, keyed by block_id."""
         return view_values(self.view)
@@ -134,9 +139,7 @@ class Ctx:
         saves once (`Repeat`) and a save that fails leaves nothing to swallow the retry."""
         with session_scope(self.deps.sessions) as session:
             if self.body.get("type") == "view_submission":
-                view = self.view
-                key = f"view:{view.get('id')}:{view.get('hash', '')}"
-                if not keys.claim_key(session, key=key, now=self.now()):
+                if not keys.claim_key(session, key=self.form_key(), now=self.now()):
                     raise Repeat
                 if self.submission_id is not None:
                     inbox.settle(session, submission_id=self.submission_id)

@@ -51,16 +51,10 @@ class SavedAfterAck:
     save: Callable[[Ctx], object]
 
 
-def form_key(ctx: Ctx) -> str:
-    """The submitted view's delivery key: the same one the save's unit claims."""
-    view = ctx.view
-    return f"view:{view.get('id')}:{view.get('hash', '')}"
-
-
 def receive(ctx: Ctx) -> int | None:
     """Write the submission down before its ack; None when it already was (a double click)."""
     return ctx.deps.inbox.receive(
-        key=form_key(ctx), callback_id=str(ctx.view.get("callback_id") or ""),
+        key=ctx.form_key(), callback_id=str(ctx.view.get("callback_id") or ""),
         team_id=ctx.team_id, body=json.dumps(_kept(ctx.body), separators=(",", ":")),
         now=ctx.now(),
     )

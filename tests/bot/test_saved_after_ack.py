@@ -41,21 +41,23 @@ def entry_form(bot: Harness) -> tuple[int, dict[str, Any]]:
     return pm_id, bot.emu.views[view_id]
 
 
-def dying_process(bot: Harness, monkeypatch: pytest.MonkeyPatch) -> list[Callable[[], None]]:
-    """The process dies right after its acks: the work they queued never runs."""
+def submitted_as_the_process_dies(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch, view: dict[str, Any], text: str,
+) -> tuple[Any, list[Callable[[], None]]]:
+    """The entry is submitted and the process dies right after its ack: the work the ack
+    queued never runs. The response, and that lost work."""
     lost: list[Callable[[], None]] = []
-    monkeypatch.setattr(bot.deps.background, "submit",
-                        lambda work, **_: lost.append(work))
-    return lost
+    with monkeypatch.context() as patched:
+        patched.setattr(bot.deps.background, "submit", lambda work, **_: lost.append(work))
+        response = bot.slack.view_submission("U0ALICE", view, form("14:05", text=text))
+    return response, lost
 
 
 def test_the_modal_closes_before_the_save_and_the_sweep_saves_what_a_crash_left(
     bot: Harness, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pm_id, view = entry_form(bot)
-    with monkeypatch.context() as patched:
-        lost = dying_process(bot, patched)
-        response = bot.slack.view_submission("U0ALICE", view, form("14:05", text="Paged DBA"))
+    response, lost = submitted_as_the_process_dies(bot, monkeypatch, view, "Paged DBA")
     assert response.status == 200 and not response.body.strip()  # the ack: the modal closes
     assert lost and entries(bot, pm_id) == []
     [waiting] = inbox(bot)
@@ -79,9 +81,7 @@ def test_a_submission_found_again_after_its_save_is_not_saved_twice(
     bot: Harness, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     pm_id, view = entry_form(bot)
-    with monkeypatch.context() as patched:
-        lost = dying_process(bot, patched)
-        bot.slack.view_submission("U0ALICE", view, form("14:05", text="Rolled back"))
+    _, lost = submitted_as_the_process_dies(bot, monkeypatch, view, "Rolled back")
     [row] = inbox(bot)
     for work in lost:  # the live save runs after all
         work()
