@@ -72,6 +72,19 @@ def _tune_sqlite(engine: Engine) -> None:
     # handler makes a waiter sleep up to 100 ms between tries, so under a burst of writers
     # most of each one's wait was sleep after the lock was already free.
     writers = _Writers()
+    # The DB-API connections holding the turn. SQLAlchemy's commit and rollback events fire
+    # before the COMMIT itself: passing the turn on there sent the next writer's BEGIN
+    # IMMEDIATE into a lock still held, to sleep in SQLite's busy handler (1, 2, 5, 10 ms...),
+    # which was most of an inbox write's 10-17 ms in a burst. The turn passes on once the
+    # driver's commit or rollback has returned.
+    holding: set[Any] = set()
+
+    def _release(dbapi_conn: Any) -> None:
+        try:
+            holding.remove(dbapi_conn)
+        except KeyError:
+            return
+        writers.release()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
@@ -82,30 +95,41 @@ def _tune_sqlite(engine: Engine) -> None:
         if options.get(READ_ONLY, False):
             conn.exec_driver_sql("BEGIN")
             return
+        raw = conn.connection.dbapi_connection
         # Bounded: a thread that opened a second write transaction inside its first one gets
         # SQLite's busy timeout, as without the queue, rather than waiting for itself forever.
         if writers.acquire(urgent=options.get(URGENT, False),
                            timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-            conn.info[_HOLDS_WRITERS] = True
+            holding.add(raw)
+            conn.info[_HOLDS_WRITERS] = raw
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
-            _release(conn)
+            _release(raw)
             raise
 
-    def _release(conn: Any) -> None:
-        if conn.info.pop(_HOLDS_WRITERS, False):
-            writers.release()
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
 
-    event.listen(engine, "commit", _release)
-    event.listen(engine, "rollback", _release)
+    def do_commit(proxied: Any) -> None:
+        commit(proxied)
+        _release(proxied.dbapi_connection)
+
+    def do_rollback(proxied: Any) -> None:
+        try:
+            rollback(proxied)
+        finally:
+            _release(proxied.dbapi_connection)
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign,assignment]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
 
     @event.listens_for(engine.pool, "checkin")
     def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
-        # A connection that went back to the pool without a commit or rollback event (an
+        # A connection that went back to the pool without a commit or rollback (an
         # invalidated one) must not keep the other writers waiting.
-        if record is not None and record.info.pop(_HOLDS_WRITERS, False):
-            writers.release()
+        if record is not None and (raw := record.info.pop(_HOLDS_WRITERS, None)) is not None:
+            _release(raw)
 
 
 class _Writers:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from dateutil import parser as du_parser
 
 from flows.errors import FieldErrors
 from flows.timeparse import parse_typed_time
@@ -103,3 +104,16 @@ def test_unclear_input_is_a_field_error(text: str, tz: str, message: str) -> Non
 
 def test_unknown_user_zone_falls_back_to_utc() -> None:
     assert parse("14:05", "Not/AZone") == utc(2026, 11, 21, 14, 5)
+
+
+@pytest.mark.parametrize("shape", ["{h}:{m:02d}", "{h:02d}:{m:02d}", " {h}:{m:02d}:07 "])
+def test_every_bare_clock_reads_as_dateutil_reads_it(shape: str) -> None:
+    day = date(2026, 3, 29)
+    for hour in range(24):
+        for minute in range(60):
+            text = shape.format(h=hour, m=minute)
+            seconds = 7 if ":07" in shape else 0
+            expected = du_parser.parse(text, default=datetime(2026, 3, 29))
+            assert expected == datetime(2026, 3, 29, hour, minute, seconds)
+            got = parse_typed_time(text, user_tz="UTC", default_day=day, now=NOW)
+            assert got == expected.replace(tzinfo=UTC)

@@ -73,3 +73,24 @@ def test_a_failed_write_is_raised_to_the_ack_that_waited(
         receive(writer, "view:V1:h")
     monkeypatch.undo()
     assert receive(writer, "view:V1:h") is not None  # the writer lives on
+
+
+def test_each_form_is_told_its_own_row_when_some_keys_were_there_already(db_url: str) -> None:
+    engine = make_engine(db_url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    first = store.receive_many(engine, [row("view:V2:h")])
+    told = store.receive_many(engine, [row(k) for k in
+                                       ("view:V1:h", "view:V2:h", "view:V3:h", "view:V1:h")])
+    told_again = store.receive_many(engine, [row("view:V4:h"), row("view:V5:h")])
+    with sessions() as session:
+        stored = {s.key: s.id for s in session.exec(select(Submission)).all()}
+    assert first == {"view:V2:h": stored["view:V2:h"]}
+    assert told == {"view:V1:h": stored["view:V1:h"], "view:V3:h": stored["view:V3:h"]}
+    assert told_again == {"view:V4:h": stored["view:V4:h"], "view:V5:h": stored["view:V5:h"]}
+    assert store.receive_many(engine, [row("view:V5:h")]) == {}
+
+
+def row(key: str) -> dict[str, Any]:
+    return {"key": key, "callback_id": "timeline.entry", "team_id": "T0001",
+            "body": f'{{"k":"{key}"}}', "received_at": NOW}
