@@ -9,8 +9,8 @@ wait; it writes whatever has gathered in one INSERT, one commit, and wakes them.
 
 from __future__ import annotations
 
+import queue
 import threading
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine
@@ -23,19 +23,26 @@ IDLE_SECONDS = 5.0
 MAX_BATCH = 200
 
 
-@dataclass
 class _Pending:
-    row: dict[str, object]
-    done: threading.Event = field(default_factory=threading.Event)
-    submission_id: int | None = None
-    error: BaseException | None = None
+    """One form waiting for its write; `done` is held until the writer has answered it."""
+
+    __slots__ = ("done", "error", "row", "submission_id")
+
+    def __init__(self, row: dict[str, object]) -> None:
+        self.row = row
+        self.submission_id: int | None = None
+        self.error: BaseException | None = None
+        self.done = threading.Lock()
+        self.done.acquire()
 
 
 class InboxWriter:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._waiting: list[_Pending] = []
-        self._arrived = threading.Condition()
+        # Lock-free hand-over: under a burst a request thread that lost the interpreter while
+        # holding a shared lock kept every other one waiting behind it.
+        self._waiting: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        self._starting = threading.Lock()
         self._writing = False
 
     def receive(self, *, key: str, callback_id: str, team_id: str | None, body: str,
@@ -44,26 +51,37 @@ class InboxWriter:
         there (a double click). Raises what the write raised."""
         pending = _Pending({"key": key, "callback_id": callback_id, "team_id": team_id,
                             "body": body, "received_at": now})
-        with self._arrived:
-            self._waiting.append(pending)
-            if not self._writing:
-                self._writing = True
-                threading.Thread(target=self._write, name="inbox-writer", daemon=True).start()
-            self._arrived.notify()
-        pending.done.wait()
+        self._waiting.put(pending)
+        # Read after the put: a writer seen here is one that will still find this form.
+        if not self._writing:
+            with self._starting:
+                if not self._writing:
+                    self._writing = True
+                    threading.Thread(target=self._write, name="inbox-writer",
+                                     daemon=True).start()
+        pending.done.acquire()
         if pending.error is not None:
             raise pending.error
         return pending.submission_id
 
     def _write(self) -> None:
         while True:
-            with self._arrived:
-                if not self._waiting:
-                    self._arrived.wait(IDLE_SECONDS)
-                if not self._waiting:
+            try:
+                batch = [self._waiting.get(timeout=IDLE_SECONDS)]
+            except queue.Empty:
+                with self._starting:
+                    # Stop only with nothing queued: a form put before this check is seen
+                    # here; one put after it finds `_writing` false and starts a writer.
                     self._writing = False
-                    return
-                batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+                    if self._waiting.empty():
+                        return
+                    self._writing = True
+                continue
+            while len(batch) < MAX_BATCH:
+                try:
+                    batch.append(self._waiting.get_nowait())
+                except queue.Empty:
+                    break
             try:
                 ids = store.receive_many(self._engine, [p.row for p in batch])
                 for pending in batch:
@@ -74,4 +92,4 @@ class InboxWriter:
                     pending.error = error
             finally:
                 for pending in batch:
-                    pending.done.set()
+                    pending.done.release()

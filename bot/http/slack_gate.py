@@ -13,9 +13,9 @@ import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
 
 from bot.http.bounded_json import BadJson, loads_object
+from bot.http.form_body import parse_form
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def parse(body: bytes, content_type: str) -> SlackRequest:
         elif kind not in ("url_verification", "app_rate_limited"):
             raise Refused(400, f"unknown event envelope {kind!r}")
         return SlackRequest(str(kind), data)
-    form = dict(parse_qsl(text, keep_blank_values=True))
+    form = dict(parse_form(text))
     if "payload" in form:
         payload = _json(form["payload"], "payload")
         kind = payload.get("type")

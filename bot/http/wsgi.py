@@ -7,6 +7,7 @@ handled; every request is counted by route and status for `/metrics`.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -131,16 +132,26 @@ def create_wsgi_app(deps: Deps, app: App, webhooks: dict[str, WsgiApp] | None = 
                     status,
                     elapsed,
                 )
-                # The workspace is known only once Slack's signature was checked.
-                with log_context(team_id=_slack_team(environ)):
-                    log.debug("%s %s %s %.1fms", method, path[:200], status, elapsed * 1000)
+                if log.isEnabledFor(logging.DEBUG):
+                    # The workspace is known only once Slack's signature was checked.
+                    with log_context(team_id=_slack_team(environ)):
+                        log.debug("%s %s %s %.1fms", method, path[:200], status,
+                                  elapsed * 1000)
 
     return wsgi
 
 
+# A new request id: this process's random prefix and a count, unique across replicas without
+# a call to the OS's random source on every request.
+_ID_PREFIX = uuid.uuid4().hex[:16]
+_id_count = itertools.count(1)
+
+
 def _request_id(environ: dict[str, Any]) -> str:
-    incoming = str(environ.get("HTTP_X_REQUEST_ID") or "").strip()
-    return incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    incoming = environ.get("HTTP_X_REQUEST_ID")
+    if incoming and REQUEST_ID.match(incoming := str(incoming).strip()):
+        return incoming
+    return f"{_ID_PREFIX}{next(_id_count):016x}"
 
 
 def check_slack_request(environ: dict[str, Any], secret: str) -> Refused | None:
