@@ -13,7 +13,7 @@ from slack_bolt import App
 from bot.deps import Deps
 from bot.slack import capture, commands, errors, offer, related
 from bot.slack.home import listeners as home
-from bot.slack.middleware import resolve_context
+from bot.slack.middleware import ResolveContext
 from bot.slack.modals import (
     action_items,
     details,
@@ -68,7 +68,7 @@ def create_app(deps: Deps) -> App:
             request_verification_enabled=False,
             logger=logging.getLogger("bolt"),
         )
-    app.middleware(resolve_context(deps))
+    app.use(ResolveContext(deps))
     router = Router(app, deps)
     for surface in SURFACES:
         surface.register_listeners(router)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import BoltContext, BoltResponse
+from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 from bot.deps import Deps
 from bot.slack.context import Ctx
@@ -28,10 +29,16 @@ CHECKED_BY_ROUTER = frozenset({"block_actions", "shortcut", "message_action", "e
                                "view_submission"})
 
 
-def resolve_context(deps: Deps) -> Callable[..., BoltResponse | None]:
-    def middleware(
-        body: dict[str, Any], context: BoltContext, next: Callable[[], None],
-    ) -> BoltResponse | None:
+class ResolveContext(Middleware):
+    """A class, not a function: Bolt builds every argument a function middleware could take
+    (a dozen payload lookups) on every request; this reads only the request."""
+
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse,
+                next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        body, context, deps = req.body, req.context, self._deps
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
             # Slack redelivers events it thinks we missed; handle each event_id once.
@@ -45,10 +52,11 @@ def resolve_context(deps: Deps) -> Callable[..., BoltResponse | None]:
             require_workspace(ctx)
         # Every listener talks to Slack through the bot's own client (bot/slack/client.py).
         context["client"] = ctx.client
-        next()
-        return None
+        return next()
 
-    return middleware
+    @property
+    def name(self) -> str:
+        return "resolve_context"
 
 
 def context_of(deps: Deps, body: dict[str, Any], bot_token: str | None = None) -> Ctx:
