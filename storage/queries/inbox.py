@@ -11,8 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Connection, CursorResult, Engine, Table, delete, select, update
 from sqlmodel import Session
 
 from storage.db import urgent_write
@@ -27,41 +26,42 @@ MAX_ATTEMPTS = 5
 
 def receive_many(engine: Engine, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
     """Write submissions down in one transaction (storage/inbox_writer.py gathers them);
-    the id of each one written, by key. A key already there (a double click) is skipped."""
-    rows = [{**row, "attempts": 0} for row in rows]
-    with urgent_write(engine) as conn:
-        if engine.dialect.name == "postgresql":
-            stmt = (postgresql.insert(INBOX).values(rows)
-                    .on_conflict_do_nothing(index_elements=["key"])
-                    .returning(INBOX.c.key, INBOX.c.id))
-            return {str(key): int(row_id) for key, row_id in conn.execute(stmt)}
-        return _receive_sqlite(conn, rows)
-
-
-_COLUMNS = ("key", "callback_id", "team_id", "body", "received_at", "attempts")
-_ROW = f"({', '.join('?' for _ in _COLUMNS)})"
-
-
-def _insert_sqlite(rows: int) -> str:
-    return (f"INSERT INTO submission ({', '.join(_COLUMNS)}) VALUES "
-            f"{', '.join([_ROW] * rows)} ON CONFLICT (key) DO NOTHING")
-
-
-def _receive_sqlite(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """One statement, hand-written (a compiled multi-row INSERT costs four times as much),
-    answered without a query. Every call into SQLite lets the other threads of a burst take
-    the interpreter, and getting it back costs this writer, which all their acks wait on, up
-    to a switch interval each time: a SELECT of the new ids and an INSERT per row were
-    twice as many calls as rows. Inside the write lock nobody else inserts, so the rows this
-    statement wrote hold the `rowcount` ids up to the last one, in the order given."""
-    stamp = INBOX.c.received_at.type.bind_processor(conn.dialect)
+    the id of each one written, by key. A key already there (a double click) is skipped,
+    and so is the second of a key in `rows`."""
     firsts: dict[str, dict[str, Any]] = {}
     for row in rows:
         firsts.setdefault(str(row["key"]), row)
-    unique = list(firsts.values())
-    params = [stamp(row[c]) if c == "received_at" and stamp else row[c]
-              for row in unique for c in _COLUMNS]
-    result = conn.exec_driver_sql(_insert_sqlite(len(unique)), tuple(params))
+    unique = [{**row, "attempts": 0} for row in firsts.values()]
+    with urgent_write(engine) as conn:
+        stamp = INBOX.c.received_at.type.bind_processor(conn.dialect)
+        params = tuple(stamp(row[c]) if c == "received_at" and stamp else row[c]
+                       for row in unique for c in _COLUMNS)
+        if engine.dialect.name == "postgresql":
+            found = conn.exec_driver_sql(_insert(len(unique), "%s") + " RETURNING key, id",
+                                         params)
+            return {str(key): int(row_id) for key, row_id in found}
+        return _answer_sqlite(conn, unique, conn.exec_driver_sql(_insert(len(unique), "?"),
+                                                                  params))
+
+
+# Hand-written, one statement for the whole batch: SQLAlchemy's compiled multi-row INSERT cost
+# four times as much, on the path of every ack in a burst.
+_COLUMNS = ("key", "callback_id", "team_id", "body", "received_at", "attempts")
+
+
+def _insert(rows: int, mark: str) -> str:
+    row = f"({', '.join(mark for _ in _COLUMNS)})"
+    return (f"INSERT INTO submission ({', '.join(_COLUMNS)}) VALUES "
+            f"{', '.join([row] * rows)} ON CONFLICT (key) DO NOTHING")
+
+
+def _answer_sqlite(conn: Connection, unique: list[dict[str, Any]],
+                   result: CursorResult[Any]) -> dict[str, int]:
+    """The new ids without a query. Every call into SQLite lets the other threads of a burst
+    take the interpreter, and getting it back costs this writer, which all their acks wait
+    on, up to a switch interval each time: a SELECT of the new ids and an INSERT per row
+    were twice as many calls as rows. Inside the write lock nobody else inserts, so the rows
+    this statement wrote hold the `rowcount` ids up to the last one, in the order given."""
     written, last = result.rowcount, result.lastrowid
     if written == len(unique):
         return {str(row["key"]): last - written + 1 + i for i, row in enumerate(unique)}
