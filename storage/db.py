@@ -7,11 +7,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import Session
 
 SessionFactory = Callable[[], Session]
@@ -20,9 +22,6 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 # Execution option marking a read-only transaction (read_scope): on SQLite it starts with a
 # plain BEGIN, which never waits for the write lock.
 READ_ONLY = "postmortem_read_only"
-# Execution option marking a write an ack waits on (urgent_write): first in this process's
-# queue of SQLite writers.
-URGENT = "postmortem_urgent"
 _HOLDS_WRITERS = "postmortem_holds_writers"
 
 
@@ -71,7 +70,7 @@ def _tune_sqlite(engine: Engine) -> None:
     # This process's writers queue here, in turn, before BEGIN IMMEDIATE: SQLite's own busy
     # handler makes a waiter sleep up to 100 ms between tries, so under a burst of writers
     # most of each one's wait was sleep after the lock was already free.
-    writers = _Writers()
+    writers = _WRITERS[engine] = _Writers()
     # The DB-API connections holding the turn. SQLAlchemy's commit and rollback events fire
     # before the COMMIT itself: passing the turn on there sent the next writer's BEGIN
     # IMMEDIATE into a lock still held, to sleep in SQLite's busy handler (1, 2, 5, 10 ms...),
@@ -98,7 +97,7 @@ def _tune_sqlite(engine: Engine) -> None:
         raw = conn.connection.dbapi_connection
         # Bounded: a thread that opened a second write transaction inside its first one gets
         # SQLite's busy timeout, as without the queue, rather than waiting for itself forever.
-        if writers.acquire(urgent=options.get(URGENT, False),
+        if writers.acquire(urgent=False,
                            timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
             holding.add(raw)
             conn.info[_HOLDS_WRITERS] = raw
@@ -160,6 +159,10 @@ class _Writers:
             self._turn.notify_all()
 
 
+# Each SQLite engine's writers (urgent_statement takes its turn there without a BEGIN).
+_WRITERS: WeakKeyDictionary[Engine, _Writers] = WeakKeyDictionary()
+
+
 def session_factory(engine: Engine) -> SessionFactory:
     def factory() -> Session:
         return Session(engine, expire_on_commit=False)
@@ -183,12 +186,39 @@ def read_scope(factory: SessionFactory) -> Iterator[Session]:
         yield session
 
 
-@contextmanager
-def urgent_write(engine: Engine) -> Iterator[Connection]:
-    """A short write transaction that an ack waits on: on SQLite it goes before the other
-    writers of this process waiting for their turn (whose work can wait)."""
-    with engine.connect().execution_options(**{URGENT: True}) as conn, conn.begin():
-        yield conn
+@dataclass(frozen=True)
+class Written:
+    rowcount: int
+    lastrowid: int | None  # SQLite's last inserted rowid
+    rows: list[tuple[Any, ...]]  # what a RETURNING clause returned
+
+
+def urgent_statement(engine: Engine, sql: str, params: tuple[Any, ...]) -> Written:
+    """One statement that is its own transaction, for a write an ack waits on: on SQLite it
+    goes before the other writers of this process waiting for their turn (whose work can
+    wait). No BEGIN and no COMMIT: on SQLite each call into the driver lets the burst's other
+    threads take the interpreter, and the writer waits up to a switch interval per thread
+    to get it back, with every ack of the batch waiting on it; on PostgreSQL each is a round
+    trip."""
+    if engine.dialect.name != "sqlite":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            result = conn.exec_driver_sql(sql, params)
+            rows = [tuple(row) for row in result] if result.returns_rows else []
+            return Written(result.rowcount, None, rows)
+    writers = _WRITERS[engine]
+    raw = engine.raw_connection()  # no SQLAlchemy transaction: the driver's autocommit
+    try:
+        # As at BEGIN (_on_begin): past the wait, SQLite's own busy timeout still applies.
+        held = writers.acquire(urgent=True, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            cursor = raw.cursor()
+            cursor.execute(sql, params)
+            return Written(cursor.rowcount, cursor.lastrowid, list(cursor.fetchall()))
+        finally:
+            if held:
+                writers.release()
+    finally:
+        raw.close()
 
 
 def restart_read(session: Session) -> None:

@@ -1,8 +1,8 @@
 """The submission inbox: forms written down before their ack and deleted by their save.
 
 `receive_many` is the only database work on such a form's ack path: one INSERT of every
-submission that arrived meanwhile, by Core, ahead of the other writers (storage/db.py
-urgent_write), skipping a key already there (a double click).
+submission that arrived meanwhile, hand-written, ahead of the other writers (storage/db.py
+urgent_statement), skipping a key already there (a double click).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Engine, Table, delete, select, update
+from sqlalchemy import Engine, Table, delete, select, update
 from sqlmodel import Session
 
-from storage.db import urgent_write
+from storage.db import Written, urgent_statement
 from storage.tables import Submission
 
 INBOX: Table = Submission.__table__  # type: ignore[attr-defined]
@@ -25,23 +25,22 @@ MAX_ATTEMPTS = 5
 
 
 def receive_many(engine: Engine, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Write submissions down in one transaction (storage/inbox_writer.py gathers them);
-    the id of each one written, by key. A key already there (a double click) is skipped,
-    and so is the second of a key in `rows`."""
+    """Write submissions down in one statement (storage/inbox_writer.py gathers them); the id
+    of each one written, by key. A key already there (a double click) is skipped, and so is
+    the second of a key in `rows`."""
     firsts: dict[str, dict[str, Any]] = {}
     for row in rows:
         firsts.setdefault(str(row["key"]), row)
     unique = [{**row, "attempts": 0} for row in firsts.values()]
-    with urgent_write(engine) as conn:
-        stamp = INBOX.c.received_at.type.bind_processor(conn.dialect)
-        params = tuple(stamp(row[c]) if c == "received_at" and stamp else row[c]
-                       for row in unique for c in _COLUMNS)
-        if engine.dialect.name == "postgresql":
-            found = conn.exec_driver_sql(_insert(len(unique), "%s") + " RETURNING key, id",
-                                         params)
-            return {str(key): int(row_id) for key, row_id in found}
-        return _answer_sqlite(conn, unique, conn.exec_driver_sql(_insert(len(unique), "?"),
-                                                                  params))
+    stamp = INBOX.c.received_at.type.bind_processor(engine.dialect)
+    params = tuple(stamp(row[c]) if c == "received_at" and stamp else row[c]
+                   for row in unique for c in _COLUMNS)
+    if engine.dialect.name == "postgresql":
+        written = urgent_statement(
+            engine, _insert(len(unique), "%s") + " RETURNING key, id", params)
+        return {str(key): int(row_id) for key, row_id in written.rows}
+    return _answer_sqlite(engine, unique, urgent_statement(engine, _insert(len(unique), "?"),
+                                                           params))
 
 
 # Hand-written, one statement for the whole batch: SQLAlchemy's compiled multi-row INSERT cost
@@ -55,22 +54,22 @@ def _insert(rows: int, mark: str) -> str:
             f"{', '.join([row] * rows)} ON CONFLICT (key) DO NOTHING")
 
 
-def _answer_sqlite(conn: Connection, unique: list[dict[str, Any]],
-                   result: CursorResult[Any]) -> dict[str, int]:
-    """The new ids without a query. Every call into SQLite lets the other threads of a burst
-    take the interpreter, and getting it back costs this writer, which all their acks wait
-    on, up to a switch interval each time: a SELECT of the new ids and an INSERT per row
-    were twice as many calls as rows. Inside the write lock nobody else inserts, so the rows
-    this statement wrote hold the `rowcount` ids up to the last one, in the order given."""
-    written, last = result.rowcount, result.lastrowid
-    if written == len(unique):
-        return {str(row["key"]): last - written + 1 + i for i, row in enumerate(unique)}
-    if written <= 0:
+def _answer_sqlite(engine: Engine, unique: list[dict[str, Any]], written: Written
+                   ) -> dict[str, int]:
+    """The new ids without a query (RETURNING would step SQLite once per row, each step a
+    wait for the interpreter). A statement is atomic and SQLite assigns each new row the
+    next rowid: this statement's rows hold the `rowcount` ids up to the last one, in the
+    order given."""
+    count, last = written.rowcount, written.lastrowid
+    if count <= 0 or last is None:
         return {}
-    # Some keys were there already (a double click): the new rows are the top `written`.
-    found = conn.exec_driver_sql("SELECT key, id FROM submission WHERE id > ?",
-                                 (last - written,))
-    return {str(key): int(row_id) for key, row_id in found}
+    if count == len(unique):
+        return {str(row["key"]): last - count + 1 + i for i, row in enumerate(unique)}
+    # Some keys were there already (a double click): this statement's rows, by id.
+    with engine.connect() as conn:
+        found = conn.exec_driver_sql("SELECT key, id FROM submission WHERE id > ? AND id <= ?",
+                                     (last - count, last))
+        return {str(key): int(row_id) for key, row_id in found}
 
 
 def settle(session: Session, *, submission_id: int) -> None:
