@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import repeat
+from operator import add
 from typing import Any
 
 from sqlalchemy import DateTime
@@ -58,3 +61,13 @@ def _from_sqlite(value: Any) -> datetime | None:
         pass
     at = datetime.fromisoformat(value)
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def from_sqlite_many(values: Sequence[Any]) -> list[datetime | None]:
+    """`_from_sqlite` over a column: the usual text parsed by C-level maps, without a Python
+    call per value (a long timeline's times were a tenth of reading it); any batch holding
+    something else (NULL, text with its own offset) goes value by value."""
+    try:
+        return list(map(datetime.fromisoformat, map(add, values, repeat(_UTC_SUFFIX))))
+    except (TypeError, ValueError):
+        return list(map(_from_sqlite, values))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from itertools import repeat
 from typing import Any, cast
 
 from sqlalchemy import BindParameter, bindparam, func, or_, update
 from sqlalchemy import select as core_select
+from sqlalchemy.engine import Dialect
 from sqlmodel import Session, col, select
 
 from storage.errors import NotFound
@@ -28,6 +29,7 @@ from storage.tables import (
     TimelineEntry,
     Why,
 )
+from storage.types import from_sqlite_many
 
 
 def get_postmortem(session: Session, *, pm_id: int) -> Postmortem:
@@ -143,7 +145,7 @@ def _timeline(session: Session, params: dict[str, int]) -> list[TimelineItem]:
     # alive at once set off the collector several times per read. Only the time needs
     # converting (storage/types.py).
     conn = session.connection()
-    parse = _ENTRY_COLUMNS.occurred_at.type.result_processor(conn.dialect, None)
+    parse = _times_parser(conn.dialect)
     result = conn.execute(_TIMELINE, params)
     items: list[TimelineItem] = []
     try:
@@ -152,13 +154,23 @@ def _timeline(session: Session, params: dict[str, int]) -> list[TimelineItem]:
             # tuple.__new__ straight from C: `_make` is a Python call per item, and zip's
             # tuples are known to be of the right length.
             items += cast(Iterator[TimelineItem], map(tuple.__new__, repeat(TimelineItem), zip(
-                ids, map(parse, at) if parse else at, *rest, strict=True)))
+                ids, parse(at), *rest, strict=True)))
     finally:
         result.close()
     return items
 
 
 _BATCH = 256
+
+
+def _times_parser(dialect: Dialect) -> Callable[[Sequence[Any]], Iterable[Any]]:
+    """The driver's values of `occurred_at` to aware datetimes, a batch at a time."""
+    if dialect.name == "sqlite":
+        return from_sqlite_many
+    one = _ENTRY_COLUMNS.occurred_at.type.result_processor(dialect, None)
+    if one is None:
+        return lambda values: values
+    return lambda values: map(one, values)
 
 
 def load_record(session: Session, *, pm_id: int, history: bool = True) -> PostmortemRecord:
