@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from storage.errors import NotFound
 from storage.kinds import CLOSED
-from storage.record import PostmortemRecord, TimelineItem
+from storage.record import ActionItemRow, PostmortemRecord, TimelineItem, WhyItem
 from storage.tables import (
     ActionItem,
     AuditEvent,
@@ -128,10 +128,17 @@ def _parts(model: Any, *order: Any) -> Any:
     return select(model).where(model.postmortem_id == _PM_ID).order_by(*order)
 
 
-_WHYS = _parts(Why, Why.position)
+def _columns(row: Any, model: Any, *order: Any) -> Any:
+    # Columns, not entities, for the parts the record holds as plain data (storage/record.py).
+    table = model.__table__
+    return (core_select(*(table.c[name] for name in row._fields))
+            .where(table.c.postmortem_id == _PM_ID).order_by(*order))
+
+
+_WHYS = _columns(WhyItem, Why, Why.position)
 _FACTORS = _parts(ContributingFactor, ContributingFactor.id)
 _LEARNINGS = _parts(Learning, Learning.id)
-_ACTION_ITEMS = _parts(ActionItem, ActionItem.number)
+_ACTION_ITEMS = _columns(ActionItemRow, ActionItem, ActionItem.number)
 _REFERENCES = _parts(Reference, Reference.id)
 _COMPLIANCE = _parts(ComplianceTick, ComplianceTick.id)
 _DECISIONS = _parts(ReviewDecision, ReviewDecision.id)
@@ -186,14 +193,20 @@ def load_record(session: Session, *, pm_id: int, history: bool = True) -> Postmo
     def rows(stmt: Any) -> list[Any]:
         return list(session.exec(stmt, params=params).all())
 
+    conn = session.connection()
+
+    def plain(row: Any, stmt: Any) -> list[Any]:
+        # The result's own tuples (its rows converted, dates and times included), made `row`s.
+        return list(map(tuple.__new__, repeat(row), conn.execute(stmt, params)))
+
     record = PostmortemRecord(
         incident=incident,
         postmortem=pm,
         timeline=_timeline(session, params),
-        whys=rows(_WHYS),
+        whys=plain(WhyItem, _WHYS),
         factors=rows(_FACTORS),
         learnings=rows(_LEARNINGS),
-        action_items=rows(_ACTION_ITEMS),
+        action_items=plain(ActionItemRow, _ACTION_ITEMS),
         references=rows(_REFERENCES),
         compliance=rows(_COMPLIANCE),
     )
