@@ -13,6 +13,7 @@ from dateutil.relativedelta import relativedelta
 
 from flows.errors import FieldErrors, InvalidState, NotAllowed
 from flows.permissions import can_edit, require_workspace
+from storage.record import ActionItemData
 from storage.tables import ActionItem, Postmortem
 
 PRIORITIES = ("P0", "P1", "P2", "P3")
@@ -103,7 +104,7 @@ class ValidItem:
     wont_do_reason: str | None = None
 
 
-def label(item: ActionItem) -> str:
+def label(item: ActionItemData) -> str:
     return f"AI-{item.number}"
 
 
@@ -166,7 +167,7 @@ def validate_item(
     now: datetime,
     tz: str = "UTC",
     resolved_at: datetime | None = None,
-    current: ActionItem | None = None,
+    current: ActionItemData | None = None,
 ) -> ValidItem:
     """The draft checked field by field; every problem is reported at once, keyed by field.
 
@@ -248,7 +249,7 @@ def check_reason(status: str, reason: str | None) -> str | None:
 
 
 def check_due_on(
-    due_on: date | None, *, now: datetime, tz: str = "UTC", current: ActionItem | None = None
+    due_on: date | None, *, now: datetime, tz: str = "UTC", current: ActionItemData | None = None
 ) -> None:
     """A new due date must not be in the past (in the user's own time zone); keeping an
     overdue item's existing date is fine, or the item could not be edited at all."""
@@ -318,7 +319,7 @@ def due_text(due_on: date | None) -> str:
     return due_on.isoformat() if due_on else "backlog"
 
 
-def is_overdue(item: ActionItem, today: date) -> bool:
+def is_overdue(item: ActionItemData, today: date) -> bool:
     return item.status in OPEN_STATUSES and item.due_on is not None and item.due_on < today
 
 

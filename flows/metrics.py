@@ -35,8 +35,7 @@ from storage.queries.metrics import (
     recurring_incident_ids,
     unnamed_recurrences,
 )
-from storage.record import PostmortemRecord
-from storage.tables import ActionItem
+from storage.record import ActionItemData, PostmortemRecord
 
 __all__ = ["format_duration"]
 
@@ -124,7 +123,7 @@ def error_budget_for(record: PostmortemRecord, impact: timedelta | None) -> Erro
     return ErrorBudget(pm.slo_target, budget, used, pm.error_budget_used or None)
 
 
-def count_actions(items: Iterable[ActionItem]) -> tuple[dict[str, int], dict[str, int]]:
+def count_actions(items: Iterable[ActionItemData]) -> tuple[dict[str, int], dict[str, int]]:
     """Action items counted by priority and by status, every known key present."""
     items = list(items)
     by_priority = dict.fromkeys(PRIORITIES, 0) | Counter(a.priority for a in items)

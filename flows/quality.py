@@ -14,8 +14,7 @@ from typing import Literal
 
 from flows.blame import find_blame
 from flows.policy import Policy
-from storage.record import PostmortemRecord
-from storage.tables import ActionItem
+from storage.record import ActionItemData, PostmortemRecord
 
 Level = Literal["error", "warning"]
 
@@ -141,7 +140,7 @@ def _actions(record: PostmortemRecord) -> Iterable[tuple[str, str, str | None]]:
                    "the backlog.", None)
 
 
-def _vague(a: ActionItem) -> Iterable[tuple[str, str, str | None]]:
+def _vague(a: ActionItemData) -> Iterable[tuple[str, str, str | None]]:
     ref = f"AI-{a.number}"
     title = a.title.strip()
     for pattern in _VAGUE:
@@ -162,7 +161,7 @@ def _vague(a: ActionItem) -> Iterable[tuple[str, str, str | None]]:
         yield ("vague_action", f"{ref}'s success criteria are not measurable.", criteria)
 
 
-def _owner(a: ActionItem) -> Iterable[tuple[str, str, str | None]]:
+def _owner(a: ActionItemData) -> Iterable[tuple[str, str, str | None]]:
     ref = f"AI-{a.number}"
     owner = (a.owner_id or "").strip()
     if not owner:

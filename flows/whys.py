@@ -18,6 +18,7 @@ from flows.changes import apply_fields, record_change
 from flows.errors import FieldErrors, NotFound
 from flows.permissions import Actor, require_editor
 from storage.queries import postmortems
+from storage.record import WhyData
 from storage.tables import ContributingFactor, Why
 
 MIN_WHYS = 5
@@ -28,7 +29,7 @@ ANSWER_MAX = 3000
 QUESTION_MAX = 500
 
 
-def next_question(incident_title: str, whys: Sequence[Why]) -> str:
+def next_question(incident_title: str, whys: Sequence[WhyData]) -> str:
     """Why 1 asks about the incident, every later why about the previous answer, quoted."""
     subject = whys[-1].answer if whys else incident_title
     quoted = " ".join(subject.split()).rstrip(".!?;:, ")
@@ -36,7 +37,7 @@ def next_question(incident_title: str, whys: Sequence[Why]) -> str:
 
 
 def read_why(
-    answer: str | None, question: str | None, *, incident_title: str, whys: Sequence[Why]
+    answer: str | None, question: str | None, *, incident_title: str, whys: Sequence[WhyData]
 ) -> tuple[str, str]:
     """(question, answer) for the next why: the team's own question if they wrote one."""
     errors: dict[str, str] = {}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from itertools import repeat
+from operator import add, attrgetter
+from typing import Any, cast
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
@@ -42,6 +45,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 _UTC_SUFFIX = "+00:00"
+_TZINFO = attrgetter("tzinfo")
 
 
 def _from_sqlite(value: Any) -> datetime | None:
@@ -58,3 +62,16 @@ def _from_sqlite(value: Any) -> datetime | None:
         pass
     at = datetime.fromisoformat(value)
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def from_sqlite_many(values: Sequence[Any]) -> list[datetime | None]:
+    """`_from_sqlite` over a column: the usual text parsed by C-level maps, without a Python
+    call per value (a long timeline's times were a tenth of reading it); any batch holding
+    something else (NULL, text with its own offset) goes value by value."""
+    try:
+        times = list(map(datetime.fromisoformat, map(add, values, repeat(_UTC_SUFFIX))))
+    except (TypeError, ValueError):
+        return list(map(_from_sqlite, values))
+    if None in map(_TZINFO, times):  # a date alone parses, but naive
+        return list(map(_from_sqlite, values))
+    return cast(list[datetime | None], times)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat, tee
 from typing import NamedTuple, cast, overload
@@ -70,6 +70,18 @@ class Timeline(Sequence[TimelineRow]):
             strict=True))
         return cast(Iterator[TimelineRow], rows)
 
+    @property
+    def table(self) -> Md:
+        """The rows of a `| Time | Event | Actor |` table, one a line (no newline after the
+        last), as the built-in templates' loop over the rows writes them: formatted in one
+        go, where the loop made a row, three `Md` cells and three finalize calls per entry,
+        half of the render on a timeline of thousands."""
+        times: Iterable[str] = self._times
+        events: Iterable[str] = self._cells
+        if self._marked:
+            events = map(self._marked.get, range(len(self)), events)
+        return Md("\n".join(map(_TABLE_ROW, times, events, self._actors)))
+
     @overload
     def __getitem__(self, index: int) -> TimelineRow: ...
     @overload
@@ -83,6 +95,9 @@ class Timeline(Sequence[TimelineRow]):
         return TimelineRow(Md(self._times[index]), self._marked.get(index, cell),
                            self._actors[index], cell, self._texts[index], self._links[index],
                            self._marks[index])
+
+
+_TABLE_ROW = "| {} | {} | {} |".format
 
 
 @dataclass(slots=True)

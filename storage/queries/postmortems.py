@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from itertools import repeat
 from typing import Any, cast
 
 from sqlalchemy import BindParameter, bindparam, func, or_, update
 from sqlalchemy import select as core_select
+from sqlalchemy.engine import Dialect
 from sqlmodel import Session, col, select
 
 from storage.errors import NotFound
 from storage.kinds import CLOSED
-from storage.record import PostmortemRecord, TimelineItem
+from storage.record import ActionItemRow, PostmortemRecord, TimelineItem, WhyItem
 from storage.tables import (
     ActionItem,
     AuditEvent,
@@ -28,6 +29,7 @@ from storage.tables import (
     TimelineEntry,
     Why,
 )
+from storage.types import from_sqlite_many
 
 
 def get_postmortem(session: Session, *, pm_id: int) -> Postmortem:
@@ -126,10 +128,17 @@ def _parts(model: Any, *order: Any) -> Any:
     return select(model).where(model.postmortem_id == _PM_ID).order_by(*order)
 
 
-_WHYS = _parts(Why, Why.position)
+def _columns(row: Any, model: Any, *order: Any) -> Any:
+    # Columns, not entities, for the parts the record holds as plain data (storage/record.py).
+    table = model.__table__
+    return (core_select(*(table.c[name] for name in row._fields))
+            .where(table.c.postmortem_id == _PM_ID).order_by(*order))
+
+
+_WHYS = _columns(WhyItem, Why, Why.position)
 _FACTORS = _parts(ContributingFactor, ContributingFactor.id)
 _LEARNINGS = _parts(Learning, Learning.id)
-_ACTION_ITEMS = _parts(ActionItem, ActionItem.number)
+_ACTION_ITEMS = _columns(ActionItemRow, ActionItem, ActionItem.number)
 _REFERENCES = _parts(Reference, Reference.id)
 _COMPLIANCE = _parts(ComplianceTick, ComplianceTick.id)
 _DECISIONS = _parts(ReviewDecision, ReviewDecision.id)
@@ -143,7 +152,7 @@ def _timeline(session: Session, params: dict[str, int]) -> list[TimelineItem]:
     # alive at once set off the collector several times per read. Only the time needs
     # converting (storage/types.py).
     conn = session.connection()
-    parse = _ENTRY_COLUMNS.occurred_at.type.result_processor(conn.dialect, None)
+    parse = _times_parser(conn.dialect)
     result = conn.execute(_TIMELINE, params)
     items: list[TimelineItem] = []
     try:
@@ -152,13 +161,23 @@ def _timeline(session: Session, params: dict[str, int]) -> list[TimelineItem]:
             # tuple.__new__ straight from C: `_make` is a Python call per item, and zip's
             # tuples are known to be of the right length.
             items += cast(Iterator[TimelineItem], map(tuple.__new__, repeat(TimelineItem), zip(
-                ids, map(parse, at) if parse else at, *rest, strict=True)))
+                ids, parse(at), *rest, strict=True)))
     finally:
         result.close()
     return items
 
 
 _BATCH = 256
+
+
+def _times_parser(dialect: Dialect) -> Callable[[Sequence[Any]], Iterable[Any]]:
+    """The driver's values of `occurred_at` to aware datetimes, a batch at a time."""
+    if dialect.name == "sqlite":
+        return from_sqlite_many
+    one = _ENTRY_COLUMNS.occurred_at.type.result_processor(dialect, None)
+    if one is None:
+        return lambda values: values
+    return lambda values: map(one, values)
 
 
 def load_record(session: Session, *, pm_id: int, history: bool = True) -> PostmortemRecord:
@@ -174,14 +193,20 @@ def load_record(session: Session, *, pm_id: int, history: bool = True) -> Postmo
     def rows(stmt: Any) -> list[Any]:
         return list(session.exec(stmt, params=params).all())
 
+    conn = session.connection()
+
+    def plain(row: Any, stmt: Any) -> list[Any]:
+        # The result's own tuples (its rows converted, dates and times included), made `row`s.
+        return list(map(tuple.__new__, repeat(row), conn.execute(stmt, params)))
+
     record = PostmortemRecord(
         incident=incident,
         postmortem=pm,
         timeline=_timeline(session, params),
-        whys=rows(_WHYS),
+        whys=plain(WhyItem, _WHYS),
         factors=rows(_FACTORS),
         learnings=rows(_LEARNINGS),
-        action_items=rows(_ACTION_ITEMS),
+        action_items=plain(ActionItemRow, _ACTION_ITEMS),
         references=rows(_REFERENCES),
         compliance=rows(_COMPLIANCE),
     )

@@ -74,3 +74,24 @@ def test_a_team_template_reads_the_timeline_as_a_list(tmp_path: Path) -> None:
         "3 10:00 step\\_20 step\\_20",
         "@bob;@bob;**Detected:** step\\_10step\\_0step\\_10step\\_20.",
     ]
+
+
+def test_the_built_in_table_is_what_the_loop_over_the_rows_writes(tmp_path: Path) -> None:
+    # `timeline.table` stands in for the built-in templates' loop; a team's template that
+    # loops as they used to gets the same lines, dated or not, milestones marked or not.
+    (tmp_path / "loop.md.j2").write_text(
+        "{% for time, event, actor, cell, text, link, mark in timeline %}\n"
+        "| {{ time }} | {{ event }} | {{ actor }} |\n{% endfor %}\n")
+    (tmp_path / "table.md.j2").write_text("{{ timeline.table }}\n")
+    start = datetime(2026, 10, 24, 22, 0, tzinfo=UTC)
+    entries = [_entry(start + timedelta(minutes=37 * m), f"step *{m}* | <{m}>") for m in range(60)]
+    entries[3].milestone = "detected"
+    record = empty_record()
+    record.timeline = list(entries)
+
+    def render(template: str) -> str:
+        return render_markdown(record, template=template, templates_dir=tmp_path,
+                               tz="Europe/Berlin", now=NOW, people=PEOPLE)
+
+    assert "**" in render("table") and "2026-10-25 " in render("table")
+    assert render("table") == render("loop")

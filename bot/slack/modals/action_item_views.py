@@ -13,8 +13,7 @@ from bot.slack.meta import Meta
 from bot.slack.trackers.views import build_tracker_buttons
 from flows import action_items as ai
 from flows.timeline import Page, paginate
-from storage.record import PostmortemRecord
-from storage.tables import ActionItem
+from storage.record import ActionItemData, ActionItemRow, PostmortemRecord
 
 # A modal holds 100 blocks: the head takes 4, the page links 2, and each item at most 2
 # (its line and, with a tracker configured, its "Create issue" buttons).
@@ -32,7 +31,7 @@ def page_holding(record: PostmortemRecord, item_id: int | None) -> int:
     return ids.index(item_id) // PAGE_SIZE if item_id in ids else 0
 
 
-def _item_line(item: ActionItem, today: Any) -> str:
+def _item_line(item: ActionItemData, today: Any) -> str:
     due = ai.due_text(item.due_on)
     if ai.is_overdue(item, today):
         due += " :warning: *overdue*"
@@ -51,7 +50,7 @@ def _item_line(item: ActionItem, today: Any) -> str:
     )
 
 
-def _page_link(pm_id: int, shown: Page[ActionItem], later: bool) -> bk.Block:
+def _page_link(pm_id: int, shown: Page[ActionItemRow], later: bool) -> bk.Block:
     if later:
         words = f"Page {shown.number + 1} of {shown.count}"
         button = bk.button("Next ›", Action.ACTION_ITEM_PAGE, f"{pm_id}:{shown.number + 1}")
@@ -104,7 +103,7 @@ def build_list_modal(
 
 
 def build_item_modal(
-    pm_id: int, item: ActionItem | None, *, extra: dict[str, Any]
+    pm_id: int, item: ActionItemData | None, *, extra: dict[str, Any]
 ) -> dict[str, Any]:
     """The add form, or with `item` the edit form (with its status and won't-do reason)."""
     owner: dict[str, Any] = {"type": "users_select", "action_id": "value"}
@@ -151,7 +150,7 @@ def build_item_modal(
 
 def read_item_form(
     values: dict[str, Any], *, now: datetime, tz: str, record: PostmortemRecord,
-    current: ActionItem | None,
+    current: ActionItemData | None,
 ) -> ai.ValidItem:
     """The form validated; errors come back keyed by block_id, all at once."""
     with errors_at(_BLOCK_OF):

@@ -27,8 +27,7 @@ from flows.action_item_changes import ADD_WHAT, Owner
 from flows.errors import FieldErrors, NotFound
 from flows.permissions import require_editor, require_workspace
 from storage.queries import postmortems
-from storage.record import PostmortemRecord
-from storage.tables import ActionItem
+from storage.record import ActionItemData, PostmortemRecord
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +79,7 @@ def open_edit(ctx: Ctx) -> None:
     _push_item_modal(ctx, require_id(ctx.value.partition(":")[2], "action item"))
 
 
-def _item(record: PostmortemRecord, item_id: int | None) -> ActionItem | None:
+def _item(record: PostmortemRecord, item_id: int | None) -> ActionItemData | None:
     item = next((a for a in record.action_items if a.id == item_id), None)
     if item_id is not None and item is None:
         raise NotFound("That action item no longer exists.")
