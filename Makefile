@@ -9,6 +9,9 @@ install:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# The checkout is installed editable: compile it once, as installing the wheel does, or
+	# every start under PYTHONDONTWRITEBYTECODE=1 compiles it from source.
+	$(BIN)/python -m compileall -q bot flows storage
 
 test:
 	$(BIN)/ruff check .

@@ -10,6 +10,8 @@ floor (bench/floor.py: Bolt with listeners that only ack, on waitress with the s
 and the Slack emulator (slack_emulator/, the bot's SLACK_API_URL). Requests are signed like
 Slack's and built in the emulator's process (trigger ids, response URLs); this process only
 sends them, `--concurrency` at a time, and times each from send to answer.
+The code under test (this checkout, and --baseline's) is byte-compiled first, as the installed
+wheel is (`compile_code` in bench/ack_apps.py).
 
 Kinds: `/postmortem help` (answered in the ack), `/postmortem list` (acked, answered through
 the response URL), a Details click on a random post-mortem (acked; the modal opens after), a
@@ -55,6 +57,7 @@ import storage.workspace_tables  # noqa: E402, F401
 from bench.ack_apps import (  # noqa: E402
     cli,
     code_env,
+    compile_code,
     floor_command,
     free_port,
     running,
@@ -340,6 +343,9 @@ def main(argv: list[str] | None = None) -> int:
     args.requests_429 = 150 if args.small else 300
     args.warmup = 100
     dbs = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
+    for root in (ROOT, args.baseline):
+        if root is not None:
+            compile_code(root)
     print(f"acks: {args.concurrency} concurrent, {args.requests} requests per kind and round, "
           f"median of {args.rounds} rounds, {args.postmortems:,} post-mortems; target p99 "
           f"<= {TARGET_RATIO}x floor and < {TARGET_P99_MS:.0f} ms", flush=True)

@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
 from flows.errors import PostmortemError
 from flows.severity import parse_severity
 
@@ -195,6 +193,9 @@ def load_policy(path: Path | None) -> Policy:
     """The policy from a YAML file; no file means the defaults."""
     if path is None:
         return Policy()
+    # PyYAML only when there is a file to read: most installs have none.
+    import yaml
+
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as err:

@@ -33,6 +33,10 @@ from bot.slack.router import Router
 from bot.slack.trackers import listeners as trackers
 
 log = logging.getLogger(__name__)
+# Bolt names an app it is not given a name for after its caller's file, found by
+# `inspect.stack()`: a walk over every loaded module's source, 60-95 ms of each start.
+# Listeners' `logger` is named after it.
+APP_NAME = "postmortem-bot"
 
 SURFACES = (
     commands, start, details, timeline, capture, whys, impact, learnings, more, references,
@@ -47,6 +51,7 @@ def create_app(deps: Deps) -> App:
         # Many workspaces: Bolt runs the OAuth flow (/slack/install, /slack/oauth_redirect)
         # and authorizes each request with its workspace's installation.
         app = App(
+            name=APP_NAME,
             client=deps.installs.oauth_client,
             signing_secret=settings.slack_signing_secret,
             oauth_settings=deps.installs.oauth_settings(),
@@ -58,6 +63,7 @@ def create_app(deps: Deps) -> App:
         )
     else:
         app = App(
+            name=APP_NAME,
             client=deps.slack(),
             signing_secret=settings.slack_signing_secret,
             # auth.test would run at construction; Bolt checks the token on first use instead.

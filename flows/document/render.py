@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta
-from functools import lru_cache
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
-import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
 from flows.document.context import build_context, zone
-from flows.document.escape import Md, finalize, md_block, md_cell, md_fence, md_inline, md_link
 from flows.document.names import Names
-from flows.document.rows import VIEW_ROWS
 from flows.errors import PostmortemError
-from flows.metrics import format_duration
 from storage.record import PostmortemRecord
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
@@ -43,73 +35,6 @@ class UnknownTimezone(PostmortemError):
 
 class TemplateFailed(PostmortemError):
     """A template (usually a team's own) has a syntax error or failed while rendering."""
-
-
-def _duration(value: timedelta | None) -> Md:
-    return Md(format_duration(value))
-
-
-def _said(value: Any, fallback: str = "Not recorded") -> Md:
-    """The value on one line (a bare web link becomes a link), or `fallback` when empty."""
-    if isinstance(value, str) and value.startswith(("https://", "http://")) \
-            and not any(c.isspace() for c in value.strip()):
-        return md_link(value.strip(), value.strip())
-    text = md_inline(value)
-    return text if text else Md(md_inline(fallback))
-
-
-def _join(values: Any, sep: str = ", ") -> Md:
-    """Like Jinja's `join`, but each item escaped (unless already ours) and the result safe."""
-    core = sep.strip()
-    glue = sep.replace(core, md_inline(core), 1) if core else sep
-    return Md(glue.join(md_inline(v) for v in values if v))
-
-
-class _Sandbox(ImmutableSandboxedEnvironment):
-    # Our view rows are plain data with public fields only; the generic checks (abc
-    # isinstance tests per access) were half the render time on a 2,000-entry timeline.
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        if type(obj) in VIEW_ROWS and not attribute.startswith("_"):
-            try:
-                return getattr(obj, attribute)
-            except AttributeError:
-                pass
-        return super().getattr(obj, attribute)
-
-    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
-        if type(obj) in VIEW_ROWS:
-            return not attr.startswith("_")
-        return bool(super().is_safe_attribute(obj, attr, value))
-
-
-@lru_cache(maxsize=32)
-def _environment(templates_dir: Path | None) -> ImmutableSandboxedEnvironment:
-    """One environment per directory, so its compiled-template cache survives across renders."""
-    search = [str(templates_dir)] if templates_dir else []
-    env = _Sandbox(
-        loader=jinja2.FileSystemLoader([*search, str(BUILTIN_DIR)]),
-        autoescape=False,  # Markdown, not HTML: escaping is the filters' job (and finalize's)
-        finalize=finalize,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        auto_reload=templates_dir is not None,
-    )
-    env.filters.update(
-        md_inline=md_inline,
-        md_cell=md_cell,
-        md_block=md_block,
-        md_link=md_link,
-        md_fence=md_fence,
-        said=_said,
-        duration=_duration,
-        mdjoin=_join,
-    )
-    # Jinja's own `join` and `indent` return plain strings, which finalize would escape a
-    # second time; point template authors at the Markdown-aware versions instead.
-    env.filters["join"] = _join
-    return env
 
 
 def list_templates(templates_dir: Path | None = None) -> list[str]:
@@ -151,7 +76,13 @@ def render_markdown(
     available = list_templates(folder)
     if name not in available:
         raise TemplateNotFound(name, available)
-    env = _environment(folder)
+    # Jinja2 (a tenth of the bot's imports) is loaded by the first render, not by `serve`:
+    # nothing answers Slack with a document.
+    import jinja2
+
+    from flows.document.sandbox import environment
+
+    env = environment(folder)
     try:
         compiled = env.get_template(name + SUFFIX)
         names = Names(people or {}, channels or {})
