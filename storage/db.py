@@ -205,17 +205,18 @@ def urgent_statement(engine: Engine, sql: str, params: tuple[Any, ...]) -> Writt
             result = conn.exec_driver_sql(sql, params)
             rows = [tuple(row) for row in result] if result.returns_rows else []
             return Written(result.rowcount, None, rows)
-    writers = _WRITERS[engine]
+    writers = _WRITERS.get(engine)  # None for an engine not made by make_engine
     raw = engine.raw_connection()  # no SQLAlchemy transaction: the driver's autocommit
     try:
         # As at BEGIN (_on_begin): past the wait, SQLite's own busy timeout still applies.
-        held = writers.acquire(urgent=True, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        held = writers is not None and writers.acquire(
+            urgent=True, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
         try:
             cursor = raw.cursor()
             cursor.execute(sql, params)
             return Written(cursor.rowcount, cursor.lastrowid, list(cursor.fetchall()))
         finally:
-            if held:
+            if held and writers is not None:
                 writers.release()
     finally:
         raw.close()
