@@ -167,9 +167,8 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    # Starting up makes hundreds of thousands of objects that live as long as the process and
-    # almost no garbage: the collector's passes over them were a tenth of the imports' time.
-    # It is back on, with all of them frozen out of its sight, before anything is served.
+    # Startup makes objects that live as long as the process and almost no garbage: the
+    # collector is off until they are frozen out of its sight (a tenth of the imports' time).
     gc.disable()
     from bot.deps import build_deps
     from bot.jobs.scheduler import start_scheduler
@@ -186,13 +185,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     app = create_app(deps)
     # No client of its own: each row goes out with its workspace's token.
     scheduler = None if args.no_scheduler else start_scheduler(deps, None)
-    # What is loaded by now (libraries, the app, its listeners) lives as long as the process:
-    # out of the collector's sight, a full collection in a burst scans only what requests made.
+    # Out of the collector's sight, a full collection in a burst scans only what requests made.
     gc.freeze()
     gc.enable()
-    # A thread that a request waits on (the inbox writer, a woken request thread) waits for
-    # the interpreter up to this long after each database call while others compute: 5 ms by
-    # default, several times per ack in a burst. Shorter hands it over sooner.
+    # A thread an ack waits on (the inbox writer) waits for the interpreter up to this long
+    # after each database call: 5 ms by default. Shorter hands it over sooner.
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:
         serving = build_serving(deps, app, host=args.host, port=args.port)
