@@ -6,9 +6,18 @@ from pathlib import Path
 
 import pytest
 
+from bot.slack import people
 from tests.harness import FakeClock, Harness, running_bot
 
 pytest_plugins = ["tests.conftest_pg"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_people_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """users.info answers are cached per Slack URL for ten minutes (bot/slack/people.py). Each
+    test's emulator is a new Slack, but its port may be one an earlier test's had: without a
+    fresh cache a profile of that test's user could be read here."""
+    monkeypatch.setattr(people, "_cache", {})
 
 
 @pytest.fixture
