@@ -4,7 +4,8 @@ Each form saved after its ack (bot/slack/inbox.py) must be in the database befor
 Fifty of them at once, each in a transaction of its own, queue for SQLite's one writer (and
 each one in line also waits for the interpreter before it lets the next one in): the last
 ack waits for all of them. Here the request threads hand their row to one writer thread and
-wait; it writes whatever has gathered in one INSERT, one commit, and wakes them.
+wait; it writes whatever has gathered in one INSERT that commits itself (storage/db.py
+urgent_statement), and wakes them.
 """
 
 from __future__ import annotations
