@@ -9,9 +9,11 @@ import pytest
 
 from bot.http.form_body import parse_form
 
-# Escapes valid and not, of ASCII and of UTF-8 bytes, a '%' that is text, '+' for a space.
+# Escapes valid and not, of ASCII and of UTF-8 bytes, a '%' that is text, '+' for a space,
+# backslashes raw and escaped (the codec that decodes the escapes reads backslashes).
 PIECES = [*"ab=&+ %2Z9\"{}:,", "%25", "%2B", "%2b", "%C3%A9", "%C3", "%zz", "%%32", "%2", "&&",
-          "%E2%82%AC", "%f0%9f%98%80", "%FF", "é"]
+          "%E2%82%AC", "%f0%9f%98%80", "%FF", "é", "\\", "%5C", "%5Cx41", "\\x4", "\\n",
+          "%5cu00e9", "%0A", "%00"]
 
 
 def test_any_body_decodes_as_parse_qsl_decodes_it() -> None:
