@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -380,7 +381,12 @@ def _fail(
 
 
 def default_worker_id() -> str:
-    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    return f"{_host()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+@cache
+def _host() -> str:  # once: every save after an ack asked the kernel again
+    return socket.gethostname()[:32]
 
 
 def deliver_now(deps: Deps, ids: Sequence[int]) -> Report:
