@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Integer, String, and_, any_, bindparam, case, func, literal, or_, update
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -81,7 +81,10 @@ def _one_of(pg: bool, column: Any, name: str, item_type: Any) -> Any:
     an IN of literals. One array parameter on PostgreSQL (`= ANY`): an expanding IN renders a
     placeholder per item there, a statement psycopg parses anew on every call."""
     if pg:
-        return column == any_(bindparam(name, type_=postgresql.ARRAY(item_type)))
+        # Imported here, by PostgreSQL's first claim: not by every SQLite process's start.
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(bindparam(name, type_=ARRAY(item_type)))
     return column.in_(bindparam(name, expanding=True))
 
 
@@ -270,13 +273,19 @@ def mark_sent(
     )
 
 
-# Built once: a batch's settle runs them as they are, with its own values bound. PostgreSQL
-# locks the held rows as it reads them, so they are still held when marked.
-_HELD = {pg: select(REMINDER.c.id).where(
-    _one_of(pg, REMINDER.c.id, "ids", Integer), REMINDER.c.status == CLAIMED,
-    REMINDER.c.claimed_by == bindparam("worker"),
-) for pg in (False, True)}
-_HELD[True] = _HELD[True].with_for_update()
+@cache
+def _held(pg: bool) -> Any:
+    """Built once per database kind (by its first batch, so PostgreSQL's is never built in a
+    SQLite process): a batch's settle runs it as it is, with its own values bound. PostgreSQL
+    locks the held rows as it reads them, so they are still held when marked."""
+    stmt = select(REMINDER.c.id).where(
+        _one_of(pg, REMINDER.c.id, "ids", Integer), REMINDER.c.status == CLAIMED,
+        REMINDER.c.claimed_by == bindparam("worker"),
+    )
+    return stmt.with_for_update() if pg else stmt
+
+
+# Built once, like _held.
 _SENT = update(REMINDER).where(
     REMINDER.c.id == bindparam("reminder_id"), REMINDER.c.status == CLAIMED,
     REMINDER.c.claimed_by == bindparam("worker"),
@@ -298,7 +307,7 @@ def mark_sent_many(
     # Core, not the ORM: nothing in the session to keep in step with these rows.
     conn = session.connection()
     ids = [reminder_id for reminder_id, _channel, _ts in sent]
-    held_stmt = _HELD[dialect(session) == "postgresql"]
+    held_stmt = _held(dialect(session) == "postgresql")
     held = {int(i) for (i,) in conn.execute(held_stmt, {"ids": ids, "worker": worker_id})}
     params = [{"reminder_id": reminder_id, "worker": worker_id, "now": now, "channel": channel,
                "ts": ts} for reminder_id, channel, ts in sent if reminder_id in held]

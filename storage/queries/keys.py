@@ -9,9 +9,9 @@ over once older than its time to live because the process that held it died mid-
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from storage.tables import ProcessedKey
@@ -27,8 +27,16 @@ def claim_key(session: Session, *, key: str, now: datetime) -> bool:
     One INSERT that skips a duplicate key: the caller's transaction is never spoiled, and no
     savepoint is needed (every submitted form runs this inside the write lock).
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
-        else sqlite.insert
+    # The dialect's module is imported by its first use here, not with this module: the
+    # other database's costs a process tens of milliseconds to start.
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        insert: Any = postgresql.insert
+    else:
+        from sqlalchemy.dialects import sqlite
+
+        insert = sqlite.insert
     stmt = (insert(KEYS).values(key=key, at=now).on_conflict_do_nothing(index_elements=["key"])
             .returning(KEYS.c.key))
     # RETURNING, not rowcount: psycopg reports -1 for an INSERT through the ORM session.

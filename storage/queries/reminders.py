@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from storage.kinds import (
@@ -92,9 +91,14 @@ def insert_reminders(session: Session, rows: Iterable[Reminder]) -> list[int]:
     if not params:
         return []
     name = dialect(session)
+    # Each dialect's module is imported by its first use (as in keys.claim_key).
     if name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         stmt: Any = postgresql.insert(REMINDER)
     elif name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         stmt = sqlite.insert(REMINDER)
     else:
         raise RuntimeError(f"add_reminders supports SQLite and PostgreSQL, not {name}")
