@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Table, Text, UniqueConstraint, event, text
 from sqlalchemy import false as sa_false
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from storage.types import UTCDateTime
+from storage.types import TableModel, UTCDateTime
 
 
 def _utc(**kw: Any) -> Any:
@@ -29,7 +29,7 @@ def _json_list() -> Any:
     return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
-class Incident(SQLModel, table=True):
+class Incident(TableModel, table=True):
     __tablename__ = "incident"
     __table_args__ = (UniqueConstraint("source", "external_id", name="uq_incident_source_ext"),)
 
@@ -63,7 +63,7 @@ class Incident(SQLModel, table=True):
 OPEN = text("status != 'closed'")
 
 
-class Postmortem(SQLModel, table=True):
+class Postmortem(TableModel, table=True):
     __tablename__ = "postmortem"
     # The App Home's "post-mortems you owe" (bot/slack/home/): author or facilitator, by status.
     __table_args__ = (
@@ -165,7 +165,7 @@ def _partial_open_index(table: Table, connection: Any, **_: Any) -> None:
         index.dialect_kwargs[f"{name}_where"] = OPEN
 
 
-class TimelineEntry(SQLModel, table=True):
+class TimelineEntry(TableModel, table=True):
     __tablename__ = "timeline_entry"
     __table_args__ = (
         UniqueConstraint("postmortem_id", "message_key", name="uq_timeline_message"),
@@ -189,7 +189,7 @@ class TimelineEntry(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class Why(SQLModel, table=True):
+class Why(TableModel, table=True):
     __tablename__ = "why"
     __table_args__ = (UniqueConstraint("postmortem_id", "position", name="uq_why_position"),)
 
@@ -200,7 +200,7 @@ class Why(SQLModel, table=True):
     answer: str = Field(sa_type=Text)
 
 
-class ContributingFactor(SQLModel, table=True):
+class ContributingFactor(TableModel, table=True):
     __tablename__ = "contributing_factor"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -210,7 +210,7 @@ class ContributingFactor(SQLModel, table=True):
     severity: str = Field(max_length=8)
 
 
-class Learning(SQLModel, table=True):
+class Learning(TableModel, table=True):
     """One list item of the reflections: went well / poorly / lucky / surprise / lessons."""
 
     __tablename__ = "learning"
@@ -223,7 +223,7 @@ class Learning(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class ActionItem(SQLModel, table=True):
+class ActionItem(TableModel, table=True):
     __tablename__ = "action_item"
     __table_args__ = (
         UniqueConstraint("postmortem_id", "number", name="uq_action_item_number"),
@@ -253,7 +253,7 @@ class ActionItem(SQLModel, table=True):
     done_at: datetime | None = _utc()
 
 
-class Reference(SQLModel, table=True):
+class Reference(TableModel, table=True):
     """A link the document cites: dashboard, logs, runbook, related incident…"""
 
     __tablename__ = "reference"
@@ -267,7 +267,7 @@ class Reference(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class ComplianceTick(SQLModel, table=True):
+class ComplianceTick(TableModel, table=True):
     """One ticked item of a compliance checklist (seed 004's ARB checklist), and who ticked it."""
 
     __tablename__ = "compliance_tick"
@@ -280,7 +280,7 @@ class ComplianceTick(SQLModel, table=True):
     ticked_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class ReviewDecision(SQLModel, table=True):
+class ReviewDecision(TableModel, table=True):
     __tablename__ = "review_decision"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -292,7 +292,7 @@ class ReviewDecision(SQLModel, table=True):
     decided_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class Document(SQLModel, table=True):
+class Document(TableModel, table=True):
     """A rendered version of the post-mortem (on review and on publish)."""
 
     __tablename__ = "document"
@@ -308,7 +308,7 @@ class Document(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class AuditEvent(SQLModel, table=True):
+class AuditEvent(TableModel, table=True):
     """Who changed what, when: every change to a post-mortem leaves one."""
 
     __tablename__ = "audit_event"
@@ -322,7 +322,7 @@ class AuditEvent(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-class Reminder(SQLModel, table=True):
+class Reminder(TableModel, table=True):
     """A message the bot owes Slack, now (an announcement) or at a time (a reminder): sent
     exactly once by whichever worker claims it. The bot's outbox."""
 
@@ -354,7 +354,7 @@ class Reminder(SQLModel, table=True):
     slack_ts: str | None = Field(default=None, max_length=32)
 
 
-class Recurrence(SQLModel, table=True):
+class Recurrence(TableModel, table=True):
     """A post-mortem's incident happened again ("It happened again"): who said so, when, and
     the new incident when it was named (one the bot knows, or a reference or link)."""
 
@@ -372,7 +372,7 @@ class Recurrence(SQLModel, table=True):
     url: str | None = Field(default=None, max_length=1000)
 
 
-class ProcessedKey(SQLModel, table=True):
+class ProcessedKey(TableModel, table=True):
     """Deliveries already handled: Slack event ids, view submissions, webhook deliveries."""
 
     __tablename__ = "processed_key"
@@ -381,7 +381,7 @@ class ProcessedKey(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
 
 
-class Submission(SQLModel, table=True):
+class Submission(TableModel, table=True):
     """A submitted form acked before it was saved (bot/slack/inbox.py): written before the
     ack, deleted by the transaction that saves it, so a crash in between loses nothing."""
 

@@ -1,4 +1,4 @@
-"""Column types shared by the tables."""
+"""Column types shared by the tables, and the base of their models."""
 
 from __future__ import annotations
 
@@ -8,9 +8,26 @@ from itertools import repeat
 from operator import add, attrgetter
 from typing import Any, cast
 
+from pydantic import ConfigDict
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import SQLModel
+
+
+class TableModel(SQLModel):
+    """The base of every table's model (`class X(TableModel, table=True)`).
+
+    Pydantic's validation schema of a model is built by its first validation or dump
+    (`defer_build`), not when the class is made: a table model's constructor and the rows
+    SQLAlchemy loads skip validation, and only the CLI's export and import validate or dump
+    (storage/portable.py), so building the 21 schemas at import cost every start of `serve`
+    tens of milliseconds for nothing.
+    """
+
+    # Merged into SQLModel's own config (from_attributes, table…) by pydantic; ConfigDict, as
+    # sqlmodel exports no name for its subclass of it.
+    model_config = ConfigDict(defer_build=True)  # type: ignore[assignment]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from storage.types import UTCDateTime
+from storage.types import TableModel, UTCDateTime
 
 
-class Person(SQLModel, table=True):
+class Person(TableModel, table=True):
     """A Slack user's display name as last resolved, so documents render offline with names."""
 
     __tablename__ = "person"
@@ -24,7 +24,7 @@ class Person(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class SlackChannel(SQLModel, table=True):
+class SlackChannel(TableModel, table=True):
     """A Slack channel's name as last resolved (without the leading #)."""
 
     __tablename__ = "slack_channel"
@@ -35,7 +35,7 @@ class SlackChannel(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class WorkspaceSetting(SQLModel, table=True):
+class WorkspaceSetting(TableModel, table=True):
     __tablename__ = "workspace_setting"
 
     team_id: str = Field(primary_key=True, max_length=32)
@@ -43,7 +43,7 @@ class WorkspaceSetting(SQLModel, table=True):
     value: str = Field(sa_type=Text)
 
 
-class HomeTab(SQLModel, table=True):
+class HomeTab(TableModel, table=True):
     """A user who opened the bot's App Home, and the tracker filters they last chose: whose
     Home to publish again when something of theirs changes (bot/slack/home/)."""
 
@@ -56,7 +56,7 @@ class HomeTab(SQLModel, table=True):
     opened_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class ProgramReport(SQLModel, table=True):
+class ProgramReport(TableModel, table=True):
     """The monthly program report as rendered: its chart (PNG bytes) and its table (mrkdwn),
     kept so that the upload sends what was rendered, once, however often it is retried."""
 

@@ -30,3 +30,17 @@ def loaded_at_startup(modules: tuple[str, ...]) -> list[str]:
 
 def test_the_serve_path_leaves_these_libraries_unloaded() -> None:
     assert loaded_at_startup(UNLOADED) == []
+
+
+def test_no_table_models_validation_schema_is_built_at_startup() -> None:
+    """Each table's model is a TableModel (storage/types.py): pydantic builds its schema by
+    the first validation (the CLI's import and export), not when `serve` imports it."""
+    code = (f"import json, {SERVE_PATH}; from sqlmodel import SQLModel; "
+            "classes = [m.class_ for m in SQLModel._sa_registry.mappers]; "
+            "print(json.dumps([len(classes), "
+            "sorted(c.__name__ for c in classes if c.__pydantic_complete__)]))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True,
+                         capture_output=True, text=True).stdout
+    count, built = json.loads(out)
+    assert count >= 21
+    assert built == []
