@@ -118,9 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.add_argument("--out", default=None, metavar="FILE",
                         help="write the chart (PNG) here and print the table, not post it")
 
-    demo = command(
-        "demo", "run one complete post-mortem offline; DIR gets the database and documents"
-    )
+    demo = command("demo", "run one complete post-mortem offline; DIR gets the database "
+                           "and documents")
     demo.add_argument("--out", default="demo-postmortem", metavar="DIR")
 
     args = parser.parse_args(argv)
@@ -171,7 +170,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     # collector is off until they are frozen out of its sight (a tenth of the imports' time).
     gc.disable()
     from bot.deps import build_deps
-    from bot.jobs.scheduler import start_scheduler
     from bot.serving import build_serving
     from bot.slack.app import create_app
     from storage.db import migrate
@@ -183,8 +181,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if deps.installs is not None:
         deps.installs.create_tables()
     app = create_app(deps)
-    # No client of its own: each row goes out with its workspace's token.
-    scheduler = None if args.no_scheduler else start_scheduler(deps, None)
+    scheduler = None
+    if not args.no_scheduler:  # APScheduler and the sweep are imported for it alone
+        from bot.jobs.scheduler import start_scheduler
+        scheduler = start_scheduler(deps, None)  # no client: each row has its team's token
     # Out of the collector's sight, a full collection in a burst scans only what requests made.
     gc.freeze()
     gc.enable()

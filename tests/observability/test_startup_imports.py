@@ -5,6 +5,7 @@ a SQLite bot never loads the PostgreSQL dialect."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +45,25 @@ def test_no_table_models_validation_schema_is_built_at_startup() -> None:
     count, built = json.loads(out)
     assert count >= 21
     assert built == []
+
+
+# `serve --no-scheduler` up to the point it starts serving, then the modules it has loaded.
+NO_SCHEDULER = """
+import json, sys
+import bot.serving
+from bot.cli import main
+def stop(*_, **__):
+    print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] == "apscheduler"
+                            or m in ("bot.jobs.scheduler", "bot.jobs.sweep"))))
+    raise SystemExit(0)
+bot.serving.build_serving = stop
+main(["serve", "--no-scheduler"])
+"""
+
+
+def test_serve_without_the_scheduler_never_loads_apscheduler(tmp_path: Path) -> None:
+    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "secret",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "LOG_LEVEL": "ERROR"}
+    out = subprocess.run([sys.executable, "-c", NO_SCHEDULER], cwd=tmp_path, env=env,
+                         check=True, capture_output=True, text=True).stdout
+    assert json.loads(out) == []
