@@ -390,7 +390,7 @@ class Submission(TableModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     # The form's delivery key ("view:<id>:<hash>"): a double click is one row.
-    key: str = Field(unique=True, max_length=255)
+    key: str = Field(unique=True, index=True, max_length=255)
     callback_id: str = Field(max_length=255)
     team_id: str | None = Field(default=None, max_length=32)
     body: str = Field(sa_type=Text)  # the request's JSON payload, as Slack sent it
