@@ -9,6 +9,10 @@ answer Slack, and Slack gives an answer 3 seconds where most work after an ack h
 queued work is held back while Slack's requests keep arriving, and handed to the workers once
 none has been answered for `QUIET_GAP`, or when it has waited as long as it may — whichever
 comes first, the most pressing first. In a burst the acks go out, then the work follows.
+A quiet moment hands over only as much as the workers can start at once, the rest once one
+is free and it is still quiet: a pause in the middle of a burst (the sender's own hiccup)
+used to hand the whole backlog to the workers, who then took the interpreter from the rest
+of the burst's acks.
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ class Background:
     def __init__(self, workers: int = AFTER_ACK_WORKERS, *,
                  yield_at_most: float = YIELD_AT_MOST) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="after-ack")
+        self._workers = workers
+        # Handed to the pool and not finished yet.
+        self._running = 0
         self._yield_at_most = yield_at_most
         self._pending = 0
         self._idle = threading.Condition()
@@ -87,12 +94,17 @@ class Background:
             except Exception:
                 log.exception("after-ack work failed")
             finally:
+                with self._changed:
+                    self._running -= 1
+                    if self._held:  # a worker is free for the next one
+                        self._changed.notify()
                 with self._idle:
                     self._pending -= 1
                     self._idle.notify_all()
 
         with self._changed:
             if self._closed:  # shutting down: nothing is held back any more
+                self._running += 1
                 self._pool.submit(run)
                 return
             heapq.heappush(self._held, (start_by, next(self._order), run))
@@ -112,23 +124,33 @@ class Background:
                 self._pool.submit(run)
 
     def _wait_for_ready(self) -> list[Callable[[], None]] | None:
-        """Called holding `_changed`: the held work that may start now, most pressing first;
-        None once closed with nothing held."""
+        """Called holding `_changed`: the held work that may start now, most pressing first
+        (counted as running); None once closed with nothing held."""
         while True:
+            if self._closed:
+                if not self._held:
+                    return None
+                ready = [heapq.heappop(self._held)[2] for _ in range(len(self._held))]
+                self._running += len(ready)
+                return ready
             now = time.monotonic()
+            ready = []
+            while self._held and self._held[0][0] <= now:  # waited as long as it may
+                ready.append(heapq.heappop(self._held)[2])
             quiet_at = self._last_answered + QUIET_GAP
             quiet = self._answering == 0 and now >= quiet_at
-            if self._held and (quiet or self._closed):
-                return [heapq.heappop(self._held)[2] for _ in range(len(self._held))]
-            if self._held and self._held[0][0] <= now:
-                ready = []
-                while self._held and self._held[0][0] <= now:
+            free = self._workers - self._running - len(ready)
+            if quiet:
+                while self._held and free > 0:
                     ready.append(heapq.heappop(self._held)[2])
+                    free -= 1
+            if ready:
+                self._running += len(ready)
                 return ready
-            if self._closed:
-                return None
             wake = [self._held[0][0]] if self._held else []
-            if self._held and self._answering == 0:
+            # Quiet soon, and a worker to give it to: look again then. Otherwise a finished
+            # worker or an answered request wakes this up.
+            if self._held and self._answering == 0 and free > 0 and not quiet:
                 wake.append(quiet_at)
             self._changed.wait(max(min(wake) - now, 0.001) if wake else None)
 

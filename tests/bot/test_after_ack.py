@@ -50,3 +50,29 @@ def test_patient_work_does_not_hold_back_pressing_work() -> None:
         assert note.wait(5)  # the burst is over
     finally:
         pool.shutdown()
+
+
+def test_a_pause_in_a_burst_hands_over_no_more_than_the_workers_can_start() -> None:
+    """The sender's hiccup in the middle of a burst is a quiet moment: one piece of work per
+    free worker starts, and the rest stays held once the burst goes on."""
+    pool = Background(workers=1, yield_at_most=10)
+    first_started, first_may_end, second_started = (threading.Event() for _ in range(3))
+
+    def first() -> None:
+        first_started.set()
+        first_may_end.wait(5)
+
+    try:
+        with pool.answering():
+            pool.submit(first)
+            pool.submit(second_started.set)
+            pool.submit(lambda: None)
+        assert first_started.wait(5)  # the pause: the one worker takes the first
+        with pool.answering():  # the burst goes on
+            first_may_end.set()
+            assert not second_started.wait(0.3)  # the worker is free, but acks come first
+        assert second_started.wait(5)
+        assert pool.wait_idle(5)
+    finally:
+        first_may_end.set()
+        pool.shutdown()
