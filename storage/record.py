@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import NamedTuple
+from itertools import repeat
+from operator import attrgetter
+from typing import NamedTuple, cast, overload
 
 from storage.tables import (
     ActionItem,
@@ -37,6 +40,81 @@ class TimelineItem(NamedTuple):
     source: str
     link: str | None
     milestone: str | None
+
+
+class TimelineColumns(NamedTuple):
+    """A timeline column by column, in the order of its entries: `TimelineItem`'s fields."""
+
+    id: list[int]
+    occurred_at: list[datetime]
+    text: list[str]
+    actor: list[str | None]
+    source: list[str]
+    link: list[str | None]
+    milestone: list[str | None]
+
+
+class ReadTimeline(Sequence[TimelineItem]):
+    """The timeline as `load_record` reads it: its columns, the entries made from them the
+    first time something asks for one.
+
+    The database hands the rows over column by column (its times parsed a column at a time),
+    and the document works column by column: zipping thousands of columns back into
+    `TimelineItem`s only for the document to take them apart again was a tenth of a render.
+    Read-only, like the rest of the record, so the columns and the entries cannot disagree.
+    """
+
+    __slots__ = ("_items", "columns")
+
+    def __init__(self, columns: TimelineColumns) -> None:
+        self.columns = columns
+        self._items: list[TimelineItem] | None = None
+
+    def items(self) -> list[TimelineItem]:
+        if self._items is None:
+            # tuple.__new__ straight from C: `_make` is a Python call per item, and zip's
+            # tuples are known to be of the right length.
+            self._items = cast(list[TimelineItem], list(map(
+                tuple.__new__, repeat(TimelineItem), zip(*self.columns, strict=True))))
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self.columns.id)
+
+    def __iter__(self) -> Iterator[TimelineItem]:
+        return iter(self.items())
+
+    @overload
+    def __getitem__(self, index: int) -> TimelineItem: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[TimelineItem]: ...
+
+    def __getitem__(self, index: int | slice) -> TimelineItem | list[TimelineItem]:
+        return self.items()[index]
+
+    def __eq__(self, other: object) -> bool:
+        # Equal to a list (or any sequence) of the same entries, as the list it stands for was.
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return self.items() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ReadTimeline({self.items()!r})"
+
+
+_ENTRY_FIELDS = attrgetter(*TimelineItem._fields)
+
+
+def timeline_columns(timeline: Sequence[TimelineItem]) -> TimelineColumns:
+    """The timeline's columns: those it was read as, or taken from its entries (a record built
+    in memory, whose entries may be `TimelineEntry` rows)."""
+    if isinstance(timeline, ReadTimeline):
+        return timeline.columns
+    if not timeline:
+        return TimelineColumns([], [], [], [], [], [], [])
+    return TimelineColumns(*map(list, zip(*map(_ENTRY_FIELDS, timeline), strict=True)))
 
 
 class WhyItem(NamedTuple):
@@ -85,7 +163,8 @@ ActionItemData = ActionItem | ActionItemRow
 class PostmortemRecord:
     incident: Incident
     postmortem: Postmortem
-    timeline: list[TimelineItem] = field(default_factory=list)
+    # A `ReadTimeline` when read from the database; take columns with `timeline_columns`.
+    timeline: Sequence[TimelineItem] = field(default_factory=list)
     whys: list[WhyItem] = field(default_factory=list)
     factors: list[ContributingFactor] = field(default_factory=list)
     learnings: list[Learning] = field(default_factory=list)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from itertools import repeat
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import BindParameter, bindparam, func, or_, update
 from sqlalchemy import select as core_select
@@ -14,7 +14,14 @@ from sqlmodel import Session, col, select
 
 from storage.errors import NotFound
 from storage.kinds import CLOSED
-from storage.record import ActionItemRow, PostmortemRecord, TimelineItem, WhyItem
+from storage.record import (
+    ActionItemRow,
+    PostmortemRecord,
+    ReadTimeline,
+    TimelineColumns,
+    TimelineItem,
+    WhyItem,
+)
 from storage.tables import (
     ActionItem,
     AuditEvent,
@@ -146,25 +153,26 @@ _DOCUMENTS = _parts(Document, Document.id)
 _EVENTS = _parts(AuditEvent, AuditEvent.id)
 
 
-def _timeline(session: Session, params: dict[str, int]) -> list[TimelineItem]:
-    # The driver's own rows, taken as columns: result rows cost more to build than to read.
-    # In batches: a whole long timeline's rows, and the iterators that turn them into columns,
-    # alive at once set off the collector several times per read. Only the time needs
+def _timeline(session: Session, params: dict[str, int]) -> ReadTimeline:
+    # The driver's own rows, taken as columns: result rows cost more to build than to read,
+    # and the record keeps the columns (ReadTimeline). In batches: a whole long timeline's
+    # rows alive at once set off the collector several times per read. Only the time needs
     # converting (storage/types.py).
     conn = session.connection()
     parse = _times_parser(conn.dialect)
     result = conn.execute(_TIMELINE, params)
-    items: list[TimelineItem] = []
+    columns = TimelineColumns([], [], [], [], [], [], [])
+    rest_of: tuple[list[Any], ...] = columns[2:]
     try:
         while rows := result.cursor.fetchmany(_BATCH):
             ids, at, *rest = zip(*rows, strict=True)
-            # tuple.__new__ straight from C: `_make` is a Python call per item, and zip's
-            # tuples are known to be of the right length.
-            items += cast(Iterator[TimelineItem], map(tuple.__new__, repeat(TimelineItem), zip(
-                ids, parse(at), *rest, strict=True)))
+            columns.id.extend(ids)
+            columns.occurred_at.extend(parse(at))
+            for column, values in zip(rest_of, rest, strict=True):
+                column.extend(values)
     finally:
         result.close()
-    return items
+    return ReadTimeline(columns)
 
 
 _BATCH = 256

@@ -15,6 +15,7 @@ from storage.db import make_engine, session_factory, session_scope
 from storage.errors import NotFound
 from storage.kinds import CLOSED
 from storage.queries import parts, postmortems
+from storage.record import timeline_columns
 from storage.tables import Learning, TimelineEntry
 from tests.storage.factories import add_postmortem
 
@@ -105,3 +106,7 @@ def test_the_record_reads_its_timeline_in_time_order_with_aware_utc_times(
     ]
     assert all(e.occurred_at.utcoffset() == timedelta(0) for e in record.timeline)
     assert all(isinstance(e.id, int) for e in record.timeline)
+    # The columns the document reads are the entries' fields, entry by entry.
+    columns = timeline_columns(record.timeline)
+    assert [tuple(e) for e in record.timeline] == list(zip(*columns, strict=True))
+    assert columns.text == ["Paged", "Rolled back"]
