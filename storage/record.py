@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import repeat
 from operator import attrgetter
-from typing import NamedTuple, cast, overload
+from typing import Any, NamedTuple, cast, overload
 
 from storage.tables import (
     ActionItem,
@@ -154,9 +154,91 @@ class ActionItemRow(NamedTuple):
     done_at: datetime | None
 
 
-# What code that only reads an item takes: a record's row, or a tracked row read for a change.
+class FactorRow(NamedTuple):
+    """The small parts below are plain rows too, read-only, for the reason TimelineItem is:
+    a tracked instance cost more to build than its read, and the document reads every part
+    (one ORM select a part was most of what reading a record took beside its timeline).
+    Changes go through the tables' rows, found by id (flows/whys.py, flows/parts.py …)."""
+
+    id: int
+    postmortem_id: int
+    text: str
+    category: str
+    severity: str
+
+
+class LearningRow(NamedTuple):
+    id: int
+    postmortem_id: int
+    kind: str
+    text: str
+    created_by: str | None
+    created_at: datetime
+
+
+class ReferenceRow(NamedTuple):
+    id: int
+    postmortem_id: int
+    kind: str
+    label: str
+    url: str
+    created_by: str | None
+    created_at: datetime
+
+
+class ComplianceRow(NamedTuple):
+    id: int
+    postmortem_id: int
+    item: str
+    ticked_by: str
+    ticked_at: datetime
+
+
+class DecisionRow(NamedTuple):
+    id: int
+    postmortem_id: int
+    reviewer_id: str
+    decision: str
+    comment: str | None
+    round: int
+    decided_at: datetime
+
+
+class DocumentRow(NamedTuple):
+    """A stored version without its Markdown: the record lists every version (the changelog,
+    the next version number), and a long post-mortem's versions are hundreds of KiB each.
+    What needs the text reads that one version (postmortems.get_document)."""
+
+    id: int
+    postmortem_id: int
+    version: str
+    template: str
+    change: str
+    author_id: str | None
+    created_at: datetime
+
+
+class EventRow(NamedTuple):
+    id: int
+    postmortem_id: int
+    actor_id: str | None
+    at: datetime
+    kind: str
+    summary: str
+    detail: dict[str, Any]
+
+
+# What code that only reads an item takes: a record's row, or a tracked row read for a change
+# (or added to the record since it was read).
 WhyData = Why | WhyItem
 ActionItemData = ActionItem | ActionItemRow
+FactorData = ContributingFactor | FactorRow
+LearningData = Learning | LearningRow
+ReferenceData = Reference | ReferenceRow
+ComplianceData = ComplianceTick | ComplianceRow
+DecisionData = ReviewDecision | DecisionRow
+DocumentData = Document | DocumentRow
+EventData = AuditEvent | EventRow
 
 
 @dataclass
@@ -166,19 +248,19 @@ class PostmortemRecord:
     # A `ReadTimeline` when read from the database; take columns with `timeline_columns`.
     timeline: Sequence[TimelineItem] = field(default_factory=list)
     whys: list[WhyItem] = field(default_factory=list)
-    factors: list[ContributingFactor] = field(default_factory=list)
-    learnings: list[Learning] = field(default_factory=list)
+    factors: list[FactorData] = field(default_factory=list)
+    learnings: list[LearningData] = field(default_factory=list)
     action_items: list[ActionItemRow] = field(default_factory=list)
-    decisions: list[ReviewDecision] = field(default_factory=list)
-    documents: list[Document] = field(default_factory=list)
-    events: list[AuditEvent] = field(default_factory=list)
-    references: list[Reference] = field(default_factory=list)
-    compliance: list[ComplianceTick] = field(default_factory=list)
+    decisions: list[DecisionData] = field(default_factory=list)
+    documents: list[DocumentData] = field(default_factory=list)
+    events: list[EventData] = field(default_factory=list)
+    references: list[ReferenceData] = field(default_factory=list)
+    compliance: list[ComplianceData] = field(default_factory=list)
 
     @property
     def id(self) -> int:
         assert self.postmortem.id is not None
         return self.postmortem.id
 
-    def learnings_of(self, kind: str) -> list[Learning]:
+    def learnings_of(self, kind: str) -> list[LearningData]:
         return [item for item in self.learnings if item.kind == kind]

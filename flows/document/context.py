@@ -41,8 +41,7 @@ from flows.milestones import MILESTONES, TAGS
 from flows.references import REFERENCE_KINDS
 from flows.severity import severity_label
 from flows.summary import draft_summary
-from storage.record import PostmortemRecord, timeline_columns
-from storage.tables import ReviewDecision
+from storage.record import DecisionData, PostmortemRecord, timeline_columns
 
 ACTION_STATUS_LABELS = {
     "open": "Open",
@@ -338,7 +337,7 @@ def _compliance(record: PostmortemRecord, clock: Clock, names: Names) -> list[Ti
 
 def _signoff(record: PostmortemRecord, clock: Clock, names: Names) -> list[SignoffRow]:
     """Each reviewer once, with their latest decision; those yet to decide show Pending."""
-    latest: dict[str, ReviewDecision] = {}
+    latest: dict[str, DecisionData] = {}
     for decision in sorted(record.decisions, key=lambda d: d.decided_at):
         latest[decision.reviewer_id] = decision
     order = list(dict.fromkeys([*record.postmortem.reviewers, *latest]))

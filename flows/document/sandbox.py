@@ -16,6 +16,7 @@ from flows.document.escape import Md, finalize, md_block, md_cell, md_fence, md_
 from flows.document.render import BUILTIN_DIR
 from flows.document.rows import VIEW_ROWS
 from flows.metrics import format_duration
+from storage.record import FactorRow
 from storage.tables import ContributingFactor, Incident, Postmortem
 
 
@@ -39,10 +40,12 @@ def _join(values: Any, sep: str = ", ") -> Md:
     return Md(glue.join(md_inline(v) for v in values if v))
 
 
-# The tables a template reaches through the context (`inc`, `pm`, `factors`), by column name.
+# The tables a template reaches through the context (`inc`, `pm`, `factors`), by column name;
+# the record's factors are plain rows of the same columns once read (storage/record.py).
 _COLUMNS: dict[type, frozenset[str]] = {
     table: frozenset(table.__table__.columns.keys())  # type: ignore[union-attr]
-    for table in (Incident, Postmortem, ContributingFactor)}
+    for table in (Incident, Postmortem, ContributingFactor)} | {
+    FactorRow: frozenset(FactorRow._fields)}
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):

@@ -16,8 +16,15 @@ from storage.errors import NotFound
 from storage.kinds import CLOSED
 from storage.record import (
     ActionItemRow,
+    ComplianceRow,
+    DecisionRow,
+    DocumentRow,
+    EventRow,
+    FactorRow,
+    LearningRow,
     PostmortemRecord,
     ReadTimeline,
+    ReferenceRow,
     TimelineColumns,
     TimelineItem,
     WhyItem,
@@ -130,27 +137,23 @@ _POSTMORTEM_AND_INCIDENT = (
 )
 
 
-def _parts(model: Any, *order: Any) -> Any:
-    # Built once: building a statement costs as much as running it on a short list.
-    return select(model).where(model.postmortem_id == _PM_ID).order_by(*order)
-
-
 def _columns(row: Any, model: Any, *order: Any) -> Any:
-    # Columns, not entities, for the parts the record holds as plain data (storage/record.py).
+    # Built once: building a statement costs as much as running it on a short list.
+    # Columns, not entities: the record holds its parts as plain data (storage/record.py).
     table = model.__table__
     return (core_select(*(table.c[name] for name in row._fields))
             .where(table.c.postmortem_id == _PM_ID).order_by(*order))
 
 
 _WHYS = _columns(WhyItem, Why, Why.position)
-_FACTORS = _parts(ContributingFactor, ContributingFactor.id)
-_LEARNINGS = _parts(Learning, Learning.id)
+_FACTORS = _columns(FactorRow, ContributingFactor, ContributingFactor.id)
+_LEARNINGS = _columns(LearningRow, Learning, Learning.id)
 _ACTION_ITEMS = _columns(ActionItemRow, ActionItem, ActionItem.number)
-_REFERENCES = _parts(Reference, Reference.id)
-_COMPLIANCE = _parts(ComplianceTick, ComplianceTick.id)
-_DECISIONS = _parts(ReviewDecision, ReviewDecision.id)
-_DOCUMENTS = _parts(Document, Document.id)
-_EVENTS = _parts(AuditEvent, AuditEvent.id)
+_REFERENCES = _columns(ReferenceRow, Reference, Reference.id)
+_COMPLIANCE = _columns(ComplianceRow, ComplianceTick, ComplianceTick.id)
+_DECISIONS = _columns(DecisionRow, ReviewDecision, ReviewDecision.id)
+_DOCUMENTS = _columns(DocumentRow, Document, Document.id)  # not the Markdown (DocumentRow)
+_EVENTS = _columns(EventRow, AuditEvent, AuditEvent.id)
 
 
 def _timeline(session: Session, params: dict[str, int]) -> ReadTimeline:
@@ -198,9 +201,6 @@ def load_record(session: Session, *, pm_id: int, history: bool = True) -> Postmo
     else:
         pm, incident = both
 
-    def rows(stmt: Any) -> list[Any]:
-        return list(session.exec(stmt, params=params).all())
-
     conn = session.connection()
 
     def plain(row: Any, stmt: Any) -> list[Any]:
@@ -212,17 +212,25 @@ def load_record(session: Session, *, pm_id: int, history: bool = True) -> Postmo
         postmortem=pm,
         timeline=_timeline(session, params),
         whys=plain(WhyItem, _WHYS),
-        factors=rows(_FACTORS),
-        learnings=rows(_LEARNINGS),
+        factors=plain(FactorRow, _FACTORS),
+        learnings=plain(LearningRow, _LEARNINGS),
         action_items=plain(ActionItemRow, _ACTION_ITEMS),
-        references=rows(_REFERENCES),
-        compliance=rows(_COMPLIANCE),
+        references=plain(ReferenceRow, _REFERENCES),
+        compliance=plain(ComplianceRow, _COMPLIANCE),
     )
     if history:
-        record.decisions = rows(_DECISIONS)
-        record.documents = rows(_DOCUMENTS)
-        record.events = rows(_EVENTS)
+        record.decisions = plain(DecisionRow, _DECISIONS)
+        record.documents = plain(DocumentRow, _DOCUMENTS)
+        record.events = plain(EventRow, _EVENTS)
     return record
+
+
+def get_document(session: Session, *, pm_id: int, document_id: int) -> Document:
+    """One stored version with its Markdown (the record's versions come without it)."""
+    document = session.get(Document, document_id)
+    if document is None or document.postmortem_id != pm_id:
+        raise NotFound(f"Post-mortem #{pm_id} has no stored version #{document_id}.")
+    return document
 
 
 def bump_version(session: Session, *, pm_id: int) -> int:

@@ -16,7 +16,14 @@ from storage.errors import NotFound
 from storage.kinds import CLOSED
 from storage.queries import parts, postmortems
 from storage.record import timeline_columns
-from storage.tables import Learning, TimelineEntry
+from storage.tables import (
+    AuditEvent,
+    ContributingFactor,
+    Document,
+    Learning,
+    ReviewDecision,
+    TimelineEntry,
+)
 from tests.storage.factories import add_postmortem
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -110,3 +117,39 @@ def test_the_record_reads_its_timeline_in_time_order_with_aware_utc_times(
     columns = timeline_columns(record.timeline)
     assert [tuple(e) for e in record.timeline] == list(zip(*columns, strict=True))
     assert columns.text == ["Paged", "Rolled back"]
+
+
+def test_the_record_reads_its_parts_as_plain_rows_and_versions_without_their_text(
+    engine: Engine,
+) -> None:
+    sessions = session_factory(engine)
+    with session_scope(sessions) as session:
+        _, pm = add_postmortem(session, now=NOW)
+        _, other = add_postmortem(session, now=NOW)
+        assert pm.id and other.id
+        session.add_all([
+            Learning(postmortem_id=pm.id, kind="went_well", text="Paged fast", created_at=NOW),
+            ContributingFactor(postmortem_id=pm.id, text="Spike", category="Code",
+                               severity="High"),
+            ReviewDecision(postmortem_id=pm.id, reviewer_id="U0CAROL", decision="approved",
+                           decided_at=NOW),
+            AuditEvent(postmortem_id=pm.id, at=NOW, kind="submitted", summary="Submitted",
+                       detail={"round": 2}),
+            Document(postmortem_id=pm.id, version="1.0", template="lean", markdown="# Text",
+                     change="Published", created_at=NOW),
+        ])
+    with session_scope(sessions) as session:
+        record = postmortems.load_record(session, pm_id=pm.id)
+        [document] = record.documents
+        stored = postmortems.get_document(session, pm_id=pm.id, document_id=document.id)
+        with pytest.raises(NotFound):
+            postmortems.get_document(session, pm_id=other.id, document_id=document.id)
+    assert [(x.kind, x.text, x.created_at) for x in record.learnings] == [
+        ("went_well", "Paged fast", NOW)]
+    assert [(f.text, f.severity) for f in record.factors] == [("Spike", "High")]
+    assert [(d.decision, d.round, d.decided_at) for d in record.decisions] == [
+        ("approved", 1, NOW)]
+    assert [(e.kind, e.detail, e.at) for e in record.events] == [
+        ("submitted", {"round": 2}, NOW)]
+    assert (document.version, document.created_at) == ("1.0", NOW)
+    assert not hasattr(document, "markdown") and stored.markdown == "# Text"
