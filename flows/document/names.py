@@ -110,7 +110,9 @@ def slack_ids(record: PostmortemRecord) -> tuple[set[str], set[str]]:
     timeline = timeline_columns(record.timeline)
     users |= {a for a in set(timeline.actor) if a and _USER_ID.match(a)}
     from_slack = map(SLACK_SOURCES.__contains__, timeline.source)
-    for text in compress(timeline.text, from_slack):
+    # Most timelines hold no Slack message: one C-level pass over the sources says so.
+    texts = () if SLACK_SOURCES.isdisjoint(timeline.source) else timeline.text
+    for text in compress(texts, from_slack):
         if "<" in text:
             for user, chan in _IN_TEXT.findall(text):
                 if user:
