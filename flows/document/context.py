@@ -201,7 +201,9 @@ def _timeline(
     actor = {a: names.mention(a) if a else none for a in set(actor_ids)}
     mark_of = {k: _TAGS.get(k, none) if k else none for k in set(kinds)}
     marks = list(map(mark_of.__getitem__, kinds))
-    marked = {i: Md(f"**{mark}:** {escaped[i]}") for i, mark in enumerate(marks) if mark}
+    # The marked entries found by a C-level pass: most entries mark nothing ("" is false).
+    marked = {i: Md(f"**{marks[i]}:** {escaped[i]}")
+              for i in compress(range(len(marks)), marks)}
     short = same_day is not None
     return Timeline(_times(local, short=short), escaped, list(map(actor.__getitem__, actor_ids)),
                     texts, links, marks, marked=marked, times_md=short), same_day
