@@ -156,9 +156,9 @@ class ActionItemRow(NamedTuple):
 
 class FactorRow(NamedTuple):
     """The small parts below are plain rows too, read-only, for the reason TimelineItem is:
-    a tracked instance cost more to build than its read, and the document reads every part
-    (one ORM select a part was most of what reading a record took beside its timeline).
-    Changes go through the tables' rows, found by id (flows/whys.py, flows/parts.py …)."""
+    the document reads every part, and an ORM select cost three times a column select on
+    these short lists. Changes go through the tables' rows, found by id (flows/whys.py,
+    flows/learnings.py, storage/queries/parts.py …)."""
 
     id: int
     postmortem_id: int

@@ -8,6 +8,7 @@ chosen here, so no template prints "Not recorded" next to data that answers it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from functools import lru_cache, partial
 from itertools import compress
@@ -320,9 +321,9 @@ def _alerts(record: PostmortemRecord, clock: Clock, detected: datetime | None) -
                              inc.alert_url))
     columns = timeline_columns(record.timeline)
     sources = columns.source
-    # One C-level scan says whether there are any: most timelines have no webhook entry.
-    hooks = compress(range(len(sources)), map(_WEBHOOK, sources)) if "webhook" in sources \
-        else ()
+    hooks: Iterable[int] = ()
+    if "webhook" in sources:  # one C-level scan: most timelines have no webhook entry
+        hooks = compress(range(len(sources)), map(_WEBHOOK, sources))
     for i in sorted(hooks, key=columns.occurred_at.__getitem__):
         rows.append(AlertRow(clock.moment(columns.occurred_at[i]), columns.text[i], None,
                              columns.link[i]))
