@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from itertools import repeat
 from typing import Any
 
 from sqlalchemy import BindParameter, bindparam, func, or_, update
@@ -14,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from storage.errors import NotFound
 from storage.kinds import CLOSED
+from storage.queries.plain_parts import PlainPart
 from storage.record import (
     ActionItemRow,
     ComplianceRow,
@@ -137,23 +137,15 @@ _POSTMORTEM_AND_INCIDENT = (
 )
 
 
-def _columns(row: Any, model: Any, *order: Any) -> Any:
-    # Built once: building a statement costs as much as running it on a short list.
-    # Columns, not entities: the record holds its parts as plain data (storage/record.py).
-    table = model.__table__
-    return (core_select(*(table.c[name] for name in row._fields))
-            .where(table.c.postmortem_id == _PM_ID).order_by(*order))
-
-
-_WHYS = _columns(WhyItem, Why, Why.position)
-_FACTORS = _columns(FactorRow, ContributingFactor, ContributingFactor.id)
-_LEARNINGS = _columns(LearningRow, Learning, Learning.id)
-_ACTION_ITEMS = _columns(ActionItemRow, ActionItem, ActionItem.number)
-_REFERENCES = _columns(ReferenceRow, Reference, Reference.id)
-_COMPLIANCE = _columns(ComplianceRow, ComplianceTick, ComplianceTick.id)
-_DECISIONS = _columns(DecisionRow, ReviewDecision, ReviewDecision.id)
-_DOCUMENTS = _columns(DocumentRow, Document, Document.id)  # not the Markdown (DocumentRow)
-_EVENTS = _columns(EventRow, AuditEvent, AuditEvent.id)
+_WHYS = PlainPart(WhyItem, Why, Why.position)
+_FACTORS = PlainPart(FactorRow, ContributingFactor, ContributingFactor.id)
+_LEARNINGS = PlainPart(LearningRow, Learning, Learning.id)
+_ACTION_ITEMS = PlainPart(ActionItemRow, ActionItem, ActionItem.number)
+_REFERENCES = PlainPart(ReferenceRow, Reference, Reference.id)
+_COMPLIANCE = PlainPart(ComplianceRow, ComplianceTick, ComplianceTick.id)
+_DECISIONS = PlainPart(DecisionRow, ReviewDecision, ReviewDecision.id)
+_DOCUMENTS = PlainPart(DocumentRow, Document, Document.id)  # not the Markdown (DocumentRow)
+_EVENTS = PlainPart(EventRow, AuditEvent, AuditEvent.id)
 
 
 def _timeline(session: Session, params: dict[str, int]) -> ReadTimeline:
@@ -202,26 +194,21 @@ def load_record(session: Session, *, pm_id: int, history: bool = True) -> Postmo
         pm, incident = both
 
     conn = session.connection()
-
-    def plain(row: Any, stmt: Any) -> list[Any]:
-        # The result's own tuples (its rows converted, dates and times included), made `row`s.
-        return list(map(tuple.__new__, repeat(row), conn.execute(stmt, params)))
-
     record = PostmortemRecord(
         incident=incident,
         postmortem=pm,
         timeline=_timeline(session, params),
-        whys=plain(WhyItem, _WHYS),
-        factors=plain(FactorRow, _FACTORS),
-        learnings=plain(LearningRow, _LEARNINGS),
-        action_items=plain(ActionItemRow, _ACTION_ITEMS),
-        references=plain(ReferenceRow, _REFERENCES),
-        compliance=plain(ComplianceRow, _COMPLIANCE),
+        whys=_WHYS.rows(conn, pm_id),
+        factors=_FACTORS.rows(conn, pm_id),
+        learnings=_LEARNINGS.rows(conn, pm_id),
+        action_items=_ACTION_ITEMS.rows(conn, pm_id),
+        references=_REFERENCES.rows(conn, pm_id),
+        compliance=_COMPLIANCE.rows(conn, pm_id),
     )
     if history:
-        record.decisions = plain(DecisionRow, _DECISIONS)
-        record.documents = plain(DocumentRow, _DOCUMENTS)
-        record.events = plain(EventRow, _EVENTS)
+        record.decisions = _DECISIONS.rows(conn, pm_id)
+        record.documents = _DOCUMENTS.rows(conn, pm_id)
+        record.events = _EVENTS.rows(conn, pm_id)
     return record
 
 

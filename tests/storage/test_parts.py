@@ -5,7 +5,7 @@ transaction, and `/postmortem list` sees its own workspace."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -15,14 +15,19 @@ from storage.db import make_engine, session_factory, session_scope
 from storage.errors import NotFound
 from storage.kinds import CLOSED
 from storage.queries import parts, postmortems
+from storage.queries.plain_parts import PlainPart
 from storage.record import timeline_columns
 from storage.tables import (
+    ActionItem,
     AuditEvent,
+    ComplianceTick,
     ContributingFactor,
     Document,
     Learning,
+    Reference,
     ReviewDecision,
     TimelineEntry,
+    Why,
 )
 from tests.storage.factories import add_postmortem
 
@@ -153,3 +158,39 @@ def test_the_record_reads_its_parts_as_plain_rows_and_versions_without_their_tex
         ("submitted", {"round": 2}, NOW)]
     assert (document.version, document.created_at) == ("1.0", NOW)
     assert not hasattr(document, "markdown") and stored.markdown == "# Text"
+
+
+def test_the_parts_read_on_the_driver_are_what_sqlalchemy_reads(engine: Engine) -> None:
+    # storage/queries/plain_parts.py converts the driver's values with the columns' own
+    # processors: dates, aware UTC times, JSON, NULLs come out as SQLAlchemy's result gives.
+    sessions = session_factory(engine)
+    with session_scope(sessions) as session:
+        _, pm = add_postmortem(session, now=NOW)
+        assert pm.id
+        session.add_all([
+            Why(postmortem_id=pm.id, position=1, question="Why?", answer="Because"),
+            ActionItem(postmortem_id=pm.id, number=1, title="Alert", due_on=date(2026, 12, 1),
+                       created_at=NOW, updated_at=NOW, done_at=NOW, status="done"),
+            ActionItem(postmortem_id=pm.id, number=2, title="Runbook", created_at=NOW,
+                       updated_at=NOW),
+            Reference(postmortem_id=pm.id, kind="logs", label="Logs", url="https://x",
+                      created_at=NOW),
+            ComplianceTick(postmortem_id=pm.id, item="arb_shared", ticked_by="U0CAROL",
+                           ticked_at=NOW),
+            AuditEvent(postmortem_id=pm.id, at=NOW, kind="submitted", summary="Submitted",
+                       detail={"round": 2, "names": ["a"]}),
+            Document(postmortem_id=pm.id, version="0.1", template="lean", markdown="# Text",
+                     change="Draft", created_at=NOW),
+        ])
+    parts = [value for value in vars(postmortems).values() if isinstance(value, PlainPart)]
+    assert len(parts) == 9
+    with session_scope(sessions) as session:
+        conn = session.connection()
+        for part in parts:
+            expected = [tuple(row) for row in conn.execute(part.statement, {"pm_id": pm.id})]
+            rows = part.rows(conn, pm.id)
+            assert [tuple(row) for row in rows] == expected, part.row
+            assert all(type(row) is part.row for row in rows)
+        items = postmortems.load_record(session, pm_id=pm.id).action_items
+    assert [(a.due_on, a.done_at) for a in items] == [(date(2026, 12, 1), NOW), (None, None)]
+    assert items[0].created_at.utcoffset() == timedelta(0)
