@@ -1,6 +1,7 @@
 """A post-mortem's small parts read as plain rows (storage/record.py) on the driver's cursor.
 
-`load_record` reads nine of them per record, a handful of rows each. Through SQLAlchemy's
+`load_record` reads nine of them per record, a handful of rows each (and the timeline, its
+thousands, on the same cursor). Through SQLAlchemy's
 execution (statement cache, execution context, result rows) each one cost several times its
 read on the driver (0.03 ms against 0.007 for a few rows), and more again in a render, where
 the caches are cold: about 0.6 ms of the 4 a long post-mortem's record took to read there.
@@ -11,7 +12,8 @@ transaction. It bypasses the engine's execute events (and so `echo`): nothing he
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from itertools import repeat
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -42,15 +44,9 @@ class PlainPart(Generic[R]):
 
     def rows(self, conn: Connection, pm_id: int) -> list[Any]:
         """The post-mortem's rows, as `row`s (typed as the record's lists of them are)."""
-        compiled = self._compiled.get(conn.dialect.name) or self._compile(conn.dialect)
-        driver = conn.connection.driver_connection
-        assert driver is not None  # the session's connection, open in its transaction
-        cursor = driver.cursor()
-        try:
-            cursor.execute(compiled.sql, (pm_id,) if compiled.positional else {"pm_id": pm_id})
+        with self.executed(conn, pm_id) as cursor:
             rows: Any = cursor.fetchall()
-        finally:
-            cursor.close()
+        compiled = self._compiled[conn.dialect.name]
         if compiled.processors and rows:
             columns: list[Any] = list(zip(*rows, strict=True))
             for i, process in compiled.processors:
@@ -58,6 +54,20 @@ class PlainPart(Generic[R]):
             rows = zip(*columns, strict=True)
         # tuple.__new__ straight from C: `_make` is a Python call per row.
         return list(map(tuple.__new__, repeat(self.row), rows))
+
+    @contextmanager
+    def executed(self, conn: Connection, pm_id: int) -> Iterator[Any]:
+        """The driver's cursor, the statement executed, its values not converted (for a
+        caller that converts them its own way: the timeline, a column at a time)."""
+        compiled = self._compiled.get(conn.dialect.name) or self._compile(conn.dialect)
+        driver = conn.connection.driver_connection
+        assert driver is not None  # the session's connection, open in its transaction
+        cursor = driver.cursor()
+        try:
+            cursor.execute(compiled.sql, (pm_id,) if compiled.positional else {"pm_id": pm_id})
+            yield cursor
+        finally:
+            cursor.close()
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)

@@ -6,8 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, func, or_, update
-from sqlalchemy import select as core_select
+from sqlalchemy import BindParameter, Connection, bindparam, func, or_, update
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session, col, select
 
@@ -122,11 +121,7 @@ def load_summary(session: Session, *, pm_id: int) -> PostmortemRecord:
 _ENTRY_COLUMNS = TimelineEntry.__table__.c  # type: ignore[attr-defined]
 _PM_ID: BindParameter[int] = bindparam("pm_id")
 # Columns, not entities: the record's timeline is plain data (storage/record.py).
-_TIMELINE = (
-    core_select(*(_ENTRY_COLUMNS[name] for name in TimelineItem._fields))
-    .where(_ENTRY_COLUMNS.postmortem_id == _PM_ID)
-    .order_by(_ENTRY_COLUMNS.occurred_at, _ENTRY_COLUMNS.id)
-)
+_TIMELINE = PlainPart(TimelineItem, TimelineEntry, _ENTRY_COLUMNS.occurred_at, _ENTRY_COLUMNS.id)
 
 
 # One query for the two, not two lookups: each query's fixed cost is most of a short one's.
@@ -148,25 +143,21 @@ _DOCUMENTS = PlainPart(DocumentRow, Document, Document.id)  # not the Markdown (
 _EVENTS = PlainPart(EventRow, AuditEvent, AuditEvent.id)
 
 
-def _timeline(session: Session, params: dict[str, int]) -> ReadTimeline:
-    # The driver's own rows, taken as columns: result rows cost more to build than to read,
-    # and the record keeps the columns (ReadTimeline). In batches: a whole long timeline's
-    # rows alive at once set off the collector several times per read. Only the time needs
-    # converting (storage/types.py).
-    conn = session.connection()
+def _timeline(conn: Connection, pm_id: int) -> ReadTimeline:
+    # The driver's own rows (plain_parts.py), taken as columns: result rows cost more to
+    # build than to read, and the record keeps the columns (ReadTimeline). In batches: a
+    # whole long timeline's rows alive at once set off the collector several times per read.
+    # Only the time needs converting (storage/types.py).
     parse = _times_parser(conn.dialect)
-    result = conn.execute(_TIMELINE, params)
     columns = TimelineColumns([], [], [], [], [], [], [])
     rest_of: tuple[list[Any], ...] = columns[2:]
-    try:
-        while rows := result.cursor.fetchmany(_BATCH):
+    with _TIMELINE.executed(conn, pm_id) as cursor:
+        while rows := cursor.fetchmany(_BATCH):
             ids, at, *rest = zip(*rows, strict=True)
             columns.id.extend(ids)
             columns.occurred_at.extend(parse(at))
             for column, values in zip(rest_of, rest, strict=True):
                 column.extend(values)
-    finally:
-        result.close()
     return ReadTimeline(columns)
 
 
@@ -197,7 +188,7 @@ def load_record(session: Session, *, pm_id: int, history: bool = True) -> Postmo
     record = PostmortemRecord(
         incident=incident,
         postmortem=pm,
-        timeline=_timeline(session, params),
+        timeline=_timeline(conn, pm_id),
         whys=_WHYS.rows(conn, pm_id),
         factors=_FACTORS.rows(conn, pm_id),
         learnings=_LEARNINGS.rows(conn, pm_id),

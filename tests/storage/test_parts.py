@@ -181,9 +181,10 @@ def test_the_parts_read_on_the_driver_are_what_sqlalchemy_reads(engine: Engine) 
                        detail={"round": 2, "names": ["a"]}),
             Document(postmortem_id=pm.id, version="0.1", template="lean", markdown="# Text",
                      change="Draft", created_at=NOW),
+            entry(pm.id, None, "Paged"),
         ])
     parts = [value for value in vars(postmortems).values() if isinstance(value, PlainPart)]
-    assert len(parts) == 9
+    assert len(parts) == 10  # the nine small parts and the timeline
     with session_scope(sessions) as session:
         conn = session.connection()
         for part in parts:
