@@ -14,7 +14,8 @@ from bot.slack.home.build import home_rows
 from storage.kinds import CONTROL, MESSAGE, REFRESH, UPLOAD
 from storage.queries import postmortems
 from storage.queries.reminders import insert_reminders
-from storage.tables import Document, Postmortem, Reminder
+from storage.record import DocumentData
+from storage.tables import Postmortem, Reminder
 
 Message = dict[str, Any]
 
@@ -77,7 +78,7 @@ def announce(session: Session, pm: Postmortem, text: str, *, now: datetime) -> l
 
 
 def upload(
-    session: Session, pm: Postmortem, document: Document, *, filename: str, title: str,
+    session: Session, pm: Postmortem, document: DocumentData, *, filename: str, title: str,
     comment: str, now: datetime,
 ) -> list[int]:
     """Put a stored document version into the post-mortem's thread, once."""

@@ -8,9 +8,11 @@ chosen here, so no template prints "Not recorded" next to data that answers it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from functools import lru_cache
-from operator import attrgetter, gt
+from functools import lru_cache, partial
+from itertools import compress
+from operator import attrgetter, eq, gt
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,8 +42,7 @@ from flows.milestones import MILESTONES, TAGS
 from flows.references import REFERENCE_KINDS
 from flows.severity import severity_label
 from flows.summary import draft_summary
-from storage.record import PostmortemRecord
-from storage.tables import ReviewDecision
+from storage.record import DecisionData, PostmortemRecord, timeline_columns
 
 ACTION_STATUS_LABELS = {
     "open": "Open",
@@ -173,19 +174,18 @@ def _timeline(
     milestones: list[datetime],
     names: Names,
 ) -> tuple[Timeline, Md | None]:
-    # This runs over timelines of thousands, so it works column by column: values that repeat
-    # (actors, milestone tags) are made once each, and the columns are made by C-level maps
-    # rather than a Python loop per entry. The rows themselves are made as the template
-    # reaches them (rows.Timeline).
-    entries = record.timeline
-    at = list(map(_OCCURRED_AT, entries))
+    # This runs over timelines of thousands, so it works column by column (as the record
+    # was read: storage/record.py): values that repeat (actors, milestone tags) are made once
+    # each, and the columns are made by C-level maps rather than a Python loop per entry. The
+    # rows themselves are made as the template reaches them (rows.Timeline).
+    columns = timeline_columns(record.timeline)
+    at = columns.occurred_at
     # Sorted when read from the database (load_record); a record built in memory may not be.
     if any(map(gt, at, at[1:])):
-        entries = sorted(entries, key=_OCCURRED_AT)
-        at.sort()
+        columns = timeline_columns(sorted(record.timeline, key=_OCCURRED_AT))
+        at = columns.occurred_at
     raw, actor_ids, links, kinds, sources = (
-        list(map(attrgetter(name), entries)) for name in ("text", "actor", "link", "milestone",
-                                                         "source"))
+        columns.text, columns.actor, columns.link, columns.milestone, columns.source)
     local = _localise(at, zi)
     # Sorted: the first and last entries bound every day in between.
     days = {t.date() for t in local[:1] + local[-1:]} | {
@@ -202,7 +202,9 @@ def _timeline(
     actor = {a: names.mention(a) if a else none for a in set(actor_ids)}
     mark_of = {k: _TAGS.get(k, none) if k else none for k in set(kinds)}
     marks = list(map(mark_of.__getitem__, kinds))
-    marked = {i: Md(f"**{mark}:** {escaped[i]}") for i, mark in enumerate(marks) if mark}
+    # The marked entries found by a C-level pass: most entries mark nothing ("" is false).
+    marked = {i: Md(f"**{marks[i]}:** {escaped[i]}")
+              for i in compress(range(len(marks)), marks)}
     short = same_day is not None
     return Timeline(_times(local, short=short), escaped, list(map(actor.__getitem__, actor_ids)),
                     texts, links, marks, marked=marked, times_md=short), same_day
@@ -234,6 +236,7 @@ def _times(local: list[datetime], *, short: bool) -> list[str]:
 # Every "HH:MM" of a day, made once: formatting it per entry was a fifth of the render.
 _HHMM = tuple(Md(f"{m // 60:02d}:{m % 60:02d}") for m in range(24 * 60))
 _OCCURRED_AT = attrgetter("occurred_at")
+_WEBHOOK = partial(eq, "webhook")  # not "webhook".__eq__: NotImplemented for None is true
 _TAGS = {kind: Md(label) for kind, label in TAGS.items()}
 _SAME_OFFSET_SPAN = timedelta(days=7)
 
@@ -316,9 +319,14 @@ def _alerts(record: PostmortemRecord, clock: Clock, detected: datetime | None) -
     if inc.alert_name:
         rows.append(AlertRow(clock.moment(detected), inc.alert_name, inc.alert_source,
                              inc.alert_url))
-    hooks = [e for e in record.timeline if e.source == "webhook"]
-    for e in sorted(hooks, key=_OCCURRED_AT):
-        rows.append(AlertRow(clock.moment(e.occurred_at), e.text, None, e.link))
+    columns = timeline_columns(record.timeline)
+    sources = columns.source
+    hooks: Iterable[int] = ()
+    if "webhook" in sources:  # one C-level scan: most timelines have no webhook entry
+        hooks = compress(range(len(sources)), map(_WEBHOOK, sources))
+    for i in sorted(hooks, key=columns.occurred_at.__getitem__):
+        rows.append(AlertRow(clock.moment(columns.occurred_at[i]), columns.text[i], None,
+                             columns.link[i]))
     return rows
 
 
@@ -335,7 +343,7 @@ def _compliance(record: PostmortemRecord, clock: Clock, names: Names) -> list[Ti
 
 def _signoff(record: PostmortemRecord, clock: Clock, names: Names) -> list[SignoffRow]:
     """Each reviewer once, with their latest decision; those yet to decide show Pending."""
-    latest: dict[str, ReviewDecision] = {}
+    latest: dict[str, DecisionData] = {}
     for decision in sorted(record.decisions, key=lambda d: d.decided_at):
         latest[decision.reviewer_id] = decision
     order = list(dict.fromkeys([*record.postmortem.reviewers, *latest]))

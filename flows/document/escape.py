@@ -7,6 +7,7 @@ Every user value reaches the document through one of these filters; `finalize` a
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -72,7 +73,7 @@ def cells(values: list[str]) -> list[str]:
     thousands of entries is several times faster than line by line."""
     if not values:
         return []
-    if all(map(str.isprintable, values)):  # each one line, no control characters: the norm
+    if _all_printable(values):  # each one line, no control characters: the norm
         return _escape_lines(list(map(str.strip, values)))
     out: list[str] = list(values)
     simple: list[int] = []
@@ -88,6 +89,20 @@ def cells(values: list[str]) -> list[str]:
     return out
 
 
+def _all_printable(values: list[str]) -> bool:
+    """`str.isprintable` of every value. ASCII text (the usual) is checked in one go: joined
+    by newlines, its only control characters are those newlines when every value is
+    printable. `isprintable` value by value looks each character up in Unicode's tables."""
+    joined = "\n".join(values)
+    if not joined.isascii():
+        return all(map(str.isprintable, values))
+    text = joined.encode("ascii")
+    return len(text.translate(None, _ASCII_CONTROLS)) == len(text) - (len(values) - 1)
+
+
+_ASCII_CONTROLS = bytes([*range(32), 127])
+
+
 def _escape_lines(lines: list[str]) -> list[str]:
     """`_escape_line` over stripped one-line values."""
     joined = "\n".join(lines)
@@ -95,10 +110,16 @@ def _escape_lines(lines: list[str]) -> list[str]:
         if char in joined:
             joined = joined.replace(char, escaped)
     out = joined.split("\n")
-    for i, line in enumerate(out):
-        if line and (line[0] in "#=+-" or line[0].isdigit()):
-            out[i] = _LEADING.sub(_leading, line, count=1)
+    # Only a line starting with one of these can open a block: most documents have none,
+    # and a C-level pass over the first characters says so without a loop over the lines.
+    if any(c in "#=+-" or c.isdigit() for c in set(map(_FIRST, out))):
+        for i, line in enumerate(out):
+            if line and (line[0] in "#=+-" or line[0].isdigit()):
+                out[i] = _LEADING.sub(_leading, line, count=1)
     return out
+
+
+_FIRST = itemgetter(slice(1))  # a line's first character, "" for an empty line
 
 
 def _text(value: Any) -> str:

@@ -11,10 +11,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import compress
-from operator import attrgetter
 
 from flows.document.escape import Md, md_inline
-from storage.record import PostmortemRecord
+from storage.record import PostmortemRecord, timeline_columns
 
 _SLACK_USER = frozenset("UW")
 # Slack's entities only: <@U…>, <#C…>, <!here>, <!subteam^S…|@team>, <https://…|label>.
@@ -28,7 +27,6 @@ SLACK_SOURCES = frozenset({"message", "reaction"})
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _IN_TEXT = re.compile(r"<@([UW][A-Z0-9]+)|<#([CG][A-Z0-9]+)")
-_ACTOR, _SOURCE, _TEXT = attrgetter("actor"), attrgetter("source"), attrgetter("text")
 
 
 def looks_like_user_id(value: str) -> bool:
@@ -108,11 +106,13 @@ def slack_ids(record: PostmortemRecord) -> tuple[set[str], set[str]]:
     users |= {t.ticked_by for t in record.compliance}
     channels = {inc.channel_id, pm.channel_id}
     # Thousands of entries, a handful of actors: each distinct actor is checked once, and
-    # the entries are gone through by C-level maps, not a Python loop per entry.
-    timeline = record.timeline
-    users |= {a for a in set(map(_ACTOR, timeline)) if a and _USER_ID.match(a)}
-    from_slack = map(SLACK_SOURCES.__contains__, map(_SOURCE, timeline))
-    for text in compress(map(_TEXT, timeline), from_slack):
+    # the columns are gone through by C-level maps, not a Python loop per entry.
+    timeline = timeline_columns(record.timeline)
+    users |= {a for a in set(timeline.actor) if a and _USER_ID.match(a)}
+    from_slack = map(SLACK_SOURCES.__contains__, timeline.source)
+    # Most timelines hold no Slack message: one C-level pass over the sources says so.
+    texts = () if SLACK_SOURCES.isdisjoint(timeline.source) else timeline.text
+    for text in compress(texts, from_slack):
         if "<" in text:
             for user, chan in _IN_TEXT.findall(text):
                 if user:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import repeat, tee
+from itertools import chain, repeat, tee
 from typing import NamedTuple, cast, overload
 from zoneinfo import ZoneInfo
 
@@ -76,11 +76,15 @@ class Timeline(Sequence[TimelineRow]):
         last), as the built-in templates' loop over the rows writes them: formatted in one
         go, where the loop made a row, three `Md` cells and three finalize calls per entry,
         half of the render on a timeline of thousands."""
-        times: Iterable[str] = self._times
         events: Iterable[str] = self._cells
         if self._marked:
             events = map(self._marked.get, range(len(self)), events)
-        return Md("\n".join(map(_TABLE_ROW, times, events, self._actors)))
+        # The cells and the bars between them joined in one go, where formatting each row
+        # first took three times as long.
+        parts = chain.from_iterable(zip(
+            repeat("| "), self._times, repeat(" | "), events, repeat(" | "), self._actors,
+            repeat(" |\n")))
+        return Md("".join(parts)[:-1])  # no newline after the last row
 
     @overload
     def __getitem__(self, index: int) -> TimelineRow: ...
@@ -95,9 +99,6 @@ class Timeline(Sequence[TimelineRow]):
         return TimelineRow(Md(self._times[index]), self._marked.get(index, cell),
                            self._actors[index], cell, self._texts[index], self._links[index],
                            self._marks[index])
-
-
-_TABLE_ROW = "| {} | {} | {} |".format
 
 
 @dataclass(slots=True)

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from itertools import repeat
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, func, or_, update
-from sqlalchemy import select as core_select
+from sqlalchemy import BindParameter, Connection, bindparam, func, or_, update
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session, col, select
 
 from storage.errors import NotFound
 from storage.kinds import CLOSED
-from storage.record import ActionItemRow, PostmortemRecord, TimelineItem, WhyItem
+from storage.queries.plain_parts import PlainPart
+from storage.record import (
+    ActionItemRow,
+    ComplianceRow,
+    DecisionRow,
+    DocumentRow,
+    EventRow,
+    FactorRow,
+    LearningRow,
+    PostmortemRecord,
+    ReadTimeline,
+    ReferenceRow,
+    TimelineColumns,
+    TimelineItem,
+    WhyItem,
+)
 from storage.tables import (
     ActionItem,
     AuditEvent,
@@ -108,11 +121,7 @@ def load_summary(session: Session, *, pm_id: int) -> PostmortemRecord:
 _ENTRY_COLUMNS = TimelineEntry.__table__.c  # type: ignore[attr-defined]
 _PM_ID: BindParameter[int] = bindparam("pm_id")
 # Columns, not entities: the record's timeline is plain data (storage/record.py).
-_TIMELINE = (
-    core_select(*(_ENTRY_COLUMNS[name] for name in TimelineItem._fields))
-    .where(_ENTRY_COLUMNS.postmortem_id == _PM_ID)
-    .order_by(_ENTRY_COLUMNS.occurred_at, _ENTRY_COLUMNS.id)
-)
+_TIMELINE = PlainPart(TimelineItem, TimelineEntry, _ENTRY_COLUMNS.occurred_at, _ENTRY_COLUMNS.id)
 
 
 # One query for the two, not two lookups: each query's fixed cost is most of a short one's.
@@ -123,48 +132,33 @@ _POSTMORTEM_AND_INCIDENT = (
 )
 
 
-def _parts(model: Any, *order: Any) -> Any:
-    # Built once: building a statement costs as much as running it on a short list.
-    return select(model).where(model.postmortem_id == _PM_ID).order_by(*order)
+_WHYS = PlainPart(WhyItem, Why, Why.position)
+_FACTORS = PlainPart(FactorRow, ContributingFactor, ContributingFactor.id)
+_LEARNINGS = PlainPart(LearningRow, Learning, Learning.id)
+_ACTION_ITEMS = PlainPart(ActionItemRow, ActionItem, ActionItem.number)
+_REFERENCES = PlainPart(ReferenceRow, Reference, Reference.id)
+_COMPLIANCE = PlainPart(ComplianceRow, ComplianceTick, ComplianceTick.id)
+_DECISIONS = PlainPart(DecisionRow, ReviewDecision, ReviewDecision.id)
+_DOCUMENTS = PlainPart(DocumentRow, Document, Document.id)  # not the Markdown (DocumentRow)
+_EVENTS = PlainPart(EventRow, AuditEvent, AuditEvent.id)
 
 
-def _columns(row: Any, model: Any, *order: Any) -> Any:
-    # Columns, not entities, for the parts the record holds as plain data (storage/record.py).
-    table = model.__table__
-    return (core_select(*(table.c[name] for name in row._fields))
-            .where(table.c.postmortem_id == _PM_ID).order_by(*order))
-
-
-_WHYS = _columns(WhyItem, Why, Why.position)
-_FACTORS = _parts(ContributingFactor, ContributingFactor.id)
-_LEARNINGS = _parts(Learning, Learning.id)
-_ACTION_ITEMS = _columns(ActionItemRow, ActionItem, ActionItem.number)
-_REFERENCES = _parts(Reference, Reference.id)
-_COMPLIANCE = _parts(ComplianceTick, ComplianceTick.id)
-_DECISIONS = _parts(ReviewDecision, ReviewDecision.id)
-_DOCUMENTS = _parts(Document, Document.id)
-_EVENTS = _parts(AuditEvent, AuditEvent.id)
-
-
-def _timeline(session: Session, params: dict[str, int]) -> list[TimelineItem]:
-    # The driver's own rows, taken as columns: result rows cost more to build than to read.
-    # In batches: a whole long timeline's rows, and the iterators that turn them into columns,
-    # alive at once set off the collector several times per read. Only the time needs
-    # converting (storage/types.py).
-    conn = session.connection()
+def _timeline(conn: Connection, pm_id: int) -> ReadTimeline:
+    # The driver's own rows (plain_parts.py), taken as columns: result rows cost more to
+    # build than to read, and the record keeps the columns (ReadTimeline). In batches: a
+    # whole long timeline's rows alive at once set off the collector several times per read.
+    # Only the time needs converting (storage/types.py).
     parse = _times_parser(conn.dialect)
-    result = conn.execute(_TIMELINE, params)
-    items: list[TimelineItem] = []
-    try:
-        while rows := result.cursor.fetchmany(_BATCH):
+    columns = TimelineColumns([], [], [], [], [], [], [])
+    rest_of: tuple[list[Any], ...] = columns[2:]
+    with _TIMELINE.executed(conn, pm_id) as cursor:
+        while rows := cursor.fetchmany(_BATCH):
             ids, at, *rest = zip(*rows, strict=True)
-            # tuple.__new__ straight from C: `_make` is a Python call per item, and zip's
-            # tuples are known to be of the right length.
-            items += cast(Iterator[TimelineItem], map(tuple.__new__, repeat(TimelineItem), zip(
-                ids, parse(at), *rest, strict=True)))
-    finally:
-        result.close()
-    return items
+            columns.id.extend(ids)
+            columns.occurred_at.extend(parse(at))
+            for column, values in zip(rest_of, rest, strict=True):
+                column.extend(values)
+    return ReadTimeline(columns)
 
 
 _BATCH = 256
@@ -190,31 +184,31 @@ def load_record(session: Session, *, pm_id: int, history: bool = True) -> Postmo
     else:
         pm, incident = both
 
-    def rows(stmt: Any) -> list[Any]:
-        return list(session.exec(stmt, params=params).all())
-
     conn = session.connection()
-
-    def plain(row: Any, stmt: Any) -> list[Any]:
-        # The result's own tuples (its rows converted, dates and times included), made `row`s.
-        return list(map(tuple.__new__, repeat(row), conn.execute(stmt, params)))
-
     record = PostmortemRecord(
         incident=incident,
         postmortem=pm,
-        timeline=_timeline(session, params),
-        whys=plain(WhyItem, _WHYS),
-        factors=rows(_FACTORS),
-        learnings=rows(_LEARNINGS),
-        action_items=plain(ActionItemRow, _ACTION_ITEMS),
-        references=rows(_REFERENCES),
-        compliance=rows(_COMPLIANCE),
+        timeline=_timeline(conn, pm_id),
+        whys=_WHYS.rows(conn, pm_id),
+        factors=_FACTORS.rows(conn, pm_id),
+        learnings=_LEARNINGS.rows(conn, pm_id),
+        action_items=_ACTION_ITEMS.rows(conn, pm_id),
+        references=_REFERENCES.rows(conn, pm_id),
+        compliance=_COMPLIANCE.rows(conn, pm_id),
     )
     if history:
-        record.decisions = rows(_DECISIONS)
-        record.documents = rows(_DOCUMENTS)
-        record.events = rows(_EVENTS)
+        record.decisions = _DECISIONS.rows(conn, pm_id)
+        record.documents = _DOCUMENTS.rows(conn, pm_id)
+        record.events = _EVENTS.rows(conn, pm_id)
     return record
+
+
+def get_document(session: Session, *, pm_id: int, document_id: int) -> Document:
+    """One stored version with its Markdown (the record's versions come without it)."""
+    document = session.get(Document, document_id)
+    if document is None or document.postmortem_id != pm_id:
+        raise NotFound(f"Post-mortem #{pm_id} has no stored version #{document_id}.")
+    return document
 
 
 def bump_version(session: Session, *, pm_id: int) -> int:

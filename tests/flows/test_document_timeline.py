@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from flows.document import render_markdown
+from flows.document import list_templates, render_markdown
+from flows.milestones import milestone_times
+from storage.record import ReadTimeline, TimelineColumns, TimelineItem
 from storage.tables import TimelineEntry
-from tests.flows.factories import NOW, PEOPLE, empty_record
+from tests.flows.factories import NOW, PEOPLE, empty_record, full_record
 
 
 def _entry(when: datetime, text: str) -> TimelineEntry:
@@ -95,3 +97,27 @@ def test_the_built_in_table_is_what_the_loop_over_the_rows_writes(tmp_path: Path
 
     assert "**" in render("table") and "2026-10-25 " in render("table")
     assert render("table") == render("loop")
+
+
+def test_a_timeline_read_as_columns_renders_as_its_entries_do() -> None:
+    # load_record's timeline (storage/record.py ReadTimeline) is read column by column by the
+    # document, the milestones and the alerts; a record built in memory holds entries.
+    record = full_record()
+    record.timeline.append(TimelineEntry(
+        postmortem_id=1, occurred_at=record.timeline[2].occurred_at, text="HighLatency fired",
+        source="webhook", link="https://alerts.example.com/1", milestone="",
+        created_at=NOW))
+    record.timeline[3].milestone = None
+    entries = sorted(record.timeline, key=lambda e: e.occurred_at)
+    items = [TimelineItem(n, e.occurred_at, e.text, e.actor, e.source, e.link, e.milestone)
+             for n, e in enumerate(entries, 1)]
+    columns = TimelineColumns(*(list(c) for c in zip(*items, strict=True)))
+    as_entries = {name: render_markdown(record, template=name, tz="Europe/Berlin", now=NOW,
+                                        people=PEOPLE) for name in list_templates()}
+    record.timeline = ReadTimeline(columns)
+    for name, text in as_entries.items():
+        assert render_markdown(record, template=name, tz="Europe/Berlin", now=NOW,
+                               people=PEOPLE) == text
+    assert "HighLatency fired" in as_entries["comprehensive"]
+    assert milestone_times(record.incident, record.timeline) == milestone_times(
+        record.incident, items)

@@ -5,7 +5,7 @@ transaction, and `/postmortem list` sees its own workspace."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
@@ -15,7 +15,20 @@ from storage.db import make_engine, session_factory, session_scope
 from storage.errors import NotFound
 from storage.kinds import CLOSED
 from storage.queries import parts, postmortems
-from storage.tables import Learning, TimelineEntry
+from storage.queries.plain_parts import PlainPart
+from storage.record import timeline_columns
+from storage.tables import (
+    ActionItem,
+    AuditEvent,
+    ComplianceTick,
+    ContributingFactor,
+    Document,
+    Learning,
+    Reference,
+    ReviewDecision,
+    TimelineEntry,
+    Why,
+)
 from tests.storage.factories import add_postmortem
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -105,3 +118,80 @@ def test_the_record_reads_its_timeline_in_time_order_with_aware_utc_times(
     ]
     assert all(e.occurred_at.utcoffset() == timedelta(0) for e in record.timeline)
     assert all(isinstance(e.id, int) for e in record.timeline)
+    # The columns the document reads are the entries' fields, entry by entry.
+    columns = timeline_columns(record.timeline)
+    assert [tuple(e) for e in record.timeline] == list(zip(*columns, strict=True))
+    assert columns.text == ["Paged", "Rolled back"]
+
+
+def test_the_record_reads_its_parts_as_plain_rows_and_versions_without_their_text(
+    engine: Engine,
+) -> None:
+    sessions = session_factory(engine)
+    with session_scope(sessions) as session:
+        _, pm = add_postmortem(session, now=NOW)
+        _, other = add_postmortem(session, now=NOW)
+        assert pm.id and other.id
+        session.add_all([
+            Learning(postmortem_id=pm.id, kind="went_well", text="Paged fast", created_at=NOW),
+            ContributingFactor(postmortem_id=pm.id, text="Spike", category="Code",
+                               severity="High"),
+            ReviewDecision(postmortem_id=pm.id, reviewer_id="U0CAROL", decision="approved",
+                           decided_at=NOW),
+            AuditEvent(postmortem_id=pm.id, at=NOW, kind="submitted", summary="Submitted",
+                       detail={"round": 2}),
+            Document(postmortem_id=pm.id, version="1.0", template="lean", markdown="# Text",
+                     change="Published", created_at=NOW),
+        ])
+    with session_scope(sessions) as session:
+        record = postmortems.load_record(session, pm_id=pm.id)
+        [document] = record.documents
+        stored = postmortems.get_document(session, pm_id=pm.id, document_id=document.id)
+        with pytest.raises(NotFound):
+            postmortems.get_document(session, pm_id=other.id, document_id=document.id)
+    assert [(x.kind, x.text, x.created_at) for x in record.learnings] == [
+        ("went_well", "Paged fast", NOW)]
+    assert [(f.text, f.severity) for f in record.factors] == [("Spike", "High")]
+    assert [(d.decision, d.round, d.decided_at) for d in record.decisions] == [
+        ("approved", 1, NOW)]
+    assert [(e.kind, e.detail, e.at) for e in record.events] == [
+        ("submitted", {"round": 2}, NOW)]
+    assert (document.version, document.created_at) == ("1.0", NOW)
+    assert not hasattr(document, "markdown") and stored.markdown == "# Text"
+
+
+def test_the_parts_read_on_the_driver_are_what_sqlalchemy_reads(engine: Engine) -> None:
+    # storage/queries/plain_parts.py converts the driver's values with the columns' own
+    # processors: dates, aware UTC times, JSON, NULLs come out as SQLAlchemy's result gives.
+    sessions = session_factory(engine)
+    with session_scope(sessions) as session:
+        _, pm = add_postmortem(session, now=NOW)
+        assert pm.id
+        session.add_all([
+            Why(postmortem_id=pm.id, position=1, question="Why?", answer="Because"),
+            ActionItem(postmortem_id=pm.id, number=1, title="Alert", due_on=date(2026, 12, 1),
+                       created_at=NOW, updated_at=NOW, done_at=NOW, status="done"),
+            ActionItem(postmortem_id=pm.id, number=2, title="Runbook", created_at=NOW,
+                       updated_at=NOW),
+            Reference(postmortem_id=pm.id, kind="logs", label="Logs", url="https://x",
+                      created_at=NOW),
+            ComplianceTick(postmortem_id=pm.id, item="arb_shared", ticked_by="U0CAROL",
+                           ticked_at=NOW),
+            AuditEvent(postmortem_id=pm.id, at=NOW, kind="submitted", summary="Submitted",
+                       detail={"round": 2, "names": ["a"]}),
+            Document(postmortem_id=pm.id, version="0.1", template="lean", markdown="# Text",
+                     change="Draft", created_at=NOW),
+            entry(pm.id, None, "Paged"),
+        ])
+    parts = [value for value in vars(postmortems).values() if isinstance(value, PlainPart)]
+    assert len(parts) == 10  # the nine small parts and the timeline
+    with session_scope(sessions) as session:
+        conn = session.connection()
+        for part in parts:
+            expected = [tuple(row) for row in conn.execute(part.statement, {"pm_id": pm.id})]
+            rows = part.rows(conn, pm.id)
+            assert [tuple(row) for row in rows] == expected, part.row
+            assert all(type(row) is part.row for row in rows)
+        items = postmortems.load_record(session, pm_id=pm.id).action_items
+    assert [(a.due_on, a.done_at) for a in items] == [(date(2026, 12, 1), NOW), (None, None)]
+    assert items[0].created_at.utcoffset() == timedelta(0)

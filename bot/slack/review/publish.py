@@ -36,7 +36,7 @@ from storage.db import session_scope
 from storage.kinds import MESSAGE, UPLOAD
 from storage.queries import postmortems
 from storage.queries.outbox import retry_outbox
-from storage.record import PostmortemRecord
+from storage.record import DocumentData, PostmortemRecord
 from storage.tables import Document
 
 log = logging.getLogger(__name__)
@@ -52,12 +52,12 @@ def permalink(client: WebClient, channel: str | None, ts: str | None) -> str | N
         return None
 
 
-def summary_key(record: PostmortemRecord, document: Document) -> str:
+def summary_key(record: PostmortemRecord, document: DocumentData) -> str:
     return f"summary:{record.id}:{document.version}"
 
 
 def queue_publication(
-    session: Session, deps: Deps, record: PostmortemRecord, document: Document, *,
+    session: Session, deps: Deps, record: PostmortemRecord, document: DocumentData, *,
     link: str | None, now: datetime,
 ) -> list[int]:
     """The version's upload to the thread and its executive summary, each once."""
@@ -118,7 +118,7 @@ def after_publish(deps: Deps, pm_id: int, document_id: int) -> Archived:
     version); a problem goes to the owner with the command that retries."""
     with session_scope(deps.sessions) as session:
         record = postmortems.load_record(session, pm_id=pm_id)
-    document = next(d for d in record.documents if d.id == document_id)
+        document = postmortems.get_document(session, pm_id=pm_id, document_id=document_id)
     done = archive(deps, record, document)
     now, pm = deps.now(), record.postmortem
     with session_scope(deps.sessions) as session:
@@ -142,7 +142,9 @@ def after_publish(deps: Deps, pm_id: int, document_id: int) -> Archived:
     return done
 
 
-def deliver(deps: Deps, client: WebClient, record: PostmortemRecord, document: Document) -> None:
+def deliver(
+    deps: Deps, client: WebClient, record: PostmortemRecord, document: DocumentData
+) -> None:
     """`/postmortem deliver ID`: what this published version still owes Slack goes out now
     (never a second copy of what went out), and the archive is written again."""
     link = permalink(client, record.postmortem.channel_id, record.postmortem.message_ts)
