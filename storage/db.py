@@ -6,14 +6,15 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 SessionFactory = Callable[[], Session]
@@ -193,33 +194,73 @@ class Written:
     rows: list[tuple[Any, ...]]  # what a RETURNING clause returned
 
 
-def urgent_statement(engine: Engine, sql: str, params: tuple[Any, ...]) -> Written:
+def urgent_statement(engine: Engine, sql: str, params: tuple[Any, ...],
+                     held: HeldConnection | None = None) -> Written:
     """One statement that is its own transaction, for a write an ack waits on: on SQLite it
     goes before the other writers of this process waiting for their turn (whose work can
     wait). No BEGIN and no COMMIT: on SQLite each call into the driver lets the burst's other
     threads take the interpreter, and the writer waits up to a switch interval per thread
     to get it back, with every ack of the batch waiting on it; on PostgreSQL each is a round
-    trip."""
+    trip. On PostgreSQL, `held` is the writer's own connection (HeldConnection)."""
     if engine.dialect.name != "sqlite":
+        if held is not None:
+            return held.execute(sql, params)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            result = conn.exec_driver_sql(sql, params)
-            rows = [tuple(row) for row in result] if result.returns_rows else []
-            return Written(result.rowcount, None, rows)
+            return _written(conn, sql, params)
     writers = _WRITERS.get(engine)  # None for an engine not made by make_engine
     raw = engine.raw_connection()  # no SQLAlchemy transaction: the driver's autocommit
     try:
         # As at BEGIN (_on_begin): past the wait, SQLite's own busy timeout still applies.
-        held = writers is not None and writers.acquire(
+        acquired = writers is not None and writers.acquire(
             urgent=True, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
         try:
             cursor = raw.cursor()
             cursor.execute(sql, params)
             return Written(cursor.rowcount, cursor.lastrowid, list(cursor.fetchall()))
         finally:
-            if held and writers is not None:
+            if acquired and writers is not None:
                 writers.release()
     finally:
         raw.close()
+
+
+def _written(conn: Connection, sql: str, params: tuple[Any, ...]) -> Written:
+    result = conn.exec_driver_sql(sql, params)
+    rows = [tuple(row) for row in result] if result.returns_rows else []
+    return Written(result.rowcount, None, rows)
+
+
+class HeldConnection:
+    """A PostgreSQL connection in autocommit that one thread keeps between its urgent
+    statements (the inbox writer, while it has work). Taken from the pool per statement, each
+    one paid a ping, the switch to autocommit and back and a reset: more than the INSERT's
+    own CPU, with every ack of its batch waiting on it. Not shared between threads."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._conn: Connection | None = None
+
+    def execute(self, sql: str, params: tuple[Any, ...]) -> Written:
+        for last_try in (False, True):
+            if self._conn is None:  # a checkout pings: a server gone meanwhile is seen here
+                self._conn = self._engine.connect().execution_options(
+                    isolation_level="AUTOCOMMIT")
+            try:
+                return _written(self._conn, sql, params)
+            except DBAPIError as error:
+                self.close()
+                # Lost while kept (the server restarted, a proxy closed it idle): once more on
+                # a fresh one. A key the lost try did write is skipped as already there,
+                # and the sweep saves that submission from the inbox.
+                if last_try or not error.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            with suppress(DBAPIError):  # already broken: the pool drops it
+                conn.close()
 
 
 def restart_read(session: Session) -> None:

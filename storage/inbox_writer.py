@@ -5,7 +5,7 @@ Fifty of them at once, each in a transaction of its own, queue for SQLite's one 
 each one in line also waits for the interpreter before it lets the next one in): the last
 ack waits for all of them. Here the request threads hand their row to one writer thread and
 wait; it writes whatever has gathered in one INSERT that commits itself (storage/db.py
-urgent_statement), and wakes them.
+urgent_statement; on PostgreSQL on a connection it keeps while it has work), and wakes them.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from storage.db import HeldConnection
 from storage.queries import inbox as store
 
 # A writer with nothing to do ends; the next submission starts another.
@@ -66,6 +67,13 @@ class InboxWriter:
         return pending.submission_id
 
     def _write(self) -> None:
+        held = HeldConnection(self._engine)  # PostgreSQL's: kept while this writer runs
+        try:
+            self._write_batches(held)
+        finally:
+            held.close()
+
+    def _write_batches(self, held: HeldConnection) -> None:
         while True:
             try:
                 batch = [self._waiting.get(timeout=IDLE_SECONDS)]
@@ -84,7 +92,7 @@ class InboxWriter:
                 except queue.Empty:
                     break
             try:
-                ids = store.receive_many(self._engine, [p.row for p in batch])
+                ids = store.receive_many(self._engine, [p.row for p in batch], held)
                 for pending in batch:
                     # The first of a key in the batch has it; a second one is its double click.
                     pending.submission_id = ids.pop(str(pending.row["key"]), None)

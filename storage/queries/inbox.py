@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, delete, select, update
 from sqlmodel import Session
 
-from storage.db import Written, urgent_statement
+from storage.db import HeldConnection, Written, urgent_statement
 from storage.tables import Submission
 
 INBOX: Table = Submission.__table__  # type: ignore[attr-defined]
@@ -24,10 +24,11 @@ INBOX: Table = Submission.__table__  # type: ignore[attr-defined]
 MAX_ATTEMPTS = 5
 
 
-def receive_many(engine: Engine, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+def receive_many(engine: Engine, rows: Sequence[dict[str, Any]],
+                 held: HeldConnection | None = None) -> dict[str, int]:
     """Write submissions down in one statement (storage/inbox_writer.py gathers them); the id
     of each one written, by key. A key already there (a double click) is skipped, and so is
-    the second of a key in `rows`."""
+    the second of a key in `rows`. `held`: the writer's PostgreSQL connection."""
     firsts: dict[str, dict[str, Any]] = {}
     for row in rows:
         firsts.setdefault(str(row["key"]), row)
@@ -37,7 +38,7 @@ def receive_many(engine: Engine, rows: Sequence[dict[str, Any]]) -> dict[str, in
                    for row in unique for c in _COLUMNS)
     if engine.dialect.name == "postgresql":
         written = urgent_statement(
-            engine, _insert(len(unique), "%s") + " RETURNING key, id", params)
+            engine, _insert(len(unique), "%s") + " RETURNING key, id", params, held)
         return {str(key): int(row_id) for key, row_id in written.rows}
     return _answer_sqlite(engine, unique, urgent_statement(engine, _insert(len(unique), "?"),
                                                            params))

@@ -94,3 +94,30 @@ def test_each_form_is_told_its_own_row_when_some_keys_were_there_already(db_url:
 def row(key: str) -> dict[str, Any]:
     return {"key": key, "callback_id": "timeline.entry", "team_id": "T0001",
             "body": f'{{"k":"{key}"}}', "received_at": NOW}
+
+
+def test_the_writers_kept_connection_outlives_a_server_that_dropped_it() -> None:
+    """PostgreSQL: the writer keeps its connection between batches; one the server closed
+    meanwhile (a restart, an idle timeout) is replaced, and the forms still go in."""
+    from sqlalchemy import text
+
+    from storage.db import HeldConnection
+    from tests.conftest_pg import create_database, drop_database
+
+    url = create_database()
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        held = HeldConnection(engine)
+        (first_pid,), = held.execute("SELECT pg_backend_pid()", ()).rows
+        with engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
+        (second_pid,), = held.execute("SELECT pg_backend_pid()", ()).rows
+        assert second_pid != first_pid
+        row = {"key": "view:V1:h", "callback_id": "timeline.entry", "team_id": "T0001",
+               "body": "{}", "received_at": NOW}
+        assert set(store.receive_many(engine, [row], held)) == {"view:V1:h"}
+        held.close()
+    finally:
+        engine.dispose()
+        drop_database(url)
