@@ -93,8 +93,10 @@ def serve_command(port: int) -> list[str]:
     return cli("serve", "--no-scheduler", "--host", "127.0.0.1", "--port", str(port))
 
 
-def floor_command(port: int) -> list[str]:
-    return [sys.executable, str(ROOT / "bench" / "floor.py"), "--port", str(port)]
+def floor_command(port: int, *, storage: bool = False) -> list[str]:
+    # The port last: bench/startup.py swaps it for a free one at each start.
+    return [sys.executable, str(ROOT / "bench" / "floor.py"), *(["--storage"] if storage else []),
+            "--port", str(port)]
 
 
 def serve_env(emu: Emulator, database_url: str, workdir: Path) -> dict[str, str]:

@@ -3,18 +3,27 @@ same WSGI server as the bot (waitress, bot/http/server.py's settings), answering
 
     SLACK_SIGNING_SECRET=… SLACK_BOT_TOKEN=… SLACK_API_URL=… .venv/bin/python bench/floor.py
 
-It imports nothing of the bot, so its startup is the floor for bench/startup.py too.
+It imports nothing of the bot, so its startup is the floor for bench/startup.py too. With
+`--storage` it is the floor of the bot's stack instead: SQLModel (so SQLAlchemy's ORM and
+pydantic) imported as the bot imports it, with the collector off meanwhile, and /healthz
+answered from a `SELECT 1` on DATABASE_URL as the bot's is; no table, nothing of the bot.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import re
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
+
+# The stack's floor has the collector off from its first import, as `serve` nearly does: the
+# least those imports cost, so that what the bot adds to them is not understated.
+if "--storage" in sys.argv:
+    gc.disable()
 
 from slack_bolt import Ack, App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -55,13 +64,37 @@ def build(secret: str) -> Callable[..., Iterable[bytes]]:
     return wsgi
 
 
+def with_storage(app: Callable[..., Iterable[bytes]],
+                 database_url: str) -> Callable[..., Iterable[bytes]]:
+    """`app` with /healthz answered from the database, through the ORM the bot is built on."""
+    from sqlalchemy import text
+    from sqlmodel import create_engine
+
+    engine = create_engine(database_url)
+    gc.freeze()
+    gc.enable()
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        return app(environ, start_response)
+
+    return wsgi
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3100)
+    parser.add_argument("--storage", action="store_true",
+                        help="load SQLModel and ping DATABASE_URL: the floor of the bot's stack")
     args = parser.parse_args()
     sys.setswitchinterval(SWITCH_INTERVAL)
-    server = create_server(build(os.environ["SLACK_SIGNING_SECRET"]), host=args.host,
+    app = build(os.environ["SLACK_SIGNING_SECRET"])
+    if args.storage:
+        app = with_storage(app, os.environ["DATABASE_URL"])
+    server = create_server(app, host=args.host,
                            port=args.port, threads=THREADS, channel_timeout=CHANNEL_TIMEOUT,
                            ident="bolt-floor")
     server.run()

@@ -5,12 +5,15 @@
     .venv/bin/python bench/startup.py --baseline /tmp/main   # before/after, same run
 
 - startup: from spawning the process to the first 200 from /healthz (the bot migrates an
-  up-to-date SQLite database on the way, as in production); median of `--starts`;
+  up-to-date SQLite database on the way, as in production); median of `--starts`; beside
+  the floor, the floor of the bot's stack (`floor.py --storage`: the same app with SQLModel
+  loaded and /healthz answered from the database), whose imports alone the bot cannot skip;
 - idle RSS: the resident memory of the healthy process before any Slack request;
 - growth: RSS after `--requests` signed requests (slash commands and Details clicks, 20 at a
   time, on a 1,000 post-mortem workspace, after-ack work drained) minus RSS after a warm-up
-  of 500 of them; and, beside it, the growth after the first 2,000, whose bursts (and the
-  after-ack work queued behind them) are the size of the rest, unlike the warm-up's.
+  of one step of the same requests in bursts of the same size: the after-ack work queued
+  behind a burst grows with the burst, so a smaller warm-up would leave the first step to
+  raise the allocators' high-water mark once. The whole curve is printed, from idle on.
 The code under test is byte-compiled first (`compile_code` in bench/ack_apps.py), as the wheel
 the Dockerfile installs is: an editable checkout under PYTHONDONTWRITEBYTECODE=1 would compile
 every module of the bot from source at each start, which no deployed bot does (the floor's
@@ -52,8 +55,8 @@ from bench.ack_emulator import Emulator
 from bench.seed import bench_database, seed_workspace
 
 TARGET_STARTUP_RATIO, TARGET_RSS_MB, NOISE_MB = 2.0, 100.0, 5.0
-# Requests of the warm-up, and between two RSS readings; a third of each step is one kind.
-WARM_UP, STEP = 500, 2_000
+# Requests between two RSS readings, the warm-up's too; a third of each step is one kind.
+STEP = 2_000
 
 
 def rss_mb(pid: int) -> float:
@@ -81,43 +84,33 @@ def start_once(command: list[str], env: dict[str, str],
         process.wait(timeout=25)
 
 
-def print_warmed_growth(seen: list[float], requests: int) -> None:
-    """Growth from the end of the first step on. The warm-up's bursts are a quarter of a
-    step's (166 requests of a kind, not 666), and the after-ack work queued during a burst
-    grows with it: the first step's larger queue raises the allocators' high-water mark once,
-    which the figure above counts as growth. This one starts after a burst of that size."""
-    if len(seen) < 3:
-        print(f"  RSS after the first {STEP:,} (a warm-up at the steps' burst size): "
-              "needs more than one step (run without --small)", flush=True)
-        return
-    growth = seen[-1] - seen[1]
-    print(f"  RSS over the {requests - STEP:,} requests after the first {STEP:,} (a warm-up "
-          f"at the steps' burst size): {seen[1]:.1f} -> {seen[-1]:.1f} MB ({growth:+.1f} MB)  "
-          f"{'met' if growth < NOISE_MB else 'NOT met'}", flush=True)
-
-
 def print_startup(starts: int, runs: dict[str, list[tuple[float, float]]]) -> None:
-    floor = runs.pop("floor")
+    floor, stack = runs.pop("floor"), runs.pop("stack")
     floor_s = statistics.median(t for t, _ in floor)
+    stack_s = statistics.median(t for t, _ in stack)
     floor_mb = statistics.median(m for _, m in floor)
     print(f"startup: median of {starts} starts, alternating; targets: to healthy within "
           f"{TARGET_STARTUP_RATIO}x the floor, idle RSS < {TARGET_RSS_MB:.0f} MB")
-    print(f"  {'':<22}{'floor':>10}" + "".join(f"{code:>10}{'x floor':>9}" for code in runs)
+    print(f"  {'':<22}{'floor':>10}{'stack':>10}{'x floor':>9}"
+          + "".join(f"{code:>10}{'x floor':>9}{'x stack':>9}" for code in runs)
           + "  target (bot)")
     cells, met = [], []
     for code_runs in runs.values():
         took = statistics.median(t for t, _ in code_runs)
-        cells.append(f"{took * 1000:>10.0f}{took / floor_s:>9.2f}")
+        cells.append(f"{took * 1000:>10.0f}{took / floor_s:>9.2f}{took / stack_s:>9.2f}")
         met.append(took / floor_s <= TARGET_STARTUP_RATIO)
-    print(f"  {'to /healthz ms':<22}{floor_s * 1000:>10.0f}{''.join(cells)}  "
-          f"{'met' if met[0] else 'NOT met'}")
+    print(f"  {'to /healthz ms':<22}{floor_s * 1000:>10.0f}{stack_s * 1000:>10.0f}"
+          f"{stack_s / floor_s:>9.2f}{''.join(cells)}  {'met' if met[0] else 'NOT met'}")
     cells, met = [], []
     for code_runs in runs.values():
         mb = statistics.median(m for _, m in code_runs)
-        cells.append(f"{mb:>10.1f}{mb / floor_mb:>9.2f}")
+        cells.append(f"{mb:>10.1f}{mb / floor_mb:>9.2f}{'':>9}")
         met.append(mb < TARGET_RSS_MB)
-    print(f"  {'idle RSS MB':<22}{floor_mb:>10.1f}{''.join(cells)}  "
-          f"{'met' if met[0] else 'NOT met'}", flush=True)
+    stack_mb = statistics.median(m for _, m in stack)
+    print(f"  {'idle RSS MB':<22}{floor_mb:>10.1f}{stack_mb:>10.1f}{'':>9}{''.join(cells)}  "
+          f"{'met' if met[0] else 'NOT met'}")
+    print("  (stack: the floor with SQLModel loaded and /healthz from the database, nothing of "
+          "the bot; bench/floor.py --storage)", flush=True)
 
 
 def measure_growth(code: str, root: Path, emu: Emulator, database_url: str, workdir: Path,
@@ -133,7 +126,8 @@ def measure_growth(code: str, root: Path, emu: Emulator, database_url: str, work
                 fire(url, emu.requests(kind, rnd.choices(everyone, k=n // 3)), 20)
             emu.quiet()
 
-        load(WARM_UP)
+        idle = rss_mb(pid)
+        load(STEP)
         before = rss_mb(pid)
         done, seen = 0, [before]
         while done < requests:
@@ -143,11 +137,11 @@ def measure_growth(code: str, root: Path, emu: Emulator, database_url: str, work
             seen.append(rss_mb(pid))
         after = rss_mb(pid)
     growth = after - before
-    print(f"  {code}: RSS over {requests:,} requests, every {STEP:,}: "
-          f"{' -> '.join(f'{mb:.1f}' for mb in seen)} MB "
-          f"({growth:+.1f} MB)  {'met' if growth < NOISE_MB else 'NOT met'}",
+    print(f"  {code}: RSS idle {idle:.1f} MB, after a warm-up of {STEP:,} requests {before:.1f};"
+          f" then every {STEP:,}: {' -> '.join(f'{mb:.1f}' for mb in seen[1:])} MB",
           flush=True)
-    print_warmed_growth(seen, requests)
+    print(f"  {code}: growth over the {requests:,} requests after the warm-up: {growth:+.1f} MB"
+          f"  {'met' if growth < NOISE_MB else 'NOT met'}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,12 +172,13 @@ def main(argv: list[str] | None = None) -> int:
             env = {**os.environ, **serve_env(emu, database_url, workdir)}
             # The real thing: scheduler on, migrations checked.
             serve = cli("serve", "--host", "127.0.0.1", "--port", "0")
-            runs: dict[str, list[tuple[float, float]]] = {"floor": [],
-                                                          **{code: [] for code in codes}}
+            runs: dict[str, list[tuple[float, float]]] = {
+                "floor": [], "stack": [], **{code: [] for code in codes}}
             for _ in range(starts):
                 for code, root in codes.items():
                     runs[code].append(start_once(serve, env, root))
                 runs["floor"].append(start_once(floor_command(0), env))
+                runs["stack"].append(start_once(floor_command(0, storage=True), env))
             print_startup(starts, runs)
             if args.growth:
                 for code, root in codes.items():
