@@ -13,7 +13,6 @@ document in every built-in template (`DIR/<template>.md`)."""
 from __future__ import annotations
 
 import secrets
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +44,8 @@ from slack_emulator.signing import SignedSlackClient
 from storage.db import SessionFactory, migrate
 
 DB_NAME = "postmortem.db"
+# The archive folder the publishing step writes to, inside DIR.
+ARCHIVE = "archive"
 
 
 class Demo:
@@ -82,7 +83,7 @@ def run_demo(out: str, say: Callable[[str], None] = print) -> int:
         (folder / stale).unlink(missing_ok=True)
     database_url = f"sqlite:///{(folder / DB_NAME).resolve()}"
     started = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=3)
-    with tempfile.TemporaryDirectory() as tmp, SlackEmulator(post_burst=50) as emu:
+    with SlackEmulator(post_burst=50) as emu:
         for user_id, name, tz in TEAM:
             emu.add_user(user_id, name, tz=tz)
         emu.add_channel(CHANNEL, CHANNELS[CHANNEL], members=[u for u, _, _ in TEAM])
@@ -92,7 +93,7 @@ def run_demo(out: str, say: Callable[[str], None] = print) -> int:
             slack_signing_secret=secrets.token_hex(16),
             slack_api_url=emu.api_url,
             database_url=database_url,
-            archive_dir=Path(tmp) / "archive",
+            archive_dir=folder / ARCHIVE,
         )
         deps = build_deps(settings)
         deps.policy = Policy(roles={"engineering_manager": "U0CAROL"})
@@ -108,7 +109,8 @@ def run_demo(out: str, say: Callable[[str], None] = print) -> int:
             server.stop()
             pool.shutdown(wait=True)
             deps.engine.dispose()
-    say(f"\nThe database is {folder / DB_NAME}; the post-mortem in every built-in template: "
+    say(f"\nThe database is {folder / DB_NAME}; the published version is archived in "
+        f"{folder / ARCHIVE}; the post-mortem in every built-in template: "
         + ", ".join(str(p) for p in written) + ".")
     say(f"Render it again: DATABASE_URL={database_url} postmortem-bot render {pm_id}")
     return 0

@@ -1,4 +1,5 @@
-"""The archived document's file name: `<date>-<reference>-<title slug>.md`.
+"""The archived document's file name, `<date>-<reference>-<title slug>.md`, and the place the
+document names as its archive location.
 
 The reference is unique per incident, so the name is too: when making the reference safe for
 a path changes it (or leaves room for a case-only clash on case-insensitive disks), a short
@@ -11,7 +12,10 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import PurePosixPath
+from urllib.parse import quote
 
 from storage.record import PostmortemRecord
 
@@ -56,3 +60,33 @@ def archive_name(record: PostmortemRecord) -> str:
     if title := slug(inc.title):
         parts.append(title)
     return "-".join(parts) + ".md"
+
+
+def file_name(record: PostmortemRecord) -> str:
+    """The archive's file name; a post-mortem archived before keeps its own file."""
+    stored = record.postmortem.archive_path
+    return PurePosixPath(stored).name if stored else archive_name(record)
+
+
+@dataclass(frozen=True)
+class ArchivePlace:
+    """Where this installation archives published documents: the folder as a reader should see
+    it (`docs/operations/post-mortems/`, or a GitHub repository's folder) and, when it has one,
+    the folder's web address."""
+
+    folder: str
+    web: str | None = None
+
+
+def archive_location(
+    place: ArchivePlace | None, record: PostmortemRecord, *, publishing: bool
+) -> tuple[str | None, str | None]:
+    """(where, link) for the document's archive location. Once a version is archived, where it
+    went, as stored. The version being published is written to the archive after it is
+    rendered, under a name known before: it names its own file rather than saying it is not
+    archived yet."""
+    pm = record.postmortem
+    if pm.archive_path or not (publishing and place):
+        return pm.archive_path, pm.archive_url
+    name = archive_name(record)
+    return place.folder + name, (place.web + quote(name) if place.web else None)

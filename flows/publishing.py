@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from flows.archive import ArchivePlace, archive_location
 from flows.changes import record_change
 from flows.document import DEFAULT_TEMPLATE, render_markdown
 from flows.errors import InvalidState, PostmortemError
@@ -45,22 +46,25 @@ from storage.tables import Document, ReviewDecision
 @dataclass(frozen=True)
 class Rendering:
     """How this installation renders documents, with the names the bot knows for the record's
-    Slack ids (user id → display name, channel id → name), so a document says @alice."""
+    Slack ids (user id → display name, channel id → name), so a document says @alice, and the
+    place it archives them, so the version being published says where it is kept."""
 
     templates_dir: Path | None = None
     tz: str = "UTC"
     default_template: str = DEFAULT_TEMPLATE
     people: Mapping[str, str] = field(default_factory=dict)
     channels: Mapping[str, str] = field(default_factory=dict)
+    archive: ArchivePlace | None = None
 
     def template_of(self, record: PostmortemRecord) -> str:
         return record.postmortem.template or self.default_template
 
-    def render(self, record: PostmortemRecord, now: datetime) -> str:
+    def render(self, record: PostmortemRecord, now: datetime, *, publishing: bool = False) -> str:
+        where, link = archive_location(self.archive, record, publishing=publishing)
         return render_markdown(
             record, template=self.template_of(record), templates_dir=self.templates_dir,
             tz=self.tz, now=now, people=self.people, channels=self.channels,
-            archive_url=record.postmortem.archive_url,
+            archive_url=link, archive_location=where,
         )
 
 
@@ -211,7 +215,7 @@ def add_version(
     )
     # The version being written belongs in its own changelog.
     record.documents.append(document)
-    document.markdown = rendering.render(record, now)
+    document.markdown = rendering.render(record, now, publishing=final)
     session.add(document)
     session.flush()
     return document

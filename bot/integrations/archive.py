@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 from bot.integrations.github import DEFAULT_API_URL, call_api
 from bot.integrations.http import TrackerError
+from flows.archive import ArchivePlace
 
 DEFAULT_FOLDER = "docs/operations/post-mortems/"
 NAME = "GitHub archive"
@@ -61,6 +62,33 @@ class ArchiveConfig:
         if "/" in name or name in ("", ".", ".."):
             raise ValueError(f"not a file name: {name!r}")
         return self.folder + name
+
+
+def archive_place(archive_dir: Path, values: Mapping[str, str]) -> ArchivePlace:
+    """Where published documents are archived, as the document names it: the GitHub
+    repository's folder when one is configured (the copy everyone can read; its path as
+    `after_publish` stores it), else the local folder as configured."""
+    try:
+        config = ArchiveConfig.from_values(values)
+    except ArchiveConfigError:
+        config = None  # publishing reports it; the local folder is still written
+    if config is None:
+        return ArchivePlace(folder=str(archive_dir).rstrip("/") + "/")
+    return ArchivePlace(folder=config.folder, web=web_folder(config))
+
+
+def web_folder(config: ArchiveConfig) -> str | None:
+    """The folder's page on github.com or on a GitHub Enterprise server (API at `/api/v3`);
+    None for another API address, whose web address cannot be told from it. Without a branch
+    set, `HEAD` is the repository's default branch."""
+    api = config.api_url.rstrip("/")
+    if api == DEFAULT_API_URL:
+        site = "https://github.com"
+    elif api.endswith("/api/v3"):
+        site = api.removesuffix("/api/v3")
+    else:
+        return None
+    return f"{site}/{config.repo}/blob/{quote(config.branch or 'HEAD')}/{quote(config.folder)}"
 
 
 def parse_repo(value: str) -> str:

@@ -66,6 +66,7 @@ def build_context(
     now: datetime,
     names: Names,
     archive_url: str | None = None,
+    archive_location: str | None = None,
 ) -> dict[str, Any]:
     zi = zone(tz)
     inc, pm = record.incident, record.postmortem
@@ -148,6 +149,7 @@ def build_context(
             "month1": clock.date(published + timedelta(days=30)) if published else Md(""),
         },
         "archive_url": archive_url,
+        "archive_location": archive_location,
         # Names from before 0003, so teams' own templates keep rendering: `m` (milestones
         # and durations), `dur` (formatted durations), `summary_sentence` (now the draft).
         "m": metrics_from(record, durations, budget),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from flows.archive import archive_location
 from flows.document.names import slack_ids
 from flows.document.render import render_markdown
 from storage.queries.names import channel_names, person_names
@@ -20,6 +21,7 @@ def render_stored(
     """`render_markdown` with the stored names (`postmortem-bot render`, the demo's files)."""
     users, channels = slack_ids(record)
     team = record.postmortem.team_id
+    where, link = archive_location(None, record, publishing=False)
     return render_markdown(
         record,
         template=template,
@@ -28,5 +30,6 @@ def render_stored(
         now=now,
         people=person_names(session, team_id=team, user_ids=users),
         channels=channel_names(session, team_id=team, channel_ids=channels),
-        archive_url=record.postmortem.archive_url,
+        archive_url=link,
+        archive_location=where,
     )

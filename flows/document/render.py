@@ -60,12 +60,13 @@ def render_markdown(
     people: Mapping[str, str] | None = None,
     channels: Mapping[str, str] | None = None,
     archive_url: str | None = None,
+    archive_location: str | None = None,
 ) -> str:
     """The post-mortem as CommonMark (GFM tables).
 
     `people` maps Slack user ids to display names and `channels` channel ids to names (without
-    `#`); an id appears in the document only when neither knows it. `archive_url` is where
-    the published document lives, for the templates that cite it.
+    `#`); an id appears in the document only when neither knows it. `archive_location` is the
+    archived file (a path) and `archive_url` its address, for the templates that cite them.
     """
     try:
         zone(tz)
@@ -86,7 +87,8 @@ def render_markdown(
     try:
         compiled = env.get_template(name + SUFFIX)
         names = Names(people or {}, channels or {})
-        context = build_context(record, tz=tz, now=now, names=names, archive_url=archive_url)
+        context = build_context(record, tz=tz, now=now, names=names, archive_url=archive_url,
+                                archive_location=archive_location)
         text = compiled.render(context)
     except jinja2.TemplateSyntaxError as err:
         raise TemplateFailed(

@@ -12,6 +12,7 @@ from markdown_it import MarkdownIt
 from bot.cli import main
 from bot.demo_inputs import CHANNELS, TEAM
 from flows.document import list_templates
+from flows.document.escape import md_inline
 from flows.durations import incident_durations
 from storage.db import make_engine, session_factory, session_scope
 from storage.queries import postmortems
@@ -53,6 +54,9 @@ def test_demo_keeps_the_database_and_writes_every_template(demo_dir: Path) -> No
     assert "Root cause: connection pool exhausted" in text  # pinned message on the timeline
     assert "golden-path Postgres template" in text  # systemic root cause from the 5 Whys
     assert "Alert fired 3 minutes after the first errors" in text
+    # The published version is in the archive, and says where.
+    [archived] = (demo_dir / "archive").iterdir()
+    assert f"**Archive Location:** {md_inline(str(archived))}\n" in archived.read_text()
 
 
 @pytest.mark.parametrize("template", ["bilko", "comprehensive", "enterprise", "lean", "tz010"])

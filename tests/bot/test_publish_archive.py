@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from flows.archive import archive_name
+from flows.document.offline import render_stored
 from storage.queries import postmortems
 from storage.queries.names import channel_names, person_names
 from storage.tables import Document, Postmortem
@@ -164,3 +165,40 @@ def test_a_failed_archive_is_told_to_the_owner(
     bot.settle()
     with bot.session() as session:
         assert session.get(Postmortem, pm_id).archive_url
+
+
+def location(markdown: str) -> str:
+    return next(line for line in markdown.splitlines() if line.startswith("**Archive Location:**"))
+
+
+def versions(bot: Harness, pm_id: int) -> dict[str, str]:
+    with bot.session() as session:
+        docs = session.exec(select(Document).where(Document.postmortem_id == pm_id)).all()
+    return {d.version: d.markdown for d in docs}
+
+
+def test_the_archived_document_names_its_own_file(bot: Harness) -> None:
+    # The version the archive holds used to say "Not archived yet".
+    pm_id = make_postmortem(bot)
+    publish_via_slack(bot, pm_id)
+    [archived] = bot.deps.settings.archive_dir.iterdir()
+    markdown = archived.read_text(encoding="utf-8")
+    assert markdown == versions(bot, pm_id)["1.0"]
+    assert location(markdown).endswith(f"/archive/{archived.name}")
+    assert location(versions(bot, pm_id)["0.1"]) == "**Archive Location:** Not archived yet"
+
+
+def test_the_repository_copy_names_its_path_then_links_it(
+    archived: Harness, github: FakeGitHub
+) -> None:
+    bot = archived
+    pm_id = make_postmortem(bot)
+    publish_via_slack(bot, pm_id)
+    with bot.session() as session:
+        record = postmortems.load_record(session, pm_id=pm_id)
+        again = render_stored(session, record, template="comprehensive", tz="UTC",
+                              now=bot.clock())
+    path = f"post-mortems/{archive_name(record)}"
+    # The fake's API address tells no web address: the path, no guessed link.
+    assert location(github.file(REPO, path)) == f"**Archive Location:** {path}"
+    assert location(again) == f"**Archive Location:** [{path}]({record.postmortem.archive_url})"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from flows.archive import archive_name, safe_reference, slug
+from flows.archive import ArchivePlace, archive_location, archive_name, safe_reference, slug
 from flows.compliance import ARB_ITEMS, read_compliance, tick_changes
 from flows.errors import FieldErrors
 from flows.inputs import (
@@ -149,6 +149,27 @@ def test_archive_names_cannot_collide() -> None:
     assert len({safe_reference(r) for r in refs}) == len(refs)
     assert all("/" not in safe_reference(r) and ".." not in safe_reference(r) for r in refs)
     assert slug("x" * 100) == "x" * 60
+
+
+def test_the_archive_location_a_document_names() -> None:
+    record = full_record()
+    record.postmortem.archive_path = record.postmortem.archive_url = None
+    name = archive_name(record)
+    github = ArchivePlace("post-mortems/", "https://github.com/acme/handbook/blob/HEAD/post-mortems/")
+    # A draft is not in the archive; the version being published names the file it goes to.
+    assert archive_location(github, record, publishing=False) == (None, None)
+    assert archive_location(None, record, publishing=True) == (None, None)
+    assert archive_location(github, record, publishing=True) == (
+        f"post-mortems/{name}", f"https://github.com/acme/handbook/blob/HEAD/post-mortems/{name}")
+    assert archive_location(ArchivePlace("docs/pms/"), record, publishing=True) == (
+        f"docs/pms/{name}", None)
+    # Once archived, where it went, as the archive answered; renamed since, it keeps its file.
+    record.postmortem.archive_path = f"post-mortems/{name}"
+    record.postmortem.archive_url = f"https://github.com/acme/handbook/blob/main/post-mortems/{name}"
+    record.incident.title = "Renamed"
+    for publishing in (False, True):
+        assert archive_location(github, record, publishing=publishing) == (
+            record.postmortem.archive_path, record.postmortem.archive_url)
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -13,10 +13,11 @@ from bot.integrations.archive import (
     ArchiveConfig,
     ArchiveConfigError,
     archive_document,
+    archive_place,
     write_local,
 )
 from bot.integrations.http import TrackerError
-from flows.archive import archive_name
+from flows.archive import ArchivePlace, archive_name
 from tests.fakes.trackers import FakeGitHub, blob_sha
 from tests.flows.factories import full_record
 
@@ -138,3 +139,23 @@ def test_the_local_file_is_replaced_whole_or_not_at_all(
     assert [p.name for p in folder.iterdir()] == ["a.md"]  # no temporary file left behind
     with pytest.raises(ValueError):
         write_local(folder, "../escape.md", "x")
+
+
+def test_the_place_documents_name_as_their_archive() -> None:
+    assert archive_place(Path("docs/operations/post-mortems"), {}) == ArchivePlace(
+        "docs/operations/post-mortems/")
+    github = {"POSTMORTEM_ARCHIVE_REPO": REPO, "GITHUB_TOKEN": "t"}
+    assert archive_place(Path("local"), github) == ArchivePlace(
+        DEFAULT_FOLDER, f"https://github.com/{REPO}/blob/HEAD/{DEFAULT_FOLDER}")
+    enterprise = {**github, "POSTMORTEM_ARCHIVE_REPO": f"{REPO}:incidents/post mortems",
+                  "GITHUB_API_URL": "https://git.acme.com/api/v3/",
+                  "POSTMORTEM_ARCHIVE_BRANCH": "docs/pm"}
+    assert archive_place(Path("local"), enterprise) == ArchivePlace(
+        "incidents/post mortems/",
+        f"https://git.acme.com/{REPO}/blob/docs/pm/incidents/post%20mortems/")
+    # Another API address says nothing of the web pages: the path alone, no guessed link.
+    assert archive_place(Path("local"), {**github, "GITHUB_API_URL": "http://127.0.0.1:9"}) == (
+        ArchivePlace(DEFAULT_FOLDER))
+    # A malformed setting is reported by publishing; the local folder is still written.
+    assert archive_place(Path("local"), {"POSTMORTEM_ARCHIVE_REPO": "acme"}) == (
+        ArchivePlace("local/"))

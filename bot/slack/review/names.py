@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
+from bot.integrations.archive import archive_place
 from bot.slack.people import display_name
 from flows.document.names import slack_ids
 from flows.publishing import Rendering
@@ -29,6 +30,7 @@ def rendering_for(deps: Deps, client: WebClient, record: PostmortemRecord) -> Re
     return Rendering(
         templates_dir=deps.settings.templates_dir, tz=deps.policy.deadline.timezone,
         default_template=deps.policy.default_template, people=people, channels=channels,
+        archive=archive_place(deps.settings.archive_dir, deps.settings.extra),
     )
 
 

@@ -30,7 +30,7 @@ from bot.slack import blocks as bk
 from bot.slack import outbox
 from bot.slack.delivery import deliver_now
 from bot.slack.review.views import build_executive_summary
-from flows.archive import archive_name
+from flows.archive import file_name
 from flows.publishing import record_archive
 from storage.db import session_scope
 from storage.kinds import MESSAGE, UPLOAD
@@ -72,12 +72,6 @@ def queue_publication(
     return ids + outbox.post(session, channel=deps.settings.announce_channel, message=message,
                              key=summary_key(record, document), now=now, pm_id=record.id,
                              team_id=pm.team_id)
-
-
-def file_name(record: PostmortemRecord) -> str:
-    """The archive's file name; a post-mortem archived before keeps its own file."""
-    stored = record.postmortem.archive_path
-    return Path(stored).name if stored else archive_name(record)
 
 
 @dataclass
