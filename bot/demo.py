@@ -34,6 +34,7 @@ from bot.http.wsgi import create_wsgi_app
 from bot.settings import Settings
 from bot.slack.app import create_app
 from bot.slack.background import Background
+from bot.slack.forms import at_inputs
 from bot.slack.ids import Action, Block, DetailsField
 from bot.slack.ids import ActionItemField as Field
 from bot.slack.modals import impact, learnings, whys
@@ -68,7 +69,9 @@ class Demo:
         return self.emu.views[call.response["view"]["id"]]
 
     def submit(self, user: str, view: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-        response = self.slack.view_submission(user, view, values).json() or {}
+        # Typed into the inputs the view has now: some are renewed at each add.
+        now = self.emu.views.get(view["id"], view)
+        response = self.slack.view_submission(user, view, at_inputs(now, values)).json() or {}
         self.settle()
         if response.get("response_action") == "errors":
             raise RuntimeError(f"the demo's input was refused: {response['errors']}")
@@ -212,16 +215,21 @@ def whys_step(demo: Demo, pm_id: str, say: Callable[[str], None]) -> None:
     emu = demo.emu
     demo.click("U0BOB", Action.OPEN_WHYS, pm_id, channel_id=CHANNEL)
     view = demo.opened_view()
-    answers = [
-        "The database connection pool was exhausted",
-        "The new deploy opened twice as many connections per pod",
-        "The pool limit was a legacy setting sized for ten services",
-        "Staging does not mirror production traffic, so the limit was never hit there",
-        "The golden-path Postgres template has no connection pooler or pool budget",
+    # Each why worded by bob; left empty, the bot would quote the answer before it.
+    chain = [
+        ("Why did checkout return 500s?", "The database connection pool was exhausted"),
+        ("Why was the pool exhausted?",
+         "The new deploy opened twice as many connections per pod"),
+        ("Why was the limit that low?",
+         "The pool limit was a legacy setting sized for ten services"),
+        ("Why did staging not catch it?",
+         "Staging does not mirror production traffic, so the limit was never hit there"),
+        ("Why does nothing keep each service within a budget?",
+         "The golden-path Postgres template has no connection pooler or pool budget"),
     ]
-    for n, answer in enumerate(answers, start=1):
-        values = {whys.ANSWER: plain(answer)}
-        if n == len(answers):
+    for n, (question, answer) in enumerate(chain, start=1):
+        values = {whys.QUESTION: plain(question), whys.ANSWER: plain(answer)}
+        if n == len(chain):
             values |= {
                 whys.ROOT_CAUSE: plain(
                     "Our golden-path Postgres template lacks dynamic connection pooling "

@@ -7,6 +7,7 @@ workspaces, inspect state and inject faults lives in the mixins it inherits.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import socket
 import threading
@@ -243,10 +244,16 @@ class SlackEmulator(Seeding, Inspection, FaultControls):
         with self._state.lock:
             self._state.calls.clear()
 
-    def apply_view_response(self, view_id: str, body: dict[str, Any]) -> Call:
+    def apply_view_response(
+        self, view_id: str, body: dict[str, Any], entered: dict[str, Any] | None = None
+    ) -> Call:
         """Apply a view_submission ack body (response_action) as Slack would; recorded as a
-        Call(method="response_action") so tests can assert on validation failures."""
+        Call(method="response_action") so tests can assert on validation failures. `entered`:
+        the submitted state, what the inputs still hold under an `errors` answer or an update
+        that repeats them."""
         with self._state.lock:
+            if entered is not None and view_id in self._state.views:
+                self._state.views[view_id]["state"] = copy.deepcopy(entered)
             reply = apply_response_action(self._state, view_id, body)
             team_id = (self._state.views.get(view_id) or {}).get("team_id")
             return self._record("response_action", {"view_id": view_id, **body}, reply, team_id)

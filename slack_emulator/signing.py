@@ -242,7 +242,12 @@ class SignedSlackClient:
         """Submit a modal. With apply_response, the bot's ack (close / response_action) is
         applied to the emulator's view stack as Slack would."""
         current = self._current_view(view)
-        submitted = {**current, "state": {"values": payloads.normalize_values(current, values)}}
+        # What the inputs already hold (kept across updates), then what this user typed.
+        entered = {block: dict(actions) for block, actions in
+                   (current.get("state") or {}).get("values", {}).items()}
+        for block, actions in payloads.normalize_values(current, values).items():
+            entered.setdefault(block, {}).update(actions)
+        submitted = {**current, "state": {"values": entered}}
         payload = {
             "type": "view_submission",
             "team": {"id": self.team_id, "domain": "emulator"},
@@ -261,7 +266,8 @@ class SignedSlackClient:
                 body = response.json() if response.body.strip() else {}
             except ValueError:
                 body = {}
-            self.emulator.apply_view_response(current["id"], body if isinstance(body, dict) else {})
+            self.emulator.apply_view_response(current["id"], body if isinstance(body, dict) else {},
+                                              entered=submitted["state"])
         return response
 
     def view_closed(self, user_id: str, view: dict[str, Any] | str) -> Response:

@@ -17,6 +17,7 @@ from bot.serving import build_serving
 from bot.settings import Settings
 from bot.slack.app import create_app
 from bot.slack.client import make_client
+from bot.slack.forms import at_inputs
 from slack_emulator.server import SlackEmulator
 from slack_emulator.signing import SignedSlackClient
 from storage.db import make_engine, migrate
@@ -55,6 +56,12 @@ class Harness:
 
     def session(self) -> Session:
         return self.deps.sessions()
+
+    def typed(self, view: dict[str, Any] | str, values: dict[str, Any]) -> dict[str, Any]:
+        """`values` keyed by base ids, re-keyed by the inputs of the view as it is now (some
+        are renewed after each add: bot/slack/forms.py)."""
+        view_id = view if isinstance(view, str) else view["id"]
+        return at_inputs(self.emu.views[view_id], values)
 
     def open_modal(
         self, user_id: str, command_text: str, channel_id: str = "C0INCIDENT"

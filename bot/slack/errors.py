@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse
 
 from bot.slack.context import Ctx, tell_user
+from bot.slack.forms import at_inputs
 from flows.errors import FieldErrors, PostmortemError
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def tell_text(ctx: Ctx, text: str) -> None:
 def modal_errors(ctx: Ctx, error: Exception) -> dict[str, str]:
     """The `errors` answer for a submitted modal: at the fields, or at its first input."""
     if isinstance(error, FieldErrors):
-        return error.errors
+        return at_inputs(ctx.view, error.errors)
     text = user_message(error, str(ctx.view.get("callback_id") or "view_submission"))
     for block in ctx.view.get("blocks") or []:
         if block.get("type") == "input" and block.get("block_id"):

@@ -1,4 +1,11 @@
-"""Reading what a user entered in a modal: one flat dict per view, keyed by block_id."""
+"""Reading what a user entered in a modal: one flat dict per view, keyed by block_id.
+
+An input that adds something (the next why, new learnings, a link) starts empty again after
+each add: Slack keeps what was typed in any input whose block_id and action_id an updated
+view repeats, so the next why would open holding the last answer, one Save from a copy of it.
+Such an input's block_id is renewed at each add (`fresh_id`); it is read, and its errors are
+shown, under the id it is renewed from.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,17 @@ from typing import Any
 from flows.errors import FieldErrors
 
 TEXT_LIMIT = 3000
+# Between a renewed input's block_id and the count of adds it was renewed at.
+FRESH = "~"
+
+
+def fresh_id(block_id: str, adds: int) -> str:
+    """The block_id of an input that must come back empty after an add: a new one per add."""
+    return f"{block_id}{FRESH}{adds}"
+
+
+def base_id(block_id: str) -> str:
+    return block_id.partition(FRESH)[0]
 
 
 def view_values(view: dict[str, Any]) -> dict[str, Any]:
@@ -17,8 +35,16 @@ def view_values(view: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for block_id, elements in view.get("state", {}).get("values", {}).items():
         for element in elements.values():
-            out[block_id] = _element_value(element)
+            out[base_id(block_id)] = _element_value(element)
     return out
+
+
+def at_inputs(view: dict[str, Any], by_base: Mapping[str, Any]) -> dict[str, Any]:
+    """`by_base` keyed by the view's own block ids: errors, so Slack shows each at its input;
+    what the demo and the tests type into a view."""
+    inputs = {base_id(b["block_id"]): b["block_id"] for b in view.get("blocks") or []
+              if b.get("type") == "input" and b.get("block_id")}
+    return {inputs.get(k, k): v for k, v in by_base.items()}
 
 
 def _element_value(element: dict[str, Any]) -> Any:

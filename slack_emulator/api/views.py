@@ -55,7 +55,8 @@ def _consume_trigger(ws: Workspace, trigger_id: Any) -> str | Reply | None:
 
 
 def _store(
-    ws: Workspace, view: dict[str, Any], view_id: str, root: str | None, previous: str | None
+    ws: Workspace, view: dict[str, Any], view_id: str, root: str | None, previous: str | None,
+    state: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     st = ws.st
     stored = copy.deepcopy(view)
@@ -68,7 +69,7 @@ def _store(
         hash=st.new_hash(),
         root_view_id=root,
         previous_view_id=previous,
-        state={"values": {}},
+        state=state or {"values": {}},
     )
     for key, default in (
         ("private_metadata", ""),
@@ -122,7 +123,25 @@ def _target(ws: Workspace, args: Args) -> str | Reply:
 
 def replace_view(ws: Workspace, view_id: str, view: dict[str, Any]) -> dict[str, Any]:
     current = ws.st.views[view_id]
-    return _store(ws, view, view_id, current.get("root_view_id"), current.get("previous_view_id"))
+    return _store(ws, view, view_id, current.get("root_view_id"), current.get("previous_view_id"),
+                  state=kept_input(current.get("state"), view))
+
+
+def kept_input(state: dict[str, Any] | None, view: dict[str, Any]) -> dict[str, Any]:
+    """What the user entered stays in each input whose block_id and action_id the new view
+    repeats ("preserving input entry", views.update and response_action update alike); every
+    other input starts as the new view draws it."""
+    inputs = {
+        (b.get("block_id"), b["element"].get("action_id"))
+        for b in view.get("blocks") or []
+        if isinstance(b, dict) and b.get("type") == "input" and isinstance(b.get("element"), dict)
+    }
+    kept: dict[str, Any] = {}
+    for block_id, actions in ((state or {}).get("values") or {}).items():
+        for action_id, entry in actions.items():
+            if (block_id, action_id) in inputs:
+                kept.setdefault(block_id, {})[action_id] = copy.deepcopy(entry)
+    return {"values": kept}
 
 
 def update_view(ws: Workspace, args: Args) -> Reply:

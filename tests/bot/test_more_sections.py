@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot.slack.forms import base_id
 from bot.slack.ids import (
     Action,
     Callback,
@@ -215,9 +216,8 @@ def references(bot: Harness, pm_id: int) -> list[Reference]:
 def test_references_are_added_listed_and_deleted(bot: Harness) -> None:
     pm_id, _ = open_postmortem(bot)
     view = open_more(bot, "U0ALICE", pm_id, "references")
-    body = bot.slack.view_submission(
-        "U0ALICE", view, reference("dashboard", "SLO <!here>", "https://grafana.example.com/d/1")
-    ).json()
+    body = bot.slack.view_submission("U0ALICE", view, bot.typed(
+        view, reference("dashboard", "SLO <!here>", "https://grafana.example.com/d/1"))).json()
     assert body["response_action"] == "update"
     bot.settle()
     [ref] = references(bot, pm_id)
@@ -251,8 +251,9 @@ def test_a_reference_needs_a_kind_and_a_web_link(
     values = reference(kind, "x", url)
     if url is None:
         values.pop(ReferenceField.URL)
-    body = bot.slack.view_submission("U0ALICE", view, values, apply_response=False).json()
-    assert body["errors"].keys() == {wrong}
+    body = bot.slack.view_submission("U0ALICE", view, bot.typed(view, values),
+                                     apply_response=False).json()
+    assert {base_id(block) for block in body["errors"]} == {wrong}
     assert references(bot, pm_id) == []
 
 

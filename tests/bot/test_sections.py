@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot.slack.forms import base_id, fresh_id
 from bot.slack.ids import Action, Block, DetailsField
 from bot.slack.modals import impact, learnings, whys
 from storage.tables import AuditEvent, ContributingFactor, Incident, Learning, Postmortem, Why
@@ -221,7 +222,7 @@ def whys_values(answer: str | None, root_cause: str | None = None) -> dict[str, 
 
 
 def answer_label(view: dict[str, Any]) -> str:
-    block = next(b for b in view["blocks"] if b.get("block_id") == whys.ANSWER)
+    block = next(b for b in view["blocks"] if base_id(b.get("block_id", "")) == whys.ANSWER)
     return block["label"]["text"]
 
 
@@ -230,7 +231,7 @@ def test_whys_answer_updates_modal_with_next_question(bot: Harness) -> None:
     view = open_section(bot, "U0ALICE", Action.OPEN_WHYS, pm_id)
     assert answer_label(view).startswith("Why 1? Why did this happen: “Checkout API")
     body = bot.slack.view_submission(
-        "U0ALICE", view, whys_values("The DB connection pool was exhausted.")
+        "U0ALICE", view, bot.typed(view, whys_values("The DB connection pool was exhausted."))
     ).json()
     assert body["response_action"] == "update"
     assert answer_label(body["view"]) == (
@@ -246,10 +247,12 @@ def test_five_whys_and_root_cause_are_saved_in_order(bot: Harness) -> None:
     view_id = open_section(bot, "U0ALICE", Action.OPEN_WHYS, pm_id)["id"]
     answers = ["Pool exhausted", "Pool too small", "Never tuned", "No metrics", "Not exported"]
     for answer in answers:
-        response = bot.slack.view_submission("U0ALICE", view_id, whys_values(answer))
+        response = bot.slack.view_submission("U0ALICE", view_id,
+                                             bot.typed(view_id, whys_values(answer)))
         assert response.json()["response_action"] == "update"
         bot.settle()
-    bot.slack.view_submission("U0ALICE", view_id, whys_values(None, "No load test in release."))
+    bot.slack.view_submission("U0ALICE", view_id,
+                              bot.typed(view_id, whys_values(None, "No load test in release.")))
     bot.settle()
     with bot.session() as session:
         rows = session.exec(
@@ -265,7 +268,8 @@ def test_five_whys_and_root_cause_are_saved_in_order(bot: Harness) -> None:
 def test_whys_empty_answer_with_root_cause_saves_and_closes(bot: Harness) -> None:
     pm_id = make_postmortem(bot, complete=False)
     view = open_section(bot, "U0ALICE", Action.OPEN_WHYS, pm_id)
-    response = bot.slack.view_submission("U0ALICE", view, whys_values("", "No pool alerting."))
+    response = bot.slack.view_submission("U0ALICE", view,
+                                         bot.typed(view, whys_values("", "No pool alerting.")))
     assert response.status == 200
     assert not response.body.strip() or "response_action" not in response.json()
     bot.settle()
@@ -406,7 +410,8 @@ def add_learnings(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     view = open_section(bot, user_id, Action.OPEN_LEARNINGS, pm_id)
     response = bot.slack.view_submission(
-        user_id, view, {learnings.KIND: select_value(kind), learnings.ITEMS: text_value(items)}
+        user_id, view,
+        bot.typed(view, {learnings.KIND: select_value(kind), learnings.ITEMS: text_value(items)}),
     )
     bot.settle()
     return view, response.json() if response.body.strip() else {}
@@ -461,7 +466,7 @@ def test_empty_learnings_are_a_field_error(bot: Harness) -> None:
     pm_id = make_postmortem(bot, complete=False)
     _, body = add_learnings(bot, "U0ALICE", pm_id, "  \n - \n")
     assert body["response_action"] == "errors"
-    assert set(body["errors"]) == {learnings.ITEMS}
+    assert set(body["errors"]) == {fresh_id(learnings.ITEMS, 0)}
     with bot.session() as session:
         assert session.exec(select(Learning)).all() == []
 

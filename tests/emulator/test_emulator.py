@@ -223,6 +223,22 @@ def test_views_update_hash_conflict(emu: SlackEmulator, client: WebClient) -> No
     assert missing.response["error"] == "not_found"
 
 
+def test_an_update_keeps_what_was_typed_in_inputs_it_repeats(
+    emu: SlackEmulator, client: WebClient
+) -> None:
+    view = client.views_open(trigger_id=emu.new_trigger_id(),
+                             view=modal([input_block("kept"), input_block("renewed~0")]))["view"]
+    typed = {"kept": {"value": {"type": "plain_text_input", "value": "half a sentence"}},
+             "renewed~0": {"value": {"type": "plain_text_input", "value": "the last answer"}}}
+    emu.apply_view_response(view["id"], {"response_action": "errors",
+                                         "errors": {"kept": "Not yet"}},
+                            entered={"values": typed})
+    assert emu.views[view["id"]]["state"]["values"] == typed  # an error keeps everything
+    client.views_update(view_id=view["id"],
+                        view=modal([input_block("kept"), input_block("renewed~1")]))
+    assert emu.views[view["id"]]["state"]["values"] == {"kept": typed["kept"]}
+
+
 def test_push_limit_and_close(emu: SlackEmulator, client: WebClient) -> None:
     root = client.views_open(trigger_id=emu.new_trigger_id(), view=modal())["view"]
     second = client.views_push(trigger_id=emu.new_trigger_id(root["id"]), view=modal())["view"]

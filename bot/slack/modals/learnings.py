@@ -8,10 +8,10 @@ from typing import Any
 
 from bot.slack import blocks as bk
 from bot.slack.context import Ctx
-from bot.slack.forms import errors_at
+from bot.slack.forms import errors_at, fresh_id
 from bot.slack.ids import Action, Callback, LearningField
 from bot.slack.meta import Meta
-from bot.slack.modals.paging import around, redraw, tail_number
+from bot.slack.modals.paging import adds_of, around, redraw, tail_number
 from bot.slack.modals.text_fields import limit_hint
 from bot.slack.people import membership
 from bot.slack.router import Reply, Router, update
@@ -36,12 +36,15 @@ def in_order(record: PostmortemRecord) -> list[Learning]:
 
 
 def build_learnings_modal(
-    record: PostmortemRecord, kind: str = "went_well", page: int = 0
+    record: PostmortemRecord, kind: str = "went_well", page: int = 0, adds: int = 0
 ) -> dict[str, Any]:
+    """`adds`: how many times this modal added entries; the entries box starts empty after
+    each (bot/slack/forms.py)."""
     blocks: list[bk.Block] = [
         bk.select(KIND, "Which list", [(label, key) for key, label in LEARNING_KINDS.items()],
                   initial=kind),
-        bk.text_input(ITEMS, "Entries", multiline=True, optional=True, max_length=ENTRIES_MAX,
+        bk.text_input(fresh_id(ITEMS, adds), "Entries", multiline=True, optional=True,
+                      max_length=ENTRIES_MAX,
                       hint=limit_hint(ENTRIES_MAX, "One per line; each line becomes its own "
                                                    "entry. Be specific."),
                       placeholder="Alert fired within 2 minutes of the error spike"),
@@ -61,7 +64,7 @@ def build_learnings_modal(
         ))
     blocks += after
     meta = Meta(pm_id=record.id, channel_id=record.postmortem.channel_id, page=shown.number,
-                extra={"kind": kind})
+                extra={"kind": kind, "adds": adds})
     return bk.modal("Learnings", blocks, callback_id=Callback.LEARNINGS, submit="Add",
                     private_metadata=meta.dump())
 
@@ -89,7 +92,7 @@ def submit_learnings(ctx: Ctx) -> Reply:
     # Show the page the new entries are on.
     order = [item.id for item in in_order(record)]
     page = order.index(rows[0].id) // PAGE_SIZE if rows[0].id in order else 0
-    return update(build_learnings_modal(record, kind, page))
+    return update(build_learnings_modal(record, kind, page, adds_of(ctx) + 1))
 
 
 def delete_learning(ctx: Ctx) -> None:
@@ -107,7 +110,7 @@ def turn_page(ctx: Ctx) -> None:
 
 def show_page(ctx: Ctx, page: int) -> None:
     kind = str(ctx.meta.extra.get("kind") or "went_well")
-    redraw(ctx, lambda: build_learnings_modal(_record(ctx), kind, page))
+    redraw(ctx, lambda: build_learnings_modal(_record(ctx), kind, page, adds_of(ctx)))
 
 
 def _record(ctx: Ctx) -> PostmortemRecord:

@@ -38,6 +38,12 @@ def tail_number(value: str) -> int:
     return int(page) if page.isdigit() else 0
 
 
+def adds_of(ctx: Ctx) -> int:
+    """How many times the list modal a request came from added something (its Meta)."""
+    count = ctx.meta.extra.get("adds")
+    return count if isinstance(count, int) and 0 <= count < 100_000 else 0
+
+
 def redraw(ctx: Ctx, view: Callable[[], dict[str, Any]]) -> None:
     """Replace the list modal a click came from with a fresh `view()` (built only when there
     is one); the hash makes Slack refuse it if someone else redrew the modal meanwhile."""

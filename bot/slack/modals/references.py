@@ -8,10 +8,10 @@ from typing import Any
 
 from bot.slack import blocks as bk
 from bot.slack.context import Ctx
-from bot.slack.forms import errors_at
+from bot.slack.forms import errors_at, fresh_id
 from bot.slack.ids import Action, Callback, ReferenceField
 from bot.slack.meta import Meta
-from bot.slack.modals.paging import around, redraw, tail_number
+from bot.slack.modals.paging import adds_of, around, redraw, tail_number
 from bot.slack.modals.text_fields import text_field
 from bot.slack.router import Reply, Router, update
 from flows import references
@@ -35,14 +35,18 @@ def link(ref: Reference) -> str:
     return f"<{url}|{bk.escape(ref.label).replace('|', '¦')}>"
 
 
-def build_references_modal(record: PostmortemRecord, page: int = 0) -> dict[str, Any]:
+def build_references_modal(
+    record: PostmortemRecord, page: int = 0, adds: int = 0
+) -> dict[str, Any]:
+    """`adds`: how many links this modal added; the label and link start empty after each
+    (bot/slack/forms.py)."""
     blocks: list[bk.Block] = [
         bk.select(ReferenceField.KIND, "Kind of link",
                   [(label, key) for key, label in REFERENCE_KINDS.items()]),
-        text_field(ReferenceField.LABEL, "Label", max_length=LABEL_MAX,
+        text_field(fresh_id(ReferenceField.LABEL, adds), "Label", max_length=LABEL_MAX,
                    hint="What the link shows; empty: its site's name.",
                    placeholder="Checkout SLO dashboard"),
-        text_field(ReferenceField.URL, "Link", max_length=URL_MAX, optional=False,
+        text_field(fresh_id(ReferenceField.URL, adds), "Link", max_length=URL_MAX, optional=False,
                    placeholder="https://grafana.example.com/d/checkout-slo"),
         bk.divider(),
     ]
@@ -61,7 +65,8 @@ def build_references_modal(record: PostmortemRecord, page: int = 0) -> dict[str,
         for ref in shown.items
     ]
     blocks += after
-    meta = Meta(pm_id=record.id, channel_id=record.postmortem.channel_id, page=shown.number)
+    meta = Meta(pm_id=record.id, channel_id=record.postmortem.channel_id, page=shown.number,
+                extra={"adds": adds})
     return bk.modal("References", blocks, callback_id=Callback.REFERENCES, submit="Add",
                     close="Done", private_metadata=meta.dump())
 
@@ -87,7 +92,8 @@ def submit_reference(ctx: Ctx) -> Reply:
     with ctx.read() as session:
         record = postmortems.load_summary(session, pm_id=pm_id)
     # The new link is the last: show the last page.
-    return update(build_references_modal(record, (len(record.references) - 1) // PAGE_SIZE))
+    return update(build_references_modal(record, (len(record.references) - 1) // PAGE_SIZE,
+                                         adds_of(ctx) + 1))
 
 
 def delete_reference(ctx: Ctx) -> None:
@@ -107,7 +113,7 @@ def show_page(ctx: Ctx, page: int) -> None:
         with ctx.read() as session:
             record = postmortems.load_summary(session, pm_id=ctx.require_pm())
         require_workspace(record.postmortem, ctx.user_team_id)
-        return build_references_modal(record, page)
+        return build_references_modal(record, page, adds_of(ctx))
 
     redraw(ctx, view)
 

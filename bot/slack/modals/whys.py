@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.slack import blocks as bk
 from bot.slack.context import Ctx
-from bot.slack.forms import text
+from bot.slack.forms import errors_at, fresh_id, text
 from bot.slack.ids import Action, Callback
 from bot.slack.meta import Meta
 from bot.slack.router import Reply, Router, update
@@ -15,11 +15,18 @@ from bot.slack.values import require_id
 from flows import whys
 from flows.errors import FieldErrors
 from flows.permissions import require_editor
-from flows.whys import FACTOR_CATEGORIES, FACTOR_SEVERITIES, MIN_WHYS, next_question
+from flows.whys import (
+    FACTOR_CATEGORIES,
+    FACTOR_SEVERITIES,
+    MIN_WHYS,
+    QUESTION_MAX,
+    next_question,
+)
 from storage.queries import postmortems
 from storage.record import PostmortemRecord
 
 ANSWER = "pm.whys.answer"
+QUESTION = "pm.whys.question"
 ROOT_CAUSE = "pm.whys.root_cause"
 CAUSE_WHAT = "pm.whys.what"
 CAUSE_WHY = "pm.whys.why"
@@ -50,15 +57,24 @@ def build_whys_modal(record: PostmortemRecord) -> dict[str, Any]:
     position = len(chain) + 1
     label = f"Why {position}? {question}"
     more = "" if position > MIN_WHYS else f" ({MIN_WHYS - position + 1} more to reach {MIN_WHYS})"
-    blocks.append(
+    # Both start empty for each why (bot/slack/forms.py): Slack would keep the last one's.
+    blocks += [
         bk.text_input(
-            ANSWER,
+            fresh_id(ANSWER, position),
             bk.clip(label, 2000),
             multiline=True,
             optional=True,
             hint=f"Leave empty when you have reached the systemic cause{more}.",
-        )
-    )
+        ),
+        bk.text_input(
+            fresh_id(QUESTION, position),
+            f"Why {position}, asked in your words (optional)",
+            optional=True,
+            max_length=QUESTION_MAX,
+            hint="The document asks the question above unless you word it here, "
+                 "e.g. “Why was the pool exhausted?”",
+        ),
+    ]
     blocks += [
         bk.divider(),
         bk.text_input(
@@ -154,10 +170,13 @@ def open_whys(ctx: Ctx) -> None:
 def submit_whys(ctx: Ctx) -> Reply:
     values = ctx.values()
     answer = text(values, ANSWER)
+    if text(values, QUESTION) and not answer:
+        raise FieldErrors({ANSWER: "Answer the question you wrote, or clear it."})
     narrative = {attr: text(values, block) or None for block, attr in NARRATIVE_BLOCKS.items()}
-    with ctx.unit() as session:
+    with ctx.unit() as session, errors_at({"answer": ANSWER, "question": QUESTION}):
         saved = whys.save_whys(session, pm_id=ctx.require_pm(), actor=ctx.actor, answer=answer,
-                               narrative=narrative, now=ctx.now())
+                               narrative=narrative, now=ctx.now(),
+                               question=text(values, QUESTION) or None)
         notes = []
         if saved.answered:
             notes.append(f"answered why {saved.answered}")
