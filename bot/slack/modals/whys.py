@@ -169,14 +169,14 @@ def open_whys(ctx: Ctx) -> None:
 
 def submit_whys(ctx: Ctx) -> Reply:
     values = ctx.values()
-    answer = text(values, ANSWER)
-    if text(values, QUESTION) and not answer:
+    answer, asked = text(values, ANSWER), text(values, QUESTION)
+    if asked and not answer:
         raise FieldErrors({ANSWER: "Answer the question you wrote, or clear it."})
     narrative = {attr: text(values, block) or None for block, attr in NARRATIVE_BLOCKS.items()}
     with ctx.unit() as session, errors_at({"answer": ANSWER, "question": QUESTION}):
         saved = whys.save_whys(session, pm_id=ctx.require_pm(), actor=ctx.actor, answer=answer,
                                narrative=narrative, now=ctx.now(),
-                               question=text(values, QUESTION) or None)
+                               question=asked or None)
         notes = []
         if saved.answered:
             notes.append(f"answered why {saved.answered}")
@@ -186,7 +186,7 @@ def submit_whys(ctx: Ctx) -> Reply:
             notes.append("updated the root-cause narrative")
         if notes:
             ctx.announce(session, ctx.require_pm(), " and ".join(notes))
-    # The next why, in the same modal: the answer just given is its question.
+    # The next why, in the same modal: the answer just given is its default question.
     return update(build_whys_modal(_record(ctx))) if saved.answered else None
 
 
