@@ -69,7 +69,7 @@ def _store(
         hash=st.new_hash(),
         root_view_id=root,
         previous_view_id=previous,
-        state=state or {"values": {}},
+        state=drawn_state(view, state),
     )
     for key, default in (
         ("private_metadata", ""),
@@ -125,6 +125,35 @@ def replace_view(ws: Workspace, view_id: str, view: dict[str, Any]) -> dict[str,
     current = ws.st.views[view_id]
     return _store(ws, view, view_id, current.get("root_view_id"), current.get("previous_view_id"),
                   state=kept_input(current.get("state"), view))
+
+
+# Where an input element keeps its initial value, and where its state reports it.
+_INITIAL = {
+    "initial_value": "value", "initial_option": "selected_option",
+    "initial_options": "selected_options", "initial_user": "selected_user",
+    "initial_users": "selected_users", "initial_conversation": "selected_conversation",
+    "initial_conversations": "selected_conversations", "initial_channel": "selected_channel",
+    "initial_channels": "selected_channels", "initial_date": "selected_date",
+    "initial_time": "selected_time", "initial_date_time": "selected_date_time",
+}
+
+
+def drawn_state(view: dict[str, Any], kept: dict[str, Any] | None) -> dict[str, Any]:
+    """The state of a newly drawn view: what the user's input kept (an update), and every
+    other input's initial value, which a submission reports even when nobody touched it."""
+    values = copy.deepcopy((kept or {}).get("values") or {})
+    for block in view.get("blocks") or []:
+        element = block.get("element") if isinstance(block, dict) else None
+        if block.get("type") != "input" or not isinstance(element, dict):
+            continue
+        action_id = element.get("action_id")
+        if action_id in values.get(block.get("block_id"), {}):
+            continue
+        for initial, reported in _INITIAL.items():
+            if initial in element:
+                values.setdefault(block.get("block_id"), {})[action_id] = {
+                    "type": element.get("type"), reported: copy.deepcopy(element[initial])}
+    return {"values": values}
 
 
 def kept_input(state: dict[str, Any] | None, view: dict[str, Any]) -> dict[str, Any]:

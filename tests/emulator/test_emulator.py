@@ -239,6 +239,20 @@ def test_an_update_keeps_what_was_typed_in_inputs_it_repeats(
     assert emu.views[view["id"]]["state"]["values"] == {"kept": typed["kept"]}
 
 
+def test_a_drawn_view_holds_its_initial_values(emu: SlackEmulator, client: WebClient) -> None:
+    # A submission reports an untouched input's initial value, as Slack's does.
+    title = {**input_block("title"), "element": {"type": "plain_text_input",
+                                                 "action_id": "value", "initial_value": "Hi"}}
+    when = {**input_block("when"), "element": {"type": "datetimepicker", "action_id": "value",
+                                               "initial_date_time": 1796097120}}
+    view = client.views_open(trigger_id=emu.new_trigger_id(),
+                             view=modal([title, when, input_block("empty")]))["view"]
+    assert emu.views[view["id"]]["state"]["values"] == {
+        "title": {"value": {"type": "plain_text_input", "value": "Hi"}},
+        "when": {"value": {"type": "datetimepicker", "selected_date_time": 1796097120}},
+    }
+
+
 def test_push_limit_and_close(emu: SlackEmulator, client: WebClient) -> None:
     root = client.views_open(trigger_id=emu.new_trigger_id(), view=modal())["view"]
     second = client.views_push(trigger_id=emu.new_trigger_id(root["id"]), view=modal())["view"]
